@@ -1,0 +1,121 @@
+// The application: one Hono app shared by the Worker, the Node host and the tests.
+import { z } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { sql } from "drizzle-orm";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { type AppEnv, type Deps, defineRoute, errorResponse, newRouter } from "./http/api";
+import { ApiError, problemResponse } from "./http/problem";
+import { orgRoutes } from "./org/org.routes";
+
+export const API_INFO = {
+  title: "法检协同 API",
+  version: "1.0.0",
+  description:
+    "Court–procuratorate cooperation: supervision documents, replies and deadlines, joint meetings, trainings. " +
+    "Errors are RFC 9457 problem+json with a stable `code`.",
+};
+
+const Health = z
+  .object({ status: z.literal("ok"), db: z.literal("ok"), schemaVersion: z.number().int(), latestMigrationAt: z.string().nullable() })
+  .openapi("Health");
+
+export function createApp(deps: Deps) {
+  const app = newRouter();
+
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use("/v1/*", cors({ origin: "*", exposeHeaders: ["X-Request-Id", "WWW-Authenticate"], maxAge: 600 }));
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: deps.config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError(413, "body_too_large", `The request body exceeds ${deps.config.BODY_LIMIT_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use("/v1/*", async (c, next) => {
+    const hasBody = c.req.header("content-length") ? c.req.header("content-length") !== "0" : !!c.req.header("transfer-encoding");
+    const type = c.req.header("content-type") ?? "";
+    if (hasBody && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
+      throw new ApiError(415, "unsupported_media_type", "Request bodies must be application/json.", { headers: { accept: "application/json" } });
+    await next();
+  });
+
+  app.openapi(
+    defineRoute({
+      method: "get",
+      path: "/health",
+      tags: ["System"],
+      summary: "Liveness: the database answers and the schema version",
+      roles: "public",
+      responses: {
+        200: { description: "Healthy", content: { "application/json": { schema: Health } } },
+        503: errorResponse("The database is unreachable"),
+      },
+    }),
+    async (c) => {
+      let row: { n: number; latest: number | null } | undefined;
+      try {
+        row = await deps.db.get<{ n: number; latest: number | null }>(
+          sql`select count(*) as n, max(created_at) as latest from __drizzle_migrations`,
+        );
+      } catch {
+        throw new ApiError(503, "db_unavailable", "The database is not reachable or not migrated.");
+      }
+      const latest = row?.latest ? new Date(Number(row.latest)).toISOString() : null;
+      return c.json({ status: "ok" as const, db: "ok" as const, schemaVersion: Number(row?.n ?? 0), latestMigrationAt: latest }, 200);
+    },
+  );
+
+  app.route("/", orgRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  for (const path of ["/openapi.json", "/docs"])
+    app.openAPIRegistry.registerPath({
+      method: "get",
+      path,
+      tags: ["System"],
+      summary: path === "/docs" ? "Interactive API reference" : "This OpenAPI 3.1 document",
+      responses: { 200: { description: "OK" } },
+    });
+
+  let doc: unknown;
+  app.get("/openapi.json", (c) => c.json((doc ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }))));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: API_INFO.title }));
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app.routes, c.req.path);
+    if (allowed.length > 0)
+      return problemResponse(c, new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed here.`, { headers: { allow: allowed.join(", ") } }));
+    return problemResponse(c, new ApiError(404, "route_not_found", `No route ${c.req.method} ${c.req.path}.`));
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return problemResponse(c, err);
+    if (err instanceof HTTPException && err.status < 500)
+      return problemResponse(c, new ApiError(err.status, err.status === 400 ? "malformed_request" : "http_error", err.message || "Bad request."));
+    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(err), stack: (err as Error)?.stack }));
+    return problemResponse(c, new ApiError(500, "internal_error", "An unexpected error occurred. Quote the request id when reporting it."));
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+function allowedMethods(routes: { method: string; path: string }[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const r of routes) {
+    if (r.method === "ALL" || r.path.endsWith("*")) continue;
+    const re = new RegExp("^" + r.path.replace(/:[^/]+/g, "[^/]+").replace(/\{[^}]+\}/g, "[^/]+") + "/?$");
+    if (re.test(path)) methods.add(r.method);
+  }
+  return [...methods];
+}

@@ -1,0 +1,107 @@
+// Bearer tokens: verification with jose against configured keys (and an optional external issuer).
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type JWK,
+  type JWTPayload,
+} from "jose";
+import { ApiError } from "../http/problem";
+import type { Config } from "../config";
+
+export const ALGORITHMS = ["EdDSA", "ES256"];
+export const TOKEN_TYPE = "at+jwt";
+
+export type Subject = { issuer: "local" | "external"; sub: string };
+
+export type Verifier = (token: string) => Promise<Subject>;
+
+const unauthorized = (code: string, detail: string) =>
+  new ApiError(401, code, detail, {
+    headers: { "www-authenticate": `Bearer error="invalid_token", error_description="${detail}"` },
+  });
+
+export function missingToken() {
+  return new ApiError(401, "unauthenticated", "A bearer token is required.", {
+    headers: { "www-authenticate": 'Bearer realm="fajian-xietong"' },
+  });
+}
+
+export function createVerifier(config: Config, now: () => Date): Verifier {
+  const local = createLocalJWKSet(config.JWT_JWKS!);
+  const external =
+    config.JWT_EXTERNAL_ISSUER && config.JWT_EXTERNAL_JWKS_URL
+      ? { issuer: config.JWT_EXTERNAL_ISSUER, keys: createRemoteJWKSet(new URL(config.JWT_EXTERNAL_JWKS_URL)) }
+      : undefined;
+  return async (token) => {
+    let iss: unknown;
+    try {
+      const parts = token.split(".");
+      iss = JSON.parse(atob(parts[1]!.replace(/-/g, "+").replace(/_/g, "/"))).iss;
+    } catch {
+      throw unauthorized("token_malformed", "The token is not a well-formed JWT.");
+    }
+    const useExternal = external && iss === external.issuer;
+    try {
+      const { payload } = await jwtVerify(token, useExternal ? external.keys : local, {
+        algorithms: ALGORITHMS,
+        issuer: useExternal ? external.issuer : config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        typ: useExternal ? undefined : TOKEN_TYPE,
+        maxTokenAge: config.JWT_MAX_AGE,
+        requiredClaims: ["exp", "iat", "sub"],
+        currentDate: now(),
+      });
+      return { issuer: useExternal ? "external" : "local", sub: payload.sub! };
+    } catch (e) {
+      throw toAuthError(e);
+    }
+  };
+}
+
+function toAuthError(e: unknown): ApiError {
+  if (e instanceof errors.JWTExpired) return unauthorized("token_expired", "The token has expired.");
+  if (e instanceof errors.JWTClaimValidationFailed)
+    return unauthorized("token_claim_invalid", `The token's "${e.claim}" claim is not acceptable.`);
+  if (e instanceof errors.JOSEAlgNotAllowed) return unauthorized("token_algorithm", "The token's algorithm is not accepted.");
+  if (e instanceof errors.JWKSNoMatchingKey) return unauthorized("token_unknown_key", "The token was signed by an unknown key.");
+  if (e instanceof errors.JWSSignatureVerificationFailed)
+    return unauthorized("token_signature", "The token's signature does not verify.");
+  return unauthorized("token_invalid", "The token is not valid.");
+}
+
+/** A development key pair: the private JWK signs, the public JWK set verifies. */
+export async function generateDevKeys(): Promise<{ privateJwk: JWK; jwks: { keys: JWK[] } }> {
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
+  const kid = crypto.randomUUID();
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "EdDSA", use: "sig" };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
+  return { privateJwk, jwks: { keys: [publicJwk] } };
+}
+
+export async function signToken(
+  privateJwk: JWK,
+  claims: JWTPayload & { sub: string },
+  opts: { issuer: string; audience: string; expiresIn?: string; now: Date },
+): Promise<string> {
+  const key = await importJWK(privateJwk, privateJwk.alg ?? "EdDSA");
+  const iat = Math.floor(opts.now.getTime() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: privateJwk.alg ?? "EdDSA", kid: privateJwk.kid, typ: TOKEN_TYPE })
+    .setIssuer(opts.issuer)
+    .setAudience(opts.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + durationSeconds(opts.expiresIn ?? "8h"))
+    .sign(key);
+}
+
+function durationSeconds(d: string): number {
+  const m = /^(\d+)\s*([smhd])$/.exec(d);
+  if (!m) throw new Error(`bad duration ${d}`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s"];
+}

@@ -1,0 +1,46 @@
+// Configuration parsed once at the boundary from Worker bindings or process.env, never read elsewhere.
+import { z } from "zod";
+
+const jwkSet = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      const v = JSON.parse(s);
+      if (Array.isArray(v?.keys) && v.keys.length > 0) return v as { keys: Record<string, unknown>[] };
+    } catch {}
+    ctx.addIssue({ code: "custom", message: "must be a JSON Web Key Set with at least one key" });
+    return z.NEVER;
+  });
+
+const duration = z.string().regex(/^\d+\s*[smhd]$/, "a duration such as 15m, 12h or 1d");
+
+export const configSchema = z.object({
+  LIBSQL_URL: z.string().regex(/^(libsql|https?|wss?|file):/, "a libsql:, http(s): or file: URL"),
+  LIBSQL_AUTH_TOKEN: z.string().optional(),
+  JWT_JWKS: jwkSet.optional(),
+  JWT_ISSUER: z.string().min(1).default("fajian-xietong"),
+  JWT_AUDIENCE: z.string().min(1).default("fajian-xietong-api"),
+  JWT_MAX_AGE: duration.default("12h"),
+  JWT_EXTERNAL_ISSUER: z.string().min(1).optional(),
+  JWT_EXTERNAL_JWKS_URL: z.url().optional(),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  ALLOW_PRIVATE_WEBHOOKS: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; invalid: string[] };
+
+/** Parses bindings; a failure names the bad keys (never their values). */
+export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const picked = Object.fromEntries(
+    Object.keys(configSchema.shape).map((k) => [k, env[k] === "" ? undefined : env[k]]),
+  );
+  const r = configSchema.safeParse(picked);
+  if (r.success) {
+    if (!!r.data.JWT_EXTERNAL_ISSUER !== !!r.data.JWT_EXTERNAL_JWKS_URL)
+      return { ok: false, invalid: ["JWT_EXTERNAL_ISSUER/JWT_EXTERNAL_JWKS_URL: set both or neither"] };
+    return { ok: true, config: r.data };
+  }
+  return { ok: false, invalid: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
+}

@@ -1,0 +1,104 @@
+// Route definition helpers: every route declares who may call it and the errors it can answer.
+import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import type { Clock, IdGen } from "../clock";
+import type { Config } from "../config";
+import type { Db } from "../db/client";
+import { missingToken, type Verifier } from "../auth/jwt";
+import { Scope } from "../auth/scope";
+import { ApiError } from "./problem";
+import { ROLES, type Role } from "../vocab";
+
+export type Deps = { db: Db; clock: Clock; ids: IdGen; config: Config; verify: Verifier };
+
+export type AppEnv = { Variables: { deps: Deps; scope: Scope; requestId: string } };
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().openapi({ example: "not_found" }),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ in: z.string(), path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
+  })
+  .openapi("Problem");
+
+export const LabelSchema = z.object({ zh: z.string(), en: z.string() }).openapi("Label", { example: { zh: "办公室", en: "General office" } });
+export const coded = <T extends readonly [string, ...string[]]>(codes: T) => z.object({ code: z.enum(codes), label: LabelSchema });
+
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+
+const STANDARD_ERRORS = {
+  400: problem("Invalid input: see `errors[]`"),
+  401: problem("Missing or invalid bearer token"),
+  403: problem("The caller's role may not do this"),
+  404: problem("Not found, or not visible to the caller"),
+  500: problem("Unexpected error (no internals disclosed)"),
+} as const;
+
+export const errorResponse = problem;
+
+type RouteSpec = Omit<RouteConfig, "middleware" | "security"> & {
+  /** Roles that may call the route; "any" = any authenticated user; "public" = no token. */
+  roles: readonly Role[] | "any" | "public";
+};
+
+/** createRoute plus authentication, role declaration (documented as x-roles) and the standard errors. */
+export function defineRoute<const R extends RouteSpec>(spec: R) {
+  const { roles, ...config } = spec;
+  const isPublic = roles === "public";
+  return createRoute({
+    ...config,
+    responses: { ...(isPublic ? { 500: STANDARD_ERRORS[500] } : STANDARD_ERRORS), ...config.responses },
+    ...(isPublic
+      ? {}
+      : {
+          security: [{ bearer: [] }],
+          middleware: [authenticate(roles)] as const,
+          "x-roles": roles === "any" ? ROLES.codes : roles,
+        }),
+  } as unknown as R & RouteConfig);
+}
+
+function authenticate(roles: readonly Role[] | "any"): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    if (!header) throw missingToken();
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new ApiError(401, "token_malformed", "Authorization must be 'Bearer <token>'.", {
+      headers: { "www-authenticate": 'Bearer error="invalid_request"' },
+    });
+    const deps = c.get("deps");
+    const subject = await deps.verify(m[1]!);
+    c.set("scope", new Scope(deps.db, subject, roles));
+    await next();
+  };
+}
+
+export function newRouter() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+const validationHook = (result: { success: boolean; error?: unknown; target: string }) => {
+  if (result.success) return;
+  const issues = (result.error as z.ZodError).issues;
+  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+    errors: issues.map((i) => ({ in: result.target, path: i.path.join("."), message: i.message, code: i.code })),
+  });
+};
+
+/** Cursor pagination query parameters shared by every list route. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
+  cursor: z.string().max(200).optional().openapi({ description: "Opaque cursor from the previous page's `nextCursor`." }),
+});
+
+/** Turns `limit + 1` fetched rows into a page: the extra row only says that there is a next page. */
+export function paginate<T>(rows: T[], limit: number, cursorOf: (row: T) => string) {
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? cursorOf(items[items.length - 1]!) : null };
+}
+
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -1,0 +1,66 @@
+// Node host set-up: the database URL, migrations, development keys and the app's dependencies.
+import { createClient } from "@libsql/client";
+import { migrate } from "drizzle-orm/libsql/migrator";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { JWK } from "jose";
+import { generateDevKeys, createVerifier } from "../auth/jwt";
+import { systemClock, ulidGen, type Clock } from "../clock";
+import { parseConfig, type Config } from "../config";
+import { createDb, type Db } from "../db/client";
+import type { Deps } from "../http/api";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const MIGRATIONS = join(ROOT, "migrations");
+export const DEFAULT_DB_URL = `file:${join(ROOT, "data", "fajian.db")}`;
+
+export function dbUrl(env: Record<string, string | undefined>): string {
+  return env.LIBSQL_URL || DEFAULT_DB_URL;
+}
+
+export function openDb(url: string, authToken?: string): Db {
+  if (url.startsWith("file:")) mkdirSync(dirname(url.slice(5)), { recursive: true });
+  return createDb(createClient({ url, authToken }));
+}
+
+export async function migrateDb(db: Db) {
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+}
+
+/** Where the development key pair of a database lives: beside a file database, else under data/. */
+export function devKeyPath(url: string) {
+  return url.startsWith("file:") ? `${url.slice(5)}.keys.json` : join(ROOT, "data", "dev-keys.json");
+}
+
+/** Loads the development key pair kept beside the database, creating it on first use. */
+export async function devKeys(url: string): Promise<{ privateJwk: JWK; jwks: { keys: JWK[] } }> {
+  const path = devKeyPath(url);
+  if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8"));
+  const keys = await generateDevKeys();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return keys;
+}
+
+/** Builds the dependencies of the Node host; with no JWT_JWKS configured, development keys are used. */
+export async function nodeDeps(
+  env: Record<string, string | undefined>,
+  opts: { clock?: Clock } = {},
+): Promise<{ deps: Deps; config: Config; privateJwk?: JWK }> {
+  const url = dbUrl(env);
+  let privateJwk: JWK | undefined;
+  let jwks = env.JWT_JWKS;
+  if (!jwks) {
+    const keys = await devKeys(url);
+    privateJwk = keys.privateJwk;
+    jwks = JSON.stringify(keys.jwks);
+  }
+  const parsed = parseConfig({ ...env, LIBSQL_URL: url, JWT_JWKS: jwks });
+  if (!parsed.ok) throw new Error(`invalid configuration:\n  ${parsed.invalid.join("\n  ")}`);
+  const config = parsed.config;
+  const clock = opts.clock ?? systemClock;
+  const db = openDb(url, config.LIBSQL_AUTH_TOKEN);
+  const deps: Deps = { db, clock, ids: ulidGen(clock), config, verify: createVerifier(config, () => clock.now()) };
+  return { deps, config, privateJwk };
+}

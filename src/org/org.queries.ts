@@ -1,0 +1,61 @@
+// Read queries for jurisdictions, organisations, departments and users, each scoped by tenancy.
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { Scope } from "../auth/scope";
+import { departments, jurisdictions, organizations, users } from "../db/schema";
+
+const jurisdictionFields = {
+  id: jurisdictions.id,
+  code: jurisdictions.code,
+  name: jurisdictions.name,
+  level: jurisdictions.level,
+  parentId: jurisdictions.parentId,
+  organizations: sql<string>`(select json_group_array(json_object('id', o_.id, 'kind', o_.kind, 'name', o_.name)) from organizations o_ where o_.jurisdiction_id = "jurisdictions"."id")`,
+};
+
+export function listJurisdictions(scope: Scope, page: { limit: number; cursor?: string }) {
+  return scope.db
+    .select(jurisdictionFields)
+    .from(jurisdictions)
+    .where(and(scope.visible(jurisdictions), page.cursor ? gt(jurisdictions.id, page.cursor) : undefined))
+    .orderBy(asc(jurisdictions.id))
+    .limit(page.limit + 1);
+}
+
+export function getJurisdiction(scope: Scope, id: string) {
+  return scope.db
+    .select(jurisdictionFields)
+    .from(jurisdictions)
+    .where(and(scope.visible(jurisdictions), eq(jurisdictions.id, id)));
+}
+
+export function getOrganization(scope: Scope, id: string) {
+  return scope.db
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(and(scope.visible(organizations), eq(organizations.id, id)));
+}
+
+export function listDepartments(scope: Scope, orgId: string) {
+  return scope.db
+    .select({ id: departments.id, orgId: departments.orgId, name: departments.name, functions: departments.functions })
+    .from(departments)
+    .where(and(scope.visible(departments), eq(departments.orgId, orgId)))
+    .orderBy(asc(departments.name));
+}
+
+export function listUsers(scope: Scope, page: { limit: number; cursor?: string }) {
+  return scope.db
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      title: users.title,
+      departmentId: users.departmentId,
+      active: users.active,
+      roles: sql<string>`(select json_group_array(r_.role) from role_assignments r_ where r_.user_id = "users"."id")`,
+    })
+    .from(users)
+    .where(and(scope.visible(users), page.cursor ? gt(users.id, page.cursor) : undefined))
+    .orderBy(asc(users.id))
+    .limit(page.limit + 1);
+}

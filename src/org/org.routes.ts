@@ -1,0 +1,152 @@
+// Who am I, and the jurisdictions, organisations, departments and colleagues the caller may see.
+import { z } from "@hono/zod-openapi";
+import { coded, defineRoute, newRouter, PageQuery, pageOf, paginate } from "../http/api";
+import { DEPARTMENT_FUNCTIONS, LEVELS, ORG_KINDS, ROLES, type Role } from "../vocab";
+import { getJurisdiction, getOrganization, listDepartments, listJurisdictions, listUsers } from "./org.queries";
+
+const Id = z.string().min(1).max(64);
+const OrgSummary = z.object({ id: z.string(), kind: coded(ORG_KINDS.codes), name: z.string() }).openapi("OrganizationSummary");
+const Jurisdiction = z
+  .object({
+    id: z.string(),
+    code: z.string().openapi({ example: "320100" }),
+    name: z.string().openapi({ example: "南京市" }),
+    level: coded(LEVELS.codes),
+    parentId: z.string().nullable(),
+    organizations: z.array(OrgSummary),
+  })
+  .openapi("Jurisdiction");
+const RoleItem = coded(ROLES.codes).openapi("Role");
+const Me = z
+  .object({
+    user: z.object({ id: z.string(), email: z.string(), name: z.string(), title: z.string().nullable(), departmentId: z.string().nullable() }),
+    organization: OrgSummary,
+    jurisdiction: z.object({ id: z.string(), code: z.string(), name: z.string(), level: coded(LEVELS.codes), parentId: z.string().nullable() }),
+    roles: z.array(RoleItem),
+  })
+  .openapi("Me");
+const Department = z
+  .object({ id: z.string(), orgId: z.string(), name: z.string().openapi({ example: "办公室" }), functions: z.array(coded(DEPARTMENT_FUNCTIONS.codes)) })
+  .openapi("Department");
+const User = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    title: z.string().nullable(),
+    departmentId: z.string().nullable(),
+    active: z.boolean(),
+    roles: z.array(RoleItem),
+  })
+  .openapi("User");
+
+const roleItems = (roles: string[]) => (roles as Role[]).map((code) => ({ code, label: ROLES.label(code) }));
+const orgItem = (o: { id: string; kind: "court" | "procuratorate"; name: string }) => ({ ...o, kind: { code: o.kind, label: ORG_KINDS.label(o.kind) } });
+const jurisdictionItem = (j: { id: string; code: string; name: string; level: "city" | "basic"; parentId: string | null; organizations: string }) => ({
+  ...j,
+  level: { code: j.level, label: LEVELS.label(j.level) },
+  organizations: (JSON.parse(j.organizations) as Parameters<typeof orgItem>[0][]).map(orgItem),
+});
+
+const tags = ["Organisation"];
+
+export const orgRoutes = newRouter()
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/me",
+      tags,
+      summary: "The caller: user, organisation, jurisdiction and roles",
+      roles: "any",
+      responses: { 200: { description: "The caller", content: { "application/json": { schema: Me } } } },
+    }),
+    async (c) => {
+      const { principal: p } = await c.var.scope.run([]);
+      return c.json(
+        {
+          user: { id: p.id, email: p.email, name: p.name, title: p.title, departmentId: p.departmentId },
+          organization: orgItem({ id: p.orgId, kind: p.orgKind, name: p.orgName }),
+          jurisdiction: {
+            id: p.jurisdictionId,
+            code: p.jurisdictionCode,
+            name: p.jurisdictionName,
+            level: { code: p.jurisdictionLevel, label: LEVELS.label(p.jurisdictionLevel) },
+            parentId: p.parentJurisdictionId,
+          },
+          roles: roleItems(p.roles),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/jurisdictions",
+      tags,
+      summary: "Jurisdictions the caller may see: its own, the one above and those below",
+      roles: "any",
+      request: { query: PageQuery },
+      responses: { 200: { description: "A page of jurisdictions", content: { "application/json": { schema: pageOf(Jurisdiction) } } } },
+    }),
+    async (c) => {
+      const page = c.req.valid("query");
+      const { results: [rows] } = await c.var.scope.run([listJurisdictions(c.var.scope, page)]);
+      const { items, nextCursor } = paginate(rows, page.limit, (r) => r.id);
+      return c.json({ items: items.map(jurisdictionItem), nextCursor }, 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/jurisdictions/{id}",
+      tags,
+      summary: "One jurisdiction with its court and procuratorate",
+      roles: "any",
+      request: { params: z.object({ id: Id }) },
+      responses: { 200: { description: "The jurisdiction", content: { "application/json": { schema: Jurisdiction } } } },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const { results: [rows] } = await scope.run([getJurisdiction(scope, c.req.valid("param").id)], ([r]) => r[0]);
+      return c.json(jurisdictionItem(rows[0]!), 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/organizations/{id}/departments",
+      tags,
+      summary: "Departments of an organisation, with their function tags",
+      roles: "any",
+      request: { params: z.object({ id: Id }) },
+      responses: { 200: { description: "Departments", content: { "application/json": { schema: z.object({ items: z.array(Department) }) } } } },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const id = c.req.valid("param").id;
+      const { results: [, rows] } = await scope.run([getOrganization(scope, id), listDepartments(scope, id)], ([org]) => org[0]);
+      const items = rows.map((d) => ({
+        ...d,
+        functions: d.functions.map((f) => ({ code: f, label: DEPARTMENT_FUNCTIONS.label(f as never) })),
+      }));
+      return c.json({ items }, 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/users",
+      tags,
+      summary: "Users of the caller's own organisation",
+      roles: ["admin", "registrar", "department_head", "leader", "auditor"],
+      request: { query: PageQuery },
+      responses: { 200: { description: "A page of users", content: { "application/json": { schema: pageOf(User) } } } },
+    }),
+    async (c) => {
+      const page = c.req.valid("query");
+      const { results: [rows] } = await c.var.scope.run([listUsers(c.var.scope, page)]);
+      const { items, nextCursor } = paginate(rows, page.limit, (r) => r.id);
+      return c.json({ items: items.map((u) => ({ ...u, roles: roleItems(JSON.parse(u.roles)) })), nextCursor }, 200);
+    },
+  );

@@ -1,0 +1,59 @@
+// Cloudflare Worker host: validates bindings, builds the shared app once per isolate, runs cron.
+import { createClient } from "@libsql/client/web";
+import { createApp, type App } from "../src/app";
+import { createVerifier } from "../src/auth/jwt";
+import { systemClock, ulidGen } from "../src/clock";
+import { parseConfig } from "../src/config";
+import { runScheduled } from "../src/cron/cron";
+import { createDb } from "../src/db/client";
+import type { Deps } from "../src/http/api";
+
+type Env = Record<string, unknown>;
+type Built = { ok: true; app: App; deps: Deps } | { ok: false; invalid: string[] };
+
+let cached: { env: Env; built: Built } | undefined;
+
+function build(env: Env): Built {
+  if (cached?.env === env) return cached.built;
+  const parsed = parseConfig(env);
+  let built: Built;
+  if (!parsed.ok) built = parsed;
+  else if (!parsed.config.JWT_JWKS) built = { ok: false, invalid: ["JWT_JWKS: required on Workers (no development keys here)"] };
+  else {
+    const config = parsed.config;
+    const db = createDb(createClient({ url: config.LIBSQL_URL, authToken: config.LIBSQL_AUTH_TOKEN }));
+    const deps: Deps = { db, clock: systemClock, ids: ulidGen(systemClock), config, verify: createVerifier(config, () => systemClock.now()) };
+    built = { ok: true, app: createApp(deps), deps };
+  }
+  cached = { env, built };
+  return built;
+}
+
+function misconfigured(invalid: string[]): Response {
+  console.error(JSON.stringify({ level: "error", message: "invalid Worker configuration", invalid }));
+  return new Response(
+    JSON.stringify({
+      type: "https://fajian.example/problems/config-invalid",
+      title: "Internal Server Error",
+      status: 500,
+      detail: "The service is misconfigured; an operator must fix its bindings.",
+      code: "config_invalid",
+      requestId: crypto.randomUUID(),
+      errors: invalid.map((message) => ({ in: "config", path: message.split(":")[0], message })),
+    }),
+    { status: 500, headers: { "content-type": "application/problem+json" } },
+  );
+}
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const built = build(env);
+    if (!built.ok) return misconfigured(built.invalid);
+    return built.app.fetch(request, env, ctx);
+  },
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    const built = build(env);
+    if (!built.ok) throw new Error(`invalid configuration: ${built.invalid.join("; ")}`);
+    ctx.waitUntil(runScheduled(built.deps, controller.cron, new Date(controller.scheduledTime)).then((r) => console.log(JSON.stringify({ cron: controller.cron, r }))));
+  },
+} satisfies ExportedHandler<Env>;
