@@ -22,6 +22,8 @@ const Health = z
   .object({ status: z.literal("ok"), db: z.literal("ok"), schemaVersion: z.number().int(), latestMigrationAt: z.string().nullable() })
   .openapi("Health");
 
+const Index = z.object({ name: z.string(), version: z.string(), openapi: z.string(), docs: z.string() }).openapi("Index");
+
 export function createApp(deps: Deps) {
   const app = newRouter();
 
@@ -72,6 +74,18 @@ export function createApp(deps: Deps) {
       const latest = row?.latest ? new Date(Number(row.latest)).toISOString() : null;
       return c.json({ status: "ok" as const, db: "ok" as const, schemaVersion: Number(row?.n ?? 0), latestMigrationAt: latest }, 200);
     },
+  );
+
+  app.openapi(
+    defineRoute({
+      method: "get",
+      path: "/",
+      tags: ["System"],
+      summary: "API index: name, version and where the contract lives",
+      roles: "public",
+      responses: { 200: { description: "Index", content: { "application/json": { schema: Index } } } },
+    }),
+    (c) => c.json({ name: API_INFO.title, version: API_INFO.version, openapi: "/openapi.json", docs: "/docs" }, 200),
   );
 
   app.route("/", orgRoutes);

@@ -3,7 +3,10 @@ export type Label = { zh: string; en: string };
 
 function vocabulary<const T extends Record<string, Label>>(labels: T) {
   const codes = Object.keys(labels) as [keyof T & string, ...(keyof T & string)[]];
-  return { labels, codes, label: (code: keyof T & string): Label => labels[code] as Label };
+  const label = (code: keyof T & string): Label => labels[code] as Label;
+  /** The response form of a code: `{ code, label: { zh, en } }`. */
+  const item = <C extends keyof T & string>(code: C) => ({ code, label: label(code) });
+  return { labels, codes, label, item };
 }
 
 export const ROLES = vocabulary({
@@ -36,3 +39,4 @@ export const DEPARTMENT_FUNCTIONS = vocabulary({
   supervision: { zh: "法律监督", en: "Supervision" },
   research: { zh: "研究室", en: "Research" },
 });
+export type DepartmentFunction = (typeof DEPARTMENT_FUNCTIONS.codes)[number];

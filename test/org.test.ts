@@ -77,3 +77,31 @@ describe("tenant isolation", () => {
     expect(fromCity.status).toBe(200);
   });
 });
+
+describe("POST /v1/organizations/{id}/departments", () => {
+  it("lets an admin add a department to its own organisation", async () => {
+    const res = await t.request(`/v1/organizations/${a.court.id}/departments`, {
+      method: "POST",
+      as: a.user("court", "admin"),
+      json: { name: "少年家事审判庭", functions: ["trial"] },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.functions).toEqual([{ code: "trial", label: { zh: "审判业务", en: "Trial division" } }]);
+    const list = await t.request(`/v1/organizations/${a.court.id}/departments`, { as: a.user("court", "handler") });
+    expect(list.body.items.map((d: any) => d.name)).toContain("少年家事审判庭");
+  });
+
+  it("answers 409 for a duplicate name and writes nothing", async () => {
+    const res = await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: a.user("court", "admin"), json: { name: "办公室" } });
+    expectProblem(res, 409, "department_exists");
+  });
+
+  it("answers 403 to a non-admin and to the counterpart's admin, 404 to another pair, writing nothing", async () => {
+    const body = { name: "新部门" };
+    expectProblem(await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: a.user("court", "handler"), json: body }), 403);
+    expectProblem(await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: a.user("proc", "admin"), json: body }), 403);
+    expectProblem(await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: b.user("court", "admin"), json: body }), 404);
+    const list = await t.request(`/v1/organizations/${a.court.id}/departments`, { as: a.user("court", "handler") });
+    expect(list.body.items.map((d: any) => d.name)).not.toContain("新部门");
+  });
+});

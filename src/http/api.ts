@@ -59,7 +59,7 @@ export function defineRoute<const R extends RouteSpec>(spec: R) {
           middleware: [authenticate(roles)] as const,
           "x-roles": roles === "any" ? ROLES.codes : roles,
         }),
-  } as unknown as R & RouteConfig);
+  } as RouteConfig) as unknown as R;
 }
 
 function authenticate(roles: readonly Role[] | "any"): MiddlewareHandler<AppEnv> {

@@ -59,3 +59,16 @@ export function listUsers(scope: Scope, page: { limit: number; cursor?: string }
     .orderBy(asc(users.id))
     .limit(page.limit + 1);
 }
+
+/** Inserts a department only into the caller's own organisation and only for a caller with the route's role. */
+export function insertDepartment(
+  scope: Scope,
+  d: { id: string; orgId: string; name: string; functions: string[]; createdAt: string },
+) {
+  return scope.db.run(sql`
+    insert into departments (id, jurisdiction_id, org_id, name, functions, created_at)
+    select ${d.id}, o_.jurisdiction_id, o_.id, ${d.name}, ${JSON.stringify(d.functions)}, ${d.createdAt}
+    from organizations o_
+    where o_.id = ${d.orgId} and o_.id = ${scope.me.orgId} and ${scope.hasRole()}
+    on conflict do nothing`);
+}

@@ -1,8 +1,9 @@
 // Who am I, and the jurisdictions, organisations, departments and colleagues the caller may see.
 import { z } from "@hono/zod-openapi";
-import { coded, defineRoute, newRouter, PageQuery, pageOf, paginate } from "../http/api";
-import { DEPARTMENT_FUNCTIONS, LEVELS, ORG_KINDS, ROLES, type Role } from "../vocab";
-import { getJurisdiction, getOrganization, listDepartments, listJurisdictions, listUsers } from "./org.queries";
+import { coded, defineRoute, errorResponse, newRouter, PageQuery, pageOf, paginate } from "../http/api";
+import { conflict, forbidden } from "../http/problem";
+import { DEPARTMENT_FUNCTIONS, LEVELS, ORG_KINDS, ROLES, type DepartmentFunction, type Role } from "../vocab";
+import { getJurisdiction, getOrganization, insertDepartment, listDepartments, listJurisdictions, listUsers } from "./org.queries";
 
 const Id = z.string().min(1).max(64);
 const OrgSummary = z.object({ id: z.string(), kind: coded(ORG_KINDS.codes), name: z.string() }).openapi("OrganizationSummary");
@@ -28,6 +29,12 @@ const Me = z
 const Department = z
   .object({ id: z.string(), orgId: z.string(), name: z.string().openapi({ example: "办公室" }), functions: z.array(coded(DEPARTMENT_FUNCTIONS.codes)) })
   .openapi("Department");
+const NewDepartment = z
+  .object({
+    name: z.string().trim().min(1).max(60).openapi({ example: "审判监督庭" }),
+    functions: z.array(z.enum(DEPARTMENT_FUNCTIONS.codes)).max(8).default([]),
+  })
+  .openapi("NewDepartment");
 const User = z
   .object({
     id: z.string(),
@@ -128,9 +135,40 @@ export const orgRoutes = newRouter()
       const { results: [, rows] } = await scope.run([getOrganization(scope, id), listDepartments(scope, id)], ([org]) => org[0]);
       const items = rows.map((d) => ({
         ...d,
-        functions: d.functions.map((f) => ({ code: f, label: DEPARTMENT_FUNCTIONS.label(f as never) })),
+        functions: d.functions.map((f) => DEPARTMENT_FUNCTIONS.item(f as DepartmentFunction)),
       }));
       return c.json({ items }, 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "post",
+      path: "/v1/organizations/{id}/departments",
+      tags,
+      summary: "Add a department to the caller's own organisation (admins)",
+      roles: ["admin"],
+      request: {
+        params: z.object({ id: Id }),
+        body: { required: true, content: { "application/json": { schema: NewDepartment } } },
+      },
+      responses: {
+        201: { description: "Created", content: { "application/json": { schema: Department } } },
+        409: errorResponse("A department of that name exists"),
+      },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const orgId = c.req.valid("param").id;
+      const input = c.req.valid("json");
+      const { deps } = c.var;
+      const id = deps.ids();
+      const { principal, results: [inserted] } = await scope.run(
+        [insertDepartment(scope, { id, orgId, ...input, createdAt: deps.clock.now().toISOString() }), getOrganization(scope, orgId)],
+        ([, org]) => org[0],
+      );
+      if (principal.orgId !== orgId) throw forbidden("Departments are managed by the organisation's own administrators.");
+      if (inserted.rowsAffected === 0) throw conflict("department_exists", `A department named ${input.name} exists.`);
+      return c.json({ id, orgId, name: input.name, functions: input.functions.map(DEPARTMENT_FUNCTIONS.item) }, 201);
     },
   )
   .openapi(
