@@ -21,9 +21,12 @@ export type Subject = { issuer: "local" | "external"; sub: string };
 
 export type Verifier = (token: string) => Promise<Subject>;
 
+// RFC 6750 §3: error_description is a quoted string of printable ASCII without `"` or `\`.
 const unauthorized = (code: string, detail: string) =>
   new ApiError(401, code, detail, {
-    headers: { "www-authenticate": `Bearer error="invalid_token", error_description="${detail}"` },
+    headers: {
+      "www-authenticate": `Bearer error="invalid_token", error_description="${detail.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "")}"`,
+    },
   });
 
 export function missingToken() {
@@ -64,14 +67,31 @@ export function createVerifier(config: Config, now: () => Date): Verifier {
   };
 }
 
+// One stable code per cause, so a client (or an operator reading logs) can tell what to fix.
+const CLAIM_ERRORS: Record<string, [code: string, detail: string]> = {
+  nbf: ["token_not_yet_valid", "The token is not valid yet (nbf)."],
+  iat: ["token_not_yet_valid", "The token was issued in the future (iat)."],
+  iss: ["token_issuer_invalid", "The token's issuer is not trusted."],
+  aud: ["token_audience_invalid", "The token is not meant for this API (aud)."],
+  typ: ["token_type_invalid", `The token's typ header must be ${TOKEN_TYPE}.`],
+};
+
 function toAuthError(e: unknown): ApiError {
-  if (e instanceof errors.JWTExpired) return unauthorized("token_expired", "The token has expired.");
-  if (e instanceof errors.JWTClaimValidationFailed)
-    return unauthorized("token_claim_invalid", `The token's "${e.claim}" claim is not acceptable.`);
+  if (e instanceof errors.JWTExpired)
+    return e.claim === "iat"
+      ? unauthorized("token_too_old", "The token was issued longer ago than the maximum token age.")
+      : unauthorized("token_expired", "The token has expired.");
+  if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.reason === "missing") return unauthorized("token_claim_missing", `The token lacks the required ${e.claim} claim.`);
+    const known = CLAIM_ERRORS[e.claim];
+    return known ? unauthorized(...known) : unauthorized("token_claim_invalid", `The token's ${e.claim} claim is not acceptable.`);
+  }
   if (e instanceof errors.JOSEAlgNotAllowed) return unauthorized("token_algorithm", "The token's algorithm is not accepted.");
   if (e instanceof errors.JWKSNoMatchingKey) return unauthorized("token_unknown_key", "The token was signed by an unknown key.");
   if (e instanceof errors.JWSSignatureVerificationFailed)
     return unauthorized("token_signature", "The token's signature does not verify.");
+  if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid)
+    return unauthorized("token_malformed", "The token is not a well-formed JWT.");
   return unauthorized("token_invalid", "The token is not valid.");
 }
 

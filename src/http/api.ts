@@ -67,7 +67,7 @@ function authenticate(roles: readonly Role[] | "any"): MiddlewareHandler<AppEnv>
     const header = c.req.header("authorization");
     if (!header) throw missingToken();
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new ApiError(401, "token_malformed", "Authorization must be 'Bearer <token>'.", {
+    if (!m) throw new ApiError(401, "auth_scheme_unsupported", "Authorization must be 'Bearer <token>'.", {
       headers: { "www-authenticate": 'Bearer error="invalid_request"' },
     });
     const deps = c.get("deps");
