@@ -96,3 +96,208 @@ export const jobRuns = sqliteTable(
   },
   (t) => [uniqueIndex("job_runs_uq").on(t.job, t.scheduledAt)],
 );
+
+// ── Calendar and deadline rules ────────────────────────────────────────────────────────────────
+
+/**
+ * Every date from 2000 to 2060 with its kind. `wd_idx` counts working days cumulatively (make-up
+ * 调休 days included), `wd_idx_strict` without them, so working-day arithmetic is a subtraction.
+ */
+export const calendarDays = sqliteTable(
+  "calendar_days",
+  {
+    day: text("day").primaryKey(),
+    kind: text("kind", { enum: ["workday", "weekend", "holiday", "makeup"] }).notNull(),
+    name: text("name"),
+    wdIdx: integer("wd_idx").notNull().default(0),
+    wdIdxStrict: integer("wd_idx_strict").notNull().default(0),
+  },
+  (t) => [index("calendar_days_idx").on(t.wdIdx), index("calendar_days_idx_strict").on(t.wdIdxStrict)],
+);
+
+/** Years whose official holidays and make-up days are loaded (others count weekends only). */
+export const calendarYears = sqliteTable("calendar_years", {
+  year: integer("year").primaryKey(),
+  source: text("source").notNull(),
+  loadedAt: text("loaded_at").notNull(),
+  loadedBy: text("loaded_by"),
+});
+
+/** Reply-period rules per document type: national defaults (jurisdiction NULL) and local overrides, versioned. */
+export const deadlineRules = sqliteTable(
+  "deadline_rules",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").references(() => jurisdictions.id),
+    type: text("type").notNull(),
+    version: integer("version").notNull(),
+    periodDays: integer("period_days"),
+    periodMonths: integer("period_months"),
+    senderSets: integer("sender_sets", { mode: "boolean" }).notNull().default(false),
+    maxDays: integer("max_days"),
+    maxMonths: integer("max_months"),
+    extensionDays: integer("extension_days"),
+    extensionMonths: integer("extension_months"),
+    onMissed: text("on_missed"),
+    source: text("source").notNull(),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by"),
+  },
+  (t) => [index("deadline_rules_lookup_ix").on(t.type, t.jurisdictionId, t.version)],
+);
+
+/** Which department of an organisation receives a document type ('*' = every type). */
+export const receivingRoutes = sqliteTable(
+  "receiving_routes",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    orgId: text("org_id").notNull().references(() => organizations.id),
+    type: text("type").notNull(),
+    departmentId: text("department_id").notNull().references(() => departments.id),
+  },
+  (t) => [uniqueIndex("receiving_routes_uq").on(t.orgId, t.type)],
+);
+
+// ── Supervision documents ──────────────────────────────────────────────────────────────────────
+
+export const documents = sqliteTable(
+  "documents",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    type: text("type").notNull(),
+    status: text("status", { enum: ["sent", "received", "assigned", "replied", "acknowledged", "withdrawn"] }).notNull(),
+    senderOrgId: text("sender_org_id").notNull().references(() => organizations.id),
+    recipientOrgId: text("recipient_org_id").notNull().references(() => organizations.id),
+    receivingDepartmentId: text("receiving_department_id").notNull().references(() => departments.id),
+    handlingDepartmentId: text("handling_department_id").references(() => departments.id),
+    handlerId: text("handler_id").references(() => users.id),
+    docNumber: text("doc_number").notNull(),
+    caseNumbers: text("case_numbers", { mode: "json" }).$type<string[]>().notNull(),
+    caseCategory: text("case_category").notNull(),
+    area: text("area"),
+    title: text("title").notNull(),
+    summary: text("summary"),
+    requestedActions: text("requested_actions"),
+    attachments: text("attachments", { mode: "json" }).$type<{ name: string; size: number; sha256: string; mediaType: string }[]>().notNull(),
+    // deadline
+    ruleId: text("rule_id").notNull().references(() => deadlineRules.id),
+    ruleVersion: integer("rule_version").notNull(),
+    periodDays: integer("period_days"),
+    periodMonths: integer("period_months"),
+    sentOn: text("sent_on").notNull(),
+    receivedOn: text("received_on"),
+    receivedBy: text("received_by"),
+    dueOn: text("due_on"),
+    deadlineVersion: integer("deadline_version").notNull().default(0),
+    calendarComplete: integer("calendar_complete", { mode: "boolean" }),
+    // reply and acknowledgement
+    repliedOn: text("replied_on"),
+    replyContent: text("reply_content"),
+    replyDecision: text("reply_decision"),
+    retrialRuled: integer("retrial_ruled", { mode: "boolean" }),
+    replyLate: integer("reply_late", { mode: "boolean" }),
+    repliedBy: text("replied_by"),
+    ackResult: text("ack_result"),
+    ackReason: text("ack_reason"),
+    ackedBy: text("acked_by"),
+    /** The next-level organisation following up (跟进监督) after a reply was not accepted. */
+    followupOrgId: text("followup_org_id"),
+    lastUrgedAt: text("last_urged_at"),
+    createdBy: text("created_by").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("documents_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("documents_inbox_due_ix").on(t.recipientOrgId, sql`coalesce(${t.dueOn}, '9999-12-31')`, t.id),
+    index("documents_outbox_due_ix").on(t.senderOrgId, sql`coalesce(${t.dueOn}, '9999-12-31')`, t.id),
+    index("documents_inbox_updated_ix").on(t.recipientOrgId, t.updatedAt),
+    index("documents_outbox_updated_ix").on(t.senderOrgId, t.updatedAt),
+    index("documents_open_due_ix").on(t.status, t.dueOn),
+    index("documents_followup_ix").on(t.followupOrgId),
+  ],
+);
+
+/** The timeline of a document; also its audit trail. Written in the same batch as the change. */
+export const documentEvents = sqliteTable(
+  "document_events",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    documentId: text("document_id").notNull().references(() => documents.id),
+    at: text("at").notNull(),
+    actorId: text("actor_id"),
+    type: text("type").notNull(),
+    note: text("note"),
+    before: text("before", { mode: "json" }).$type<Record<string, unknown>>(),
+    after: text("after", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [index("document_events_doc_ix").on(t.documentId, t.at)],
+);
+
+export const extensionRequests = sqliteTable(
+  "extension_requests",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    documentId: text("document_id").notNull().references(() => documents.id),
+    deadlineVersion: integer("deadline_version").notNull(),
+    periodDays: integer("period_days"),
+    periodMonths: integer("period_months"),
+    reason: text("reason").notNull(),
+    status: text("status", { enum: ["pending", "approved", "rejected"] }).notNull(),
+    requestedBy: text("requested_by").notNull(),
+    requestedAt: text("requested_at").notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: text("decided_at"),
+    decisionNote: text("decision_note"),
+  },
+  (t) => [
+    index("extension_requests_doc_ix").on(t.documentId),
+    uniqueIndex("extension_requests_one_pending_uq").on(t.documentId).where(sql`status = 'pending'`),
+  ],
+);
+
+/** A judicial-committee session on a protest case, and the chief procurator's answer to the invitation. */
+export const committeeSessions = sqliteTable(
+  "committee_sessions",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    documentId: text("document_id").notNull().references(() => documents.id),
+    sessionAt: text("session_at").notNull(),
+    place: text("place").notNull(),
+    invitedBy: text("invited_by").notNull(),
+    invitedAt: text("invited_at").notNull(),
+    response: text("response", { enum: ["attend", "delegate", "decline"] }),
+    delegateName: text("delegate_name"),
+    responseNote: text("response_note"),
+    respondedBy: text("responded_by"),
+    respondedAt: text("responded_at"),
+  },
+  (t) => [index("committee_sessions_doc_ix").on(t.documentId)],
+);
+
+/** Per-user inbox of notices; `dedupe_key` makes every notice happen at most once. */
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    userId: text("user_id").notNull().references(() => users.id),
+    kind: text("kind").notNull(),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    textZh: text("text_zh").notNull(),
+    textEn: text("text_en").notNull(),
+    urgent: integer("urgent", { mode: "boolean" }).notNull().default(false),
+    dedupeKey: text("dedupe_key").notNull(),
+    createdAt: text("created_at").notNull(),
+    readAt: text("read_at"),
+  },
+  (t) => [uniqueIndex("notifications_dedupe_uq").on(t.dedupeKey), index("notifications_user_ix").on(t.userId, t.id)],
+);

@@ -9,6 +9,7 @@ import { generateDevKeys, createVerifier } from "../auth/jwt";
 import { systemClock, ulidGen, type Clock } from "../clock";
 import { parseConfig, type Config } from "../config";
 import { createDb, type Db } from "../db/client";
+import { seedCalendar } from "./calendar-seed";
 import type { Deps } from "../http/api";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -24,8 +25,10 @@ export function openDb(url: string, authToken?: string): Db {
   return createDb(createClient({ url, authToken }));
 }
 
-export async function migrateDb(db: Db) {
+/** Applies migrations, then loads the holiday calendar for years not yet loaded. */
+export async function migrateDb(db: Db, now: Date = new Date()) {
   await migrate(db, { migrationsFolder: MIGRATIONS });
+  await seedCalendar(db, now);
 }
 
 /** Where the development key pair of a database lives: beside a file database, else under data/. */

@@ -1,0 +1,103 @@
+// Loading a year's official holidays and make-up working days, and previewing a deadline.
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { calendarComplete, countsMakeup, rawEnd, reindexCalendar, rollForward } from "./calendar.sql";
+
+export type SpecialDay = { date: string; kind: "holiday" | "makeup"; name: string };
+
+/**
+ * The statements that replace one year's special days; run them in one batch followed by
+ * `reindexStatement`. `guard` is SQL that must hold for any of them to change anything, so an
+ * unauthorised caller's batch is a no-op.
+ */
+export function loadYearStatements(db: Db, year: number, days: SpecialDay[], meta: { source: string; at: string; by: SQL | null }, guard: SQL = sql`1`) {
+  const from = `${year}-01-01`, to = `${year}-12-31`;
+  return [
+    db.run(sql`update calendar_days set kind = case when strftime('%w', day) in ('0','6') then 'weekend' else 'workday' end, name = null
+      where day between ${from} and ${to} and ${guard}`),
+    db.run(sql`update calendar_days set kind = j_.value ->> 'kind', name = j_.value ->> 'name'
+      from json_each(${JSON.stringify(days)}) as j_ where calendar_days.day = j_.value ->> 'date' and ${guard}`),
+    db.run(sql`insert into calendar_years (year, source, loaded_at, loaded_by) select ${year}, ${meta.source}, ${meta.at}, ${meta.by} where ${guard}
+      on conflict (year) do update set source = excluded.source, loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by`),
+  ] as const;
+}
+
+export const reindexStatement = (db: Db, guard: SQL = sql`1`) => db.run(sql`${reindexCalendar} and ${guard}`);
+
+export type PreviewRow = {
+  ruleId: string | null;
+  ruleVersion: number | null;
+  periodDays: number | null;
+  periodMonths: number | null;
+  senderSets: number | null;
+  maxDays: number | null;
+  maxMonths: number | null;
+  source: string | null;
+  rawEnd: string | null;
+  dueOn: string | null;
+  complete: number | null;
+  skipped: string | null;
+};
+
+/**
+ * One query: the effective rule of a type in a jurisdiction, the raw end, the due date, whether the
+ * calendar was complete, and the rest days rolled over. `periodDays`/`periodMonths` apply to
+ * sender-set types only.
+ */
+export function previewQuery(db: Db, q: { jurisdictionId: SQL; type: string; receivedOn: string; periodDays?: number; periodMonths?: number }) {
+  const given = q.periodDays !== undefined || q.periodMonths !== undefined;
+  return db.get<PreviewRow>(sql`
+    with rule as (${effectiveRule(q.jurisdictionId, q.type)}),
+    p as (
+      select rule.*,
+        case when rule.sender_sets and ${given ? 1 : 0} then ${q.periodDays ?? null} else rule.period_days end as d,
+        case when rule.sender_sets and ${given ? 1 : 0} then ${q.periodMonths ?? null} else rule.period_months end as m,
+        ${countsMakeup(q.jurisdictionId)} as makeup
+      from rule),
+    r as (select p.*, ${rawEnd(q.receivedOn, sql`p.d`, sql`p.m`)} as raw from p),
+    f as (select r.*, ${rollForward(sql`r.raw`, sql`r.makeup`)} as due from r)
+    select f.id as ruleId, f.version as ruleVersion, f.d as periodDays, f.m as periodMonths, f.sender_sets as senderSets,
+      f.max_days as maxDays, f.max_months as maxMonths, f.source as source, f.raw as rawEnd, f.due as dueOn,
+      ${calendarComplete(q.receivedOn, sql`f.due`)} as complete,
+      (select json_group_array(json_object('date', c.day, 'kind', c.kind, 'name', c.name)) from calendar_days c where c.day >= f.raw and c.day < f.due) as skipped
+    from f`);
+}
+
+/** The rule in force for a type in a jurisdiction: its newest local override, else the newest default. */
+export function effectiveRule(jurisdictionId: SQL, type: string | SQL): SQL {
+  return sql`select * from deadline_rules dr_ where dr_.type = ${type} and (dr_.jurisdiction_id = ${jurisdictionId} or dr_.jurisdiction_id is null)
+    order by dr_.jurisdiction_id is null, dr_.version desc limit 1`;
+}
+
+export type Step = { kind: "start" | "raw_end" | "roll_forward" | "due"; date: string; note: { zh: string; en: string } };
+
+/** Explains a computation in the order a clerk would check it by hand. */
+export function explain(receivedOn: string, row: PreviewRow): Step[] {
+  const start = addDays(receivedOn, 1);
+  const period = row.periodMonths != null ? { zh: `${row.periodMonths}个月`, en: `${row.periodMonths} month(s)` } : { zh: `${row.periodDays}日`, en: `${row.periodDays} day(s)` };
+  const steps: Step[] = [
+    { kind: "start", date: start, note: { zh: "收到之日不计入,次日起算", en: "The day of receipt is not counted; counting starts the next day" } },
+  ];
+  const clamped = row.periodMonths != null && row.rawEnd!.slice(8) !== receivedOn.slice(8);
+  steps.push({
+    kind: "raw_end",
+    date: row.rawEnd!,
+    note: clamped
+      ? { zh: `期间${period.zh}届满;届满月无对应日,以该月末日为期限末日`, en: `End of ${period.en}; the final month has no such day, so its last day` }
+      : { zh: `期间${period.zh}届满`, en: `End of ${period.en}` },
+  });
+  for (const d of JSON.parse(row.skipped ?? "[]") as { date: string; kind: string; name: string | null }[]) {
+    const what = d.kind === "holiday" ? { zh: `法定节假日${d.name ? "(" + d.name + ")" : ""}`, en: `public holiday${d.name ? " (" + d.name + ")" : ""}` }
+      : d.kind === "makeup" ? { zh: "调休工作日(本辖区不计为工作日)", en: "make-up working day (not counted as working here)" }
+      : { zh: "周末", en: "weekend" };
+    steps.push({ kind: "roll_forward", date: d.date, note: { zh: `${what.zh},顺延`, en: `${what.en}: rolls forward` } });
+  }
+  steps.push({ kind: "due", date: row.dueOn!, note: { zh: "期限届满日(北京时间当日24时)", en: "Due at the end of this day, China Standard Time" } });
+  return steps;
+}
+
+export function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,57 @@
+// The deadline engine, in SQL: how periods are counted (legal-deadlines.md), usable inside any
+// statement so that receipt, extensions, previews and set-based cron sweeps share one definition.
+import { sql, type SQL } from "drizzle-orm";
+
+type Expr = SQL | string | number | null;
+const e = (x: Expr) => (x instanceof Object ? x : sql`${x}`);
+
+/** True when make-up (调休) weekend days count as working days in a jurisdiction. */
+export const countsMakeup = (jurisdictionId: Expr) =>
+  sql`(select j_.count_makeup_workdays from jurisdictions j_ where j_.id = ${e(jurisdictionId)})`;
+
+const working = (alias: string, makeup: Expr) =>
+  sql`(${sql.raw(alias)}.kind = 'workday' or (${sql.raw(alias)}.kind = 'makeup' and ${e(makeup)}))`;
+
+/**
+ * The raw last day of a period counted from `start` (the day of receipt is not counted): N days
+ * later, or the same-numbered day N months later, clamped to that month's last day (民法典 第202条).
+ */
+export function rawEnd(start: Expr, days: Expr, months: Expr): SQL {
+  const s = e(start), m = e(months);
+  return sql`(case when ${m} is not null then min(date(${s}, '+' || ${m} || ' months'), date(${s}, 'start of month', '+' || (${m} + 1) || ' months', '-1 day')) else date(${s}, '+' || ${e(days)} || ' days') end)`;
+}
+
+/** The first working day on or after `day` (a last day on a rest day rolls forward, 民事诉讼法 第85条). */
+export function rollForward(day: Expr, makeup: Expr): SQL {
+  return sql`(select c_.day from calendar_days c_ where c_.day >= ${e(day)} and ${working("c_", makeup)} order by c_.day limit 1)`;
+}
+
+/** The due date of a period counted from `start`. */
+export const dueOn = (start: Expr, days: Expr, months: Expr, makeup: Expr) => rollForward(rawEnd(start, days, months), makeup);
+
+/** True when every year from `from` to `to` has its official calendar loaded. */
+export function calendarComplete(from: Expr, to: Expr): SQL {
+  const y1 = sql`cast(strftime('%Y', ${e(from)}) as integer)`, y2 = sql`cast(strftime('%Y', ${e(to)}) as integer)`;
+  return sql`((select count(*) from calendar_years y_ where y_.year between ${y1} and ${y2}) = ${y2} - ${y1} + 1)`;
+}
+
+/**
+ * The working day `n` working days after (n > 0) or before (n < 0) `day`, on the jurisdiction's
+ * calendar; for a rest day, counting starts from the previous working day. For escalation ladders.
+ */
+export function shiftWorkdays(day: Expr, n: Expr, makeup: Expr): SQL {
+  const idx = sql`(case when ${e(makeup)} then c_.wd_idx else c_.wd_idx_strict end)`;
+  const base = sql`(select ${idx} from calendar_days c_ where c_.day = ${e(day)})`;
+  return sql`(select c2_.day from calendar_days c2_ where (case when ${e(makeup)} then c2_.wd_idx else c2_.wd_idx_strict end) = ${base} + ${e(n)} and ${working("c2_", makeup)} order by c2_.day limit 1)`;
+}
+
+/** Re-numbers the cumulative working-day indexes after the calendar changed. */
+export const reindexCalendar = sql`
+  update calendar_days set wd_idx = w.i, wd_idx_strict = w.s
+  from (select day, sum(kind in ('workday', 'makeup')) over (order by day) as i, sum(kind = 'workday') over (order by day) as s from calendar_days) as w
+  where w.day = calendar_days.day`;
+
+/** Today's date in China Standard Time (UTC+8, no daylight saving): deadlines end at its midnight. */
+export function chinaDate(at: Date): string {
+  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
