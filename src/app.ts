@@ -114,7 +114,7 @@ export function createApp(deps: Deps) {
   app.onError((err, c) => {
     if (err instanceof ApiError) return problemResponse(c, err);
     if (err instanceof HTTPException && err.status < 500)
-      return problemResponse(c, new ApiError(err.status, err.status === 400 ? "malformed_request" : "http_error", err.message || "Bad request."));
+      return problemResponse(c, new ApiError(err.status, HTTP_EXCEPTION_CODES[err.status] ?? "http_error", err.message || "Bad request."));
     console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(err), stack: (err as Error)?.stack }));
     return problemResponse(c, new ApiError(500, "internal_error", "An unexpected error occurred. Quote the request id when reporting it."));
   });
@@ -124,11 +124,20 @@ export function createApp(deps: Deps) {
 
 export type App = ReturnType<typeof createApp>;
 
+// Hono's validators throw these themselves (e.g. a JSON body route given text/plain without a
+// Content-Length), so they must carry the same codes as the middleware above.
+const HTTP_EXCEPTION_CODES: Record<number, string> = { 400: "malformed_request", 413: "body_too_large", 415: "unsupported_media_type" };
+
 function allowedMethods(routes: { method: string; path: string }[], path: string): string[] {
   const methods = new Set<string>();
   for (const r of routes) {
     if (r.method === "ALL" || r.path.endsWith("*")) continue;
-    const re = new RegExp("^" + r.path.replace(/:[^/]+/g, "[^/]+").replace(/\{[^}]+\}/g, "[^/]+") + "/?$");
+    // Matches as the router does: strict about a trailing slash, literal segments taken literally.
+    const pattern = r.path
+      .split("/")
+      .map((seg) => (/^[:{]/.test(seg) ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("/");
+    const re = new RegExp(`^${pattern}$`);
     if (re.test(path)) methods.add(r.method);
   }
   return [...methods];

@@ -47,6 +47,9 @@ export function problemBody(err: ApiError, requestId: string | undefined) {
 }
 
 export function problemResponse(c: Context, err: ApiError): Response {
+  const requestId: string | undefined = c.get("requestId" as never);
   const headers: Record<string, string> = { "content-type": "application/problem+json", ...err.extra.headers };
-  return new Response(JSON.stringify(problemBody(err, c.get("requestId" as never))), { status: err.status, headers });
+  // A fresh Response drops headers prepared on the context, so the request id is set here.
+  if (requestId) headers["x-request-id"] = requestId;
+  return new Response(JSON.stringify(problemBody(err, requestId)), { status: err.status, headers });
 }
