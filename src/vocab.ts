@@ -40,3 +40,78 @@ export const DEPARTMENT_FUNCTIONS = vocabulary({
   research: { zh: "研究室", en: "Research" },
 });
 export type DepartmentFunction = (typeof DEPARTMENT_FUNCTIONS.codes)[number];
+
+/** Supervision document types; `from` is the sending institution (the counterpart receives). */
+export const DOC_TYPES = vocabulary({
+  "protest.civil": { zh: "民事抗诉书", en: "Civil protest" },
+  "protest.administrative": { zh: "行政抗诉书", en: "Administrative protest" },
+  "protest.criminal_retrial": { zh: "刑事审判监督抗诉书", en: "Criminal protest (trial supervision)" },
+  "protest.criminal_appeal": { zh: "刑事二审抗诉书", en: "Criminal protest (second instance)" },
+  "retrial_suggestion.civil": { zh: "民事再审检察建议", en: "Civil retrial procuratorial suggestion" },
+  "retrial_suggestion.administrative": { zh: "行政再审检察建议", en: "Administrative retrial procuratorial suggestion" },
+  "suggestion.enforcement": { zh: "民事执行检察建议", en: "Procuratorial suggestion on civil enforcement" },
+  "suggestion.general": { zh: "检察建议", en: "Procuratorial suggestion" },
+  "correction.criminal_notice": { zh: "纠正违法通知书", en: "Notice to correct a violation" },
+  "correction.commutation_parole": { zh: "纠正意见(减刑、假释)", en: "Correction opinion on commutation or parole" },
+  "correction.trial_procedure": { zh: "纠正意见(审判程序)", en: "Correction opinion on trial procedure" },
+  judicial_suggestion: { zh: "司法建议", en: "Judicial suggestion" },
+  "court_suggestion.enforcement_supervision": { zh: "执行监督书面建议", en: "Court's written suggestion on enforcement supervision" },
+});
+export type DocType = (typeof DOC_TYPES.codes)[number];
+export const docSender = (type: DocType): OrgKind =>
+  type === "judicial_suggestion" || type === "court_suggestion.enforcement_supervision" ? "court" : "procuratorate";
+export const isProtest = (type: DocType) => type.startsWith("protest.");
+
+export const DOC_STATUSES = vocabulary({
+  sent: { zh: "已发送", en: "Sent" },
+  received: { zh: "已签收", en: "Received" },
+  assigned: { zh: "办理中", en: "Assigned" },
+  replied: { zh: "已回复", en: "Replied" },
+  acknowledged: { zh: "已反馈", en: "Acknowledged" },
+  withdrawn: { zh: "已撤回", en: "Withdrawn" },
+});
+export type DocStatus = (typeof DOC_STATUSES.codes)[number];
+
+export const DECISIONS = vocabulary({
+  adopted: { zh: "采纳", en: "Adopted" },
+  partly_adopted: { zh: "部分采纳", en: "Partly adopted" },
+  not_adopted: { zh: "不予采纳", en: "Not adopted" },
+});
+
+export const ACK_RESULTS = vocabulary({
+  accepted: { zh: "认可", en: "Accepted" },
+  partly_accepted: { zh: "部分认可", en: "Partly accepted" },
+  not_accepted: { zh: "不认可(跟进监督)", en: "Not accepted (follow-up supervision)" },
+});
+
+export const CASE_CATEGORIES = vocabulary({
+  criminal: { zh: "刑事", en: "Criminal" },
+  civil: { zh: "民事", en: "Civil" },
+  administrative: { zh: "行政", en: "Administrative" },
+  enforcement: { zh: "执行", en: "Enforcement" },
+  public_interest: { zh: "公益诉讼", en: "Public-interest litigation" },
+});
+
+/** Focus areas: crime categories of S3.1.1 and public-interest areas of S3.1.4. */
+export const CASE_AREAS = vocabulary({
+  organized_crime: { zh: "扫黑除恶", en: "Organised crime" },
+  cyber_crime: { zh: "网络犯罪", en: "Cyber crime" },
+  crimes_against_entrepreneurs: { zh: "侵犯民营企业经营者权益犯罪", en: "Crimes against private entrepreneurs" },
+  mass_victim_economic: { zh: "涉众型经济犯罪", en: "Mass-victim economic crime" },
+  duty_crime: { zh: "职务犯罪", en: "Duty crime" },
+  environment_resources: { zh: "环境资源", en: "Environment and resources" },
+  telecom_fraud: { zh: "电信诈骗", en: "Telecom fraud" },
+  ecology: { zh: "生态环境和资源保护", en: "Ecology and resources" },
+  food_drug_safety: { zh: "食品药品安全", en: "Food and drug safety" },
+  state_property: { zh: "国有财产保护", en: "State property" },
+  heroes_martyrs: { zh: "英烈权益保护", en: "Heroes and martyrs" },
+  minors: { zh: "未成年人权益保护", en: "Minors' rights" },
+  work_safety: { zh: "安全生产", en: "Work safety" },
+  personal_information: { zh: "个人信息保护", en: "Personal information" },
+});
+
+export const COMMITTEE_RESPONSES = vocabulary({
+  attend: { zh: "检察长列席", en: "Chief procurator attends" },
+  delegate: { zh: "委托副检察长列席", en: "A deputy attends" },
+  decline: { zh: "不列席", en: "Declined" },
+});

@@ -4,11 +4,27 @@
 // jurisdiction are SQL sub-queries, not values read beforehand, so a request makes exactly one
 // database round trip: the principal is fetched in the same batch as the request's own queries,
 // and every query filters through `visible(table)`, whose policies all live in this file.
-import { and, eq, getTableName, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, getTableName, sql, type SQL } from "drizzle-orm";
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
-import { departments, jobRuns, jurisdictions, organizations, roleAssignments, users } from "../db/schema";
+import {
+  calendarDays,
+  calendarYears,
+  committeeSessions,
+  deadlineRules,
+  departments,
+  documentEvents,
+  documents,
+  extensionRequests,
+  jobRuns,
+  jurisdictions,
+  notifications,
+  organizations,
+  receivingRoutes,
+  roleAssignments,
+  users,
+} from "../db/schema";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
 import type { Subject } from "./jwt";
@@ -33,28 +49,43 @@ export type Principal = {
 /** SQL expressions naming the caller; each is a scalar sub-query (NULL for an unknown or inactive user). */
 export type Me = { userId: SQL; orgId: SQL; jurisdictionId: SQL; parentJurisdictionId: SQL };
 
-type Policy = (me: Me) => SQL;
+/** A column of the table being filtered, qualified by the alias the query gives it (if any). */
+type Col = (column: SQLiteColumn) => SQL;
+type Policy = (me: Me, c: Col) => SQL;
 
 // Every table that holds tenant data has exactly one policy here. test/tenancy.test.ts checks that.
 const policies = new Map<SQLiteTable, Policy>([
   [
     jurisdictions,
-    (me) =>
-      or(
-        eq(jurisdictions.id, me.jurisdictionId),
-        eq(jurisdictions.id, me.parentJurisdictionId),
-        eq(jurisdictions.parentId, me.jurisdictionId),
-      )!,
+    (me, c) =>
+      sql`(${c(jurisdictions.id)} = ${me.jurisdictionId} or ${c(jurisdictions.id)} = ${me.parentJurisdictionId} or ${c(jurisdictions.parentId)} = ${me.jurisdictionId})`,
   ],
-  [organizations, (me) => inArray(organizations.jurisdictionId, visibleJurisdictions(me))],
-  [departments, (me) => inArray(departments.jurisdictionId, visibleJurisdictions(me))],
-  [users, (me) => eq(users.orgId, me.orgId)],
-  [roleAssignments, (me) => eq(roleAssignments.orgId, me.orgId)],
+  [organizations, (me, c) => sql`${c(organizations.jurisdictionId)} in ${visibleJurisdictions(me)}`],
+  [departments, (me, c) => sql`${c(departments.jurisdictionId)} in ${visibleJurisdictions(me)}`],
+  [users, (me, c) => sql`${c(users.orgId)} = ${me.orgId}`],
+  [roleAssignments, (me, c) => sql`${c(roleAssignments.orgId)} = ${me.orgId}`],
+  [receivingRoutes, (me, c) => sql`${c(receivingRoutes.jurisdictionId)} in ${visibleJurisdictions(me)}`],
+  // National defaults (no jurisdiction) and the caller's own jurisdiction's overrides.
+  [deadlineRules, (me, c) => sql`(${c(deadlineRules.jurisdictionId)} is null or ${c(deadlineRules.jurisdictionId)} = ${me.jurisdictionId})`],
+  // A document is seen by its sender, its recipient and, once flagged for 跟进监督, the next level up.
+  [documents, (me, c) => documentVisible(me, c(documents.senderOrgId), c(documents.recipientOrgId), c(documents.followupOrgId))],
+  [documentEvents, (me, c) => sql`${c(documentEvents.documentId)} in ${visibleDocumentIds(me)}`],
+  [extensionRequests, (me, c) => sql`${c(extensionRequests.documentId)} in ${visibleDocumentIds(me)}`],
+  [committeeSessions, (me, c) => sql`${c(committeeSessions.documentId)} in ${visibleDocumentIds(me)}`],
+  [notifications, (me, c) => sql`${c(notifications.userId)} = ${me.userId}`],
 ]);
 
+function documentVisible(me: Me, sender: SQL, recipient: SQL, followup: SQL): SQL {
+  return sql`(${sender} = ${me.orgId} or ${recipient} = ${me.orgId} or ${followup} = ${me.orgId})`;
+}
+
+function visibleDocumentIds(me: Me): SQL {
+  return sql`(select dv_.id from documents dv_ where ${documentVisible(me, sql`dv_.sender_org_id`, sql`dv_.recipient_org_id`, sql`dv_.followup_org_id`)})`;
+}
+
 /** Tables without tenant data (system tables); listed so the coverage test can tell omission from intent. */
-export const UNSCOPED_TABLES: SQLiteTable[] = [jobRuns];
-export const SCOPED_TABLES = [...policies.keys()];
+export const UNSCOPED_TABLES: SQLiteTable[] = [jobRuns, calendarDays, calendarYears];
+export const SCOPED_TABLES: SQLiteTable[] = [...policies.keys()];
 
 function visibleJurisdictions(me: Me): SQL {
   return sql`(select j_.id from jurisdictions j_ where j_.id = ${me.jurisdictionId} or j_.id = ${me.parentJurisdictionId} or j_.parent_id = ${me.jurisdictionId})`;
@@ -81,11 +112,15 @@ export class Scope {
     };
   }
 
-  /** The tenancy predicate of a table; throws for a table without a policy, so none is forgotten. */
-  visible(table: SQLiteTable): SQL {
+  /**
+   * The tenancy predicate of a table (pass `alias` when the query names the table differently);
+   * throws for a table without a policy, so none is forgotten.
+   */
+  visible(table: SQLiteTable, alias?: string): SQL {
     const policy = policies.get(table);
     if (!policy) throw new Error(`no tenancy policy for table ${getTableName(table)}`);
-    return policy(this.me);
+    const c: Col = alias ? (col) => sql.raw(`"${alias}"."${col.name}"`) : (col) => sql`${col}`;
+    return policy(this.me, c);
   }
 
   /** SQL true when the caller holds one of the route's roles (for guarding writes inside SQL). */
