@@ -12,7 +12,8 @@ const jwkSet = z
     return z.NEVER;
   });
 
-const duration = z.string().regex(/^\d+\s*[smhd]$/, "a duration such as 15m, 12h or 1d");
+// At most one space between number and unit: jose (which reads JWT_MAX_AGE) rejects anything looser.
+const duration = z.string().regex(/^\d+ ?[smhd]$/, "a duration such as 15m, 12h or 1d");
 
 export const configSchema = z.object({
   LIBSQL_URL: z.string().regex(/^(libsql|https?|wss?|file):/, "a libsql:, http(s): or file: URL"),
