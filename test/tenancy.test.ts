@@ -6,7 +6,7 @@ import { parseConfig } from "../src/config";
 import * as schema from "../src/db/schema";
 import { setup, type TestApp } from "./helpers";
 
-const TABLES = Object.values(schema).filter((v): v is SQLiteTable => is(v, SQLiteTable));
+const TABLES: SQLiteTable[] = (Object.values(schema) as unknown[]).filter((v): v is SQLiteTable => is(v, SQLiteTable));
 const name = (t: SQLiteTable) => getTableName(t);
 const jurisdictionColumn = (t: SQLiteTable) =>
   Object.values(getTableColumns(t)).find((c) => c.name === "jurisdiction_id") ??
