@@ -1,0 +1,94 @@
+// HTTP throughput of the Node host on a fresh demo database: a public route, a static route and an
+// authenticated, tenancy-scoped one, so the cost of JWT verification plus one DB round trip shows.
+import autocannon, { type Result } from "autocannon";
+import { eq } from "drizzle-orm";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signToken } from "../src/auth/jwt";
+import { users } from "../src/db/schema";
+import { devKeys } from "../src/node/local";
+import { startServer } from "../src/node/server";
+
+export const HTTP_BENCH = { connections: 10, warmupSeconds: 1, seconds: 5 } as const;
+const DEMO_USER = "court.registrar@city.demo";
+const RATIO_GOAL = 0.5;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function load(url: string, headers: Record<string, string>, duration: number): Promise<Result> {
+  // One worker thread generates the load, so the client does not share the server's event loop.
+  return autocannon({ url, headers, connections: HTTP_BENCH.connections, duration, workers: 1, timeout: 10 });
+}
+
+export async function benchHttp(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), "fjxt-bench-"));
+  const dbUrl = `file:${join(dir, "bench.db")}`;
+  const port = await freePort();
+  const { stop, deps, server } = await startServer({ LIBSQL_URL: dbUrl, PORT: String(port), CRON: "off" });
+  try {
+    const [user] = await deps.db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_USER));
+    if (!user) throw new Error(`demo user ${DEMO_USER} was not seeded`);
+    const { privateJwk } = await devKeys(dbUrl);
+    const token = await signToken(privateJwk, { sub: user.id }, {
+      issuer: deps.config.JWT_ISSUER,
+      audience: deps.config.JWT_AUDIENCE,
+      expiresIn: "1h",
+      now: new Date(),
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const targets = {
+      health: { path: "/health", headers: {} },
+      static: { path: "/", headers: {} },
+      me: { path: "/v1/me", headers: { authorization: `Bearer ${token}` } },
+    };
+
+    // A benchmark of error answers would measure the wrong thing: every target must answer 200 first.
+    for (const [name, t] of Object.entries(targets)) {
+      const res = await fetch(base + t.path, { headers: t.headers });
+      if (res.status !== 200) throw new Error(`${name}: GET ${t.path} answered ${res.status} ${await res.text()}`);
+    }
+
+    const figures: Record<string, unknown> = {};
+    const rps: Record<string, number> = {};
+    for (const [name, t] of Object.entries(targets)) {
+      await load(base + t.path, t.headers, HTTP_BENCH.warmupSeconds);
+      const r = await load(base + t.path, t.headers, HTTP_BENCH.seconds);
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
+      rps[name] = Math.round(r.requests.average);
+      figures[`${name}ReqPerSec`] = rps[name];
+      figures[`${name}LatencyP50Ms`] = r.latency.p50;
+      figures[`${name}LatencyP99Ms`] = r.latency.p99;
+    }
+    const ratio = Math.round((rps.me! / rps.static!) * 100) / 100;
+    return {
+      ...figures,
+      meToStaticRatio: ratio,
+      meToStaticGoal: RATIO_GOAL,
+      meToStaticMet: ratio >= RATIO_GOAL,
+      connections: HTTP_BENCH.connections,
+      secondsPerRoute: HTTP_BENCH.seconds,
+    };
+  } finally {
+    // Requests the load generator abandoned at its deadline may still be running: let them finish
+    // before the database closes, or they log CLIENT_CLOSED errors.
+    const closed = new Promise((resolve) => server.once("close", resolve));
+    stop();
+    (server as HttpServer).closeIdleConnections?.();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    deps.db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
