@@ -9,6 +9,8 @@ import { requestId } from "hono/request-id";
 import { type AppEnv, type Deps, defineRoute, errorResponse, newRouter } from "./http/api";
 import { ApiError, problemResponse } from "./http/problem";
 import { orgRoutes } from "./org/org.routes";
+import { documentRoutes } from "./documents/documents.routes";
+import { calendarRoutes } from "./calendar/calendar.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -89,6 +91,8 @@ export function createApp(deps: Deps) {
   );
 
   app.route("/", orgRoutes);
+  app.route("/", documentRoutes);
+  app.route("/", calendarRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   for (const path of ["/openapi.json", "/docs"])

@@ -115,3 +115,25 @@ export const COMMITTEE_RESPONSES = vocabulary({
   delegate: { zh: "委托副检察长列席", en: "A deputy attends" },
   decline: { zh: "不列席", en: "Declined" },
 });
+
+export const DOC_EVENTS = vocabulary({
+  created: { zh: "发送", en: "Sent" },
+  withdrawn: { zh: "撤回", en: "Withdrawn" },
+  received: { zh: "签收并起算期限", en: "Received; deadline set" },
+  assigned: { zh: "分办", en: "Assigned" },
+  reassigned: { zh: "改派", en: "Reassigned" },
+  replied: { zh: "书面回复", en: "Replied" },
+  acknowledged: { zh: "反馈回复意见", en: "Reply acknowledged" },
+  urged: { zh: "催办", en: "Urged" },
+  extension_requested: { zh: "申请延长期限", en: "Extension requested" },
+  extension_approved: { zh: "批准延长期限", en: "Extension approved" },
+  extension_rejected: { zh: "不批准延长期限", en: "Extension rejected" },
+  committee_invited: { zh: "邀请列席审判委员会", en: "Invited to the judicial committee" },
+  committee_answered: { zh: "答复列席邀请", en: "Committee invitation answered" },
+  escalated: { zh: "逐级催办", en: "Escalated" },
+});
+
+export type CaseCategory = (typeof CASE_CATEGORIES.codes)[number];
+export type CaseArea = (typeof CASE_AREAS.codes)[number];
+export type Decision = (typeof DECISIONS.codes)[number];
+export type AckResult = (typeof ACK_RESULTS.codes)[number];

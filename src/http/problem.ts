@@ -1,7 +1,7 @@
 // RFC 9457 problem details: the one shape of every error this API returns.
 import type { Context } from "hono";
 
-export type FieldError = { path: string; message: string; code?: string };
+export type FieldError = { in: string; path: string; message: string; code?: string };
 
 export class ApiError extends Error {
   constructor(
