@@ -131,7 +131,7 @@ describe("the life of a protest", () => {
     const doc = (await send()).body;
     const [a, b] = await Promise.all([
       post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), { receivedOn: "2026-09-01" }),
-      post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), { receivedOn: "2026-08-31" }),
+      post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), { receivedOn: "2026-09-01" }),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const loser = a.status === 409 ? a : b;

@@ -12,7 +12,7 @@ import type { Role } from "../src/vocab";
 
 let counter = 0;
 
-export async function setup(opts: { clock?: Clock; env?: Record<string, string> } = {}) {
+export async function setup(opts: { clock?: ReturnType<typeof fixedClock>; env?: Record<string, string> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "fjxt-test-"));
   const clock = opts.clock ?? fixedClock("2026-09-01T02:00:00Z");
   const env = { LIBSQL_URL: `file:${join(dir, "test.db")}`, ...opts.env };

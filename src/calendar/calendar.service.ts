@@ -1,7 +1,7 @@
 // Loading a year's official holidays and make-up working days, and previewing a deadline.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { calendarComplete, countsMakeup, rawEnd, reindexCalendar, rollForward } from "./calendar.sql";
+import { calendarComplete, countsMakeup, rawEnd, reindexCalendar, rollForward } from "./calendar.engine";
 
 export type SpecialDay = { date: string; kind: "holiday" | "makeup"; name: string };
 

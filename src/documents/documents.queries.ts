@@ -6,7 +6,7 @@
 // change happens or nothing does, and two concurrent callers cannot both succeed.
 import { sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { calendarComplete, countsMakeup, dueOn } from "../calendar/calendar.sql";
+import { calendarComplete, countsMakeup, dueOn } from "../calendar/calendar.engine";
 import { effectiveRule } from "../calendar/calendar.service";
 import { documents } from "../db/schema";
 import type { AckResult, CaseArea, CaseCategory, Decision, DocStatus, DocType, Role } from "../vocab";

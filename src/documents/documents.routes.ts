@@ -1,7 +1,7 @@
 // HTTP routes of supervision documents: intake, routing, replies, extensions, 催办, committee invitations.
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { chinaDate } from "../calendar/calendar.sql";
+import { chinaDate } from "../calendar/calendar.engine";
 import { defineRoute, errorResponse, newRouter, type Deps } from "../http/api";
 import { ApiError } from "../http/problem";
 import {

@@ -2,7 +2,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Principal, Scope } from "../auth/scope";
-import { chinaDate } from "../calendar/calendar.sql";
+import { chinaDate } from "../calendar/calendar.engine";
 import type { Deps } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
 import { docSender, DOC_STATUSES, type DocStatus, type DocType } from "../vocab";
