@@ -12,7 +12,7 @@ export type Section = { name: string; run: () => Promise<Record<string, unknown>
 const SECTIONS: Section[] = [
   { name: "http", run: benchHttp },
   { name: "bundle", run: benchBundle },
-  // { name: "hrana", run: async () => (await import("./hrana")).benchHrana() },
+  { name: "hrana", run: async () => (await import("./hrana")).benchHrana() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
