@@ -321,7 +321,8 @@ export const documentRoutes = newRouter()
     const scope = c.var.scope;
     const id = c.req.valid("param").id;
     const since = new Date(deps.clock.now().getTime() - dayMs).toISOString();
-    const handlerOrOffice = sql`(select coalesce(d_.handler_id, '') from documents d_ where d_.id = ${id})`;
+    const recipientOrg = sql`(select recipient_org_id from documents where id = ${id})`;
+    const handlingDept = sql`(select handling_department_id from documents where id = ${id})`;
     const doc = await act(deps, scope, id, {
       event: "urged",
       note: c.req.valid("json").note,
@@ -336,8 +337,10 @@ export const documentRoutes = newRouter()
       effects: (applied, { eventId, now }) => [
         notify(scope, {
           id: deps.ids(), applied, kind: "document.urged", docId: id, now, dedupe: `urged:${eventId}`, urgent: true,
-          recipients: sql`(select ${handlerOrOffice} union ${usersWithRole(sql`(select recipient_org_id from documents where id = ${id})`, "department_head", sql`(select handling_department_id from documents where id = ${id})`)}
-            union select r_.user_id from role_assignments r_ join documents dd_ on dd_.id = ${id} where dd_.handler_id is null and r_.org_id = dd_.recipient_org_id and r_.role = 'registrar')`,
+          // The handler and the head of the handling department; before assignment, the receiving office.
+          recipients: sql`(select ux_.id from users ux_ where ux_.id = (select handler_id from documents where id = ${id})
+            or ux_.id in ${usersWithRole(recipientOrg, "department_head", handlingDept)}
+            or (${handlingDept} is null and ux_.id in ${usersWithRole(recipientOrg, "registrar")}))`,
           zh: "来文单位对一件监督文书进行催办,请尽快办理回复。", en: "The sender urged a supervision document: please reply promptly.",
         }),
       ],
