@@ -412,6 +412,17 @@ describe("authentication and binding", () => {
     }
   });
 
+  it("answers an oversized pipeline body 413 in JSON", async () => {
+    const small = await startHranaServer({ file: join(dir, "small.db"), port: 0, maxBodyBytes: 1024 });
+    try {
+      const res = await pipeline({ requests: [exec(`select '${"x".repeat(4096)}'`)] }, small.url);
+      expect([res.status, res.type, res.body.code]).toEqual([413, "application/json", "BODY_TOO_LARGE"]);
+      expect((await pipeline({ requests: [exec("select 1")] }, small.url)).status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("refuses a non-loopback address without a token", async () => {
     await expect(startHranaServer({ file: join(dir, "x.db"), port: 0, host: "0.0.0.0" })).rejects.toThrow(/non-loopback/);
   });

@@ -778,14 +778,13 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      // An oversized body is drained, not kept, so the 413 can still be written on the same connection.
       req.on("data", (c: Buffer) => {
         size += c.length;
-        if (size > maxBody) {
-          resolve(undefined);
-          req.destroy();
-        } else chunks.push(c);
+        if (size <= maxBody) chunks.push(c);
+        else chunks.length = 0;
       });
-      req.on("end", () => resolve(Buffer.concat(chunks)));
+      req.on("end", () => resolve(size > maxBody ? undefined : Buffer.concat(chunks)));
       req.on("error", reject);
     });
   }
