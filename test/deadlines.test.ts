@@ -1,0 +1,132 @@
+// The deadline engine at its edges (legal-deadlines.md), through the preview API and the calendar admin.
+import { beforeAll, describe, expect, it } from "vitest";
+import { expectProblem, setup, type TestApp } from "./helpers";
+
+let t: TestApp;
+let city: Awaited<ReturnType<TestApp["pair"]>>;
+let district: Awaited<ReturnType<TestApp["pair"]>>;
+
+beforeAll(async () => {
+  t = await setup();
+  city = await t.pair({ level: "city" });
+  district = await t.pair({ parentId: city.jurisdiction.id });
+});
+
+const preview = (q: string, as = city.user("court", "registrar")) => t.request(`/v1/deadlines/preview?${q}`, { as });
+
+describe("GET /v1/deadlines/preview", () => {
+  it("worked example 1: received 2026-09-08, 30 days → 2026-10-08, a working day", async () => {
+    const r = await preview("type=protest.civil&receivedOn=2026-09-08");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ dueOn: "2026-10-08", calendarComplete: true, rule: { code: "protest.civil", period: { days: 30, months: null } } });
+    expect(r.body.rule.source).toContain("第222条");
+    expect(r.body.steps.map((s: any) => s.kind)).toEqual(["start", "raw_end", "due"]);
+    expect(r.body.steps[0].date).toBe("2026-09-09");
+  });
+
+  it("worked example 2: received 2026-09-01, 30 days → 10-01 is National Day → rolls to 2026-10-08", async () => {
+    const r = await preview("type=protest.civil&receivedOn=2026-09-01");
+    expect(r.body.dueOn).toBe("2026-10-08");
+    const rolled = r.body.steps.filter((s: any) => s.kind === "roll_forward");
+    expect(rolled.map((s: any) => s.date)).toEqual(["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06", "2026-10-07"]);
+    expect(rolled[0].note.zh).toContain("国庆节");
+  });
+
+  it("worked example 3: received 2026-08-31, 1 month → 2026-09-30 (a Wednesday)", async () => {
+    const r = await preview("type=correction.commutation_parole&receivedOn=2026-08-31");
+    expect(r.body.dueOn).toBe("2026-09-30");
+    expect(r.body.steps[1].note.en).toContain("last day");
+  });
+
+  it("ends a month period on the last day of a shorter month (2026-01-31 + 1 month → 02-28)", async () => {
+    const r = await preview("type=correction.commutation_parole&receivedOn=2026-01-31");
+    expect(r.body.steps[1].date).toBe("2026-02-28");
+  });
+
+  it("rolls a period ending on a weekend to Monday", async () => {
+    // 2026-06-15 + 2 months = 2026-08-15, a Saturday → Monday 08-17
+    const r = await preview("type=suggestion.general&receivedOn=2026-06-15");
+    expect(r.body.dueOn).toBe("2026-08-17");
+    expect(r.body.steps.filter((s: any) => s.kind === "roll_forward").map((s: any) => s.note.en)).toEqual(["weekend: rolls forward", "weekend: rolls forward"]);
+  });
+
+  it("counts a make-up working Saturday (调休) as a working day unless the jurisdiction says otherwise", async () => {
+    // 2026-09-10 + 30 days = 2026-10-10, a Saturday declared a working day
+    expect((await preview("type=protest.civil&receivedOn=2026-09-10")).body.dueOn).toBe("2026-10-10");
+    const admin = district.user("court", "admin");
+    const off = await t.request(`/v1/jurisdictions/${district.jurisdiction.id}/settings`, { method: "PATCH", as: admin, json: { countMakeupWorkdays: false } });
+    expect(off.status).toBe(200);
+    const strict = await preview("type=protest.civil&receivedOn=2026-09-10", district.user("court", "registrar"));
+    expect(strict.body.dueOn).toBe("2026-10-12");
+    expect(strict.body.steps.find((s: any) => s.kind === "roll_forward" && s.date === "2026-10-10").note.en).toContain("make-up working day");
+    expect((await preview("type=protest.civil&receivedOn=2026-09-10")).body.dueOn).toBe("2026-10-10"); // the city keeps the default
+    expectProblem(await t.request(`/v1/jurisdictions/${district.jurisdiction.id}/settings`, { method: "PATCH", as: district.user("court", "handler"), json: { countMakeupWorkdays: true } }), 403);
+    expectProblem(await t.request(`/v1/jurisdictions/${district.jurisdiction.id}/settings`, { method: "PATCH", as: city.user("court", "admin"), json: { countMakeupWorkdays: true } }), 403);
+  });
+
+  it("still answers for a year with no calendar loaded, counting weekends only, and says so", async () => {
+    const r = await preview("type=protest.civil&receivedOn=2028-03-01");
+    expect(r.body).toMatchObject({ dueOn: "2028-03-31", calendarComplete: false });
+    const leap = await preview("type=correction.commutation_parole&receivedOn=2028-01-31");
+    expect(leap.body.steps[1].date).toBe("2028-02-29");
+  });
+
+  it("takes a sender-set period within the rule's maximum and refuses one for a statutory type", async () => {
+    const r = await preview("type=judicial_suggestion&receivedOn=2026-09-08&periodDays=20");
+    expect(r.body.dueOn).toBe("2026-09-28");
+    expect(r.body.rule.period).toEqual({ days: 20, months: null, senderSets: true });
+    expectProblem(await preview("type=protest.civil&receivedOn=2026-09-08&periodDays=20"), 400, "validation_failed");
+    expectProblem(await preview("type=protest.civil&receivedOn=2026-02-30"), 400, "validation_failed");
+    expectProblem(await preview("type=nope&receivedOn=2026-09-08"), 400, "validation_failed");
+  });
+});
+
+describe("calendar administration", () => {
+  it("lists a loaded year's special days", async () => {
+    const r = await t.request("/v1/calendar/2026", { as: district.user("court", "handler") });
+    expect(r.body.loaded.source).toBe("chinese-days");
+    expect(r.body.days).toContainEqual({ date: "2026-10-10", kind: "makeup", name: "国庆节" });
+  });
+
+  it("lets a city-level admin load a new year, after which deadlines use it", async () => {
+    const before = await preview("type=protest.civil&receivedOn=2026-12-02"); // → 2027-01-01, a Friday
+    expect(before.body).toMatchObject({ dueOn: "2027-01-01", calendarComplete: false });
+    const days = [
+      { date: "2027-01-01", kind: "holiday", name: "元旦" },
+      { date: "2027-02-20", kind: "makeup", name: "春节" },
+    ];
+    expectProblem(await t.request("/v1/calendar/2027", { method: "PUT", as: district.user("court", "admin"), json: { days } }), 403);
+    expectProblem(await t.request("/v1/calendar/2027", { method: "PUT", as: city.user("court", "handler"), json: { days } }), 403);
+    expectProblem(await t.request("/v1/calendar/2027", { method: "PUT", as: city.user("court", "admin"), json: { days: [{ date: "2028-01-01", kind: "holiday", name: "x" }] } }), 400);
+    const put = await t.request("/v1/calendar/2027", { method: "PUT", as: city.user("court", "admin"), json: { days } });
+    expect(put.status).toBe(200);
+    const after = await preview("type=protest.civil&receivedOn=2026-12-02");
+    expect(after.body).toMatchObject({ dueOn: "2027-01-04", calendarComplete: true });
+    const got = await t.request("/v1/calendar/2027", { as: city.user("court", "handler") });
+    expect(got.body.days).toEqual([days[0], days[1]]);
+    expect(got.body.loaded.source).toBe("admin");
+  });
+});
+
+describe("deadline rules", () => {
+  it("lets a jurisdiction override a period; new documents record the new rule version, others are unaffected", async () => {
+    const admin = district.user("proc", "admin");
+    const put = await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: admin, json: { periodDays: 20, source: "本区法检协作意见:二十日内" } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ local: true, version: 1, periodDays: 20 });
+    const again = await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: admin, json: { periodDays: 25, source: "修订" } });
+    expect(again.body.version).toBe(2);
+    const rules = await t.request("/v1/deadline-rules", { as: district.user("court", "handler") });
+    expect(rules.body.items.find((r: any) => r.type.code === "protest.civil")).toMatchObject({ periodDays: 25, local: true });
+    expect(rules.body.items).toHaveLength(13);
+    const cityRules = await t.request("/v1/deadline-rules", { as: city.user("court", "handler") });
+    expect(cityRules.body.items.find((r: any) => r.type.code === "protest.civil")).toMatchObject({ periodDays: 30, local: false });
+    const sent = await t.request("/v1/documents", {
+      method: "POST", as: district.user("proc", "handler"), headers: { "idempotency-key": "rule-version-doc" },
+      json: { type: "protest.civil", docNumber: "x", caseNumbers: ["y"], caseCategory: "civil", title: "z" },
+    });
+    expect(sent.body.deadline).toMatchObject({ ruleId: again.body.id, ruleVersion: 2, periodDays: 25 });
+    expectProblem(await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: district.user("proc", "handler"), json: { periodDays: 5, source: "x" } }), 403);
+    expectProblem(await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: admin, json: { periodDays: 5, periodMonths: 1, source: "x" } }), 400);
+  });
+});
