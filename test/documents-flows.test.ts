@@ -201,3 +201,23 @@ describe("isolation", () => {
     expect(counts.body.total).toBe(0);
   });
 });
+
+describe("receiving departments", () => {
+  it("routes a type to the department an admin designates, and defaults to 办公室 otherwise", async () => {
+    const pair = await t.pair();
+    const admin = pair.user("court", "admin");
+    const supervision = pair.dept(pair.court.id, "审判监督庭");
+    const put = await t.request(`/v1/organizations/${pair.court.id}/receiving-routes/protest.civil`, { method: "PUT", as: admin, json: { departmentId: supervision.id } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ type: { code: "protest.civil" }, department: { id: supervision.id, name: "审判监督庭" } });
+    const send = (type: string) =>
+      t.request("/v1/documents", { method: "POST", as: pair.user("proc", "handler"), headers: { "idempotency-key": `route-${type}-123` }, json: { type, docNumber: "x", caseNumbers: ["y"], caseCategory: "civil", title: "z" } });
+    expect((await send("protest.civil")).body.receivingDepartment.name).toBe("审判监督庭");
+    expect((await send("suggestion.general")).body.receivingDepartment.name).toBe("办公室");
+    const listed = await t.request(`/v1/organizations/${pair.court.id}/receiving-routes`, { as: pair.user("court", "registrar") });
+    expect(listed.body.items).toHaveLength(1);
+    expectProblem(await t.request(`/v1/organizations/${pair.court.id}/receiving-routes/*`, { method: "PUT", as: admin, json: { departmentId: pair.dept(pair.procuratorate.id, "综合业务部").id } }), 422, "invalid_department");
+    expectProblem(await t.request(`/v1/organizations/${pair.court.id}/receiving-routes/*`, { method: "PUT", as: pair.user("proc", "admin"), json: { departmentId: supervision.id } }), 403);
+    expectProblem(await t.request(`/v1/organizations/${pair.court.id}/receiving-routes`, { as: other.user("court", "admin") }), 404);
+  });
+});

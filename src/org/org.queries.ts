@@ -1,7 +1,7 @@
 // Read queries for jurisdictions, organisations, departments and users, each scoped by tenancy.
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { departments, jurisdictions, organizations, users } from "../db/schema";
+import { departments, jurisdictions, organizations, receivingRoutes, users } from "../db/schema";
 
 const jurisdictionFields = {
   id: jurisdictions.id,
@@ -71,4 +71,20 @@ export function insertDepartment(
     from organizations o_
     where o_.id = ${d.orgId} and o_.id = ${scope.me.orgId} and ${scope.hasRole()}
     on conflict do nothing`);
+}
+
+export function listReceivingRoutes(scope: Scope, orgId: string) {
+  return scope.db.all<{ type: string; departmentId: string; departmentName: string }>(sql`
+    select rr.type, rr.department_id as departmentId, d.name as departmentName
+    from receiving_routes rr join departments d on d.id = rr.department_id
+    where rr.org_id = ${orgId} and ${scope.visible(receivingRoutes, "rr")} order by rr.type`);
+}
+
+/** Sets which department receives a document type; only in the caller's own organisation. */
+export function upsertReceivingRoute(scope: Scope, r: { id: string; orgId: string; type: string; departmentId: string }) {
+  return scope.db.run(sql`
+    insert into receiving_routes (id, jurisdiction_id, org_id, type, department_id)
+    select ${r.id}, d.jurisdiction_id, d.org_id, ${r.type}, d.id from departments d
+    where d.id = ${r.departmentId} and d.org_id = ${r.orgId} and d.org_id = ${scope.me.orgId} and ${scope.hasRole()}
+    on conflict (org_id, type) do update set department_id = excluded.department_id`);
 }

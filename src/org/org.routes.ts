@@ -1,9 +1,9 @@
 // Who am I, and the jurisdictions, organisations, departments and colleagues the caller may see.
 import { z } from "@hono/zod-openapi";
-import { coded, defineRoute, errorResponse, newRouter, PageQuery, pageOf, paginate } from "../http/api";
-import { conflict, forbidden } from "../http/problem";
-import { DEPARTMENT_FUNCTIONS, LEVELS, ORG_KINDS, ROLES, type DepartmentFunction, type Role } from "../vocab";
-import { getJurisdiction, getOrganization, insertDepartment, listDepartments, listJurisdictions, listUsers } from "./org.queries";
+import { coded, defineRoute, errorResponse, LabelSchema, newRouter, PageQuery, pageOf, paginate } from "../http/api";
+import { ApiError, conflict, forbidden } from "../http/problem";
+import { DEPARTMENT_FUNCTIONS, DOC_TYPES, LEVELS, ORG_KINDS, ROLES, type DepartmentFunction, type DocType, type Role } from "../vocab";
+import { getJurisdiction, getOrganization, insertDepartment, listDepartments, listJurisdictions, listReceivingRoutes, listUsers, upsertReceivingRoute } from "./org.queries";
 
 const Id = z.string().min(1).max(64);
 const OrgSummary = z.object({ id: z.string(), kind: coded(ORG_KINDS.codes), name: z.string() }).openapi("OrganizationSummary");
@@ -35,6 +35,14 @@ const NewDepartment = z
     functions: z.array(z.enum(DEPARTMENT_FUNCTIONS.codes)).max(8).default([]),
   })
   .openapi("NewDepartment");
+const RouteType = z.enum(["*", ...DOC_TYPES.codes]).openapi({ example: "judicial_suggestion" });
+const ReceivingRoute = z
+  .object({ type: z.object({ code: RouteType, label: LabelSchema }), department: z.object({ id: z.string(), name: z.string() }) })
+  .openapi("ReceivingRoute");
+const routeItem = (r: { type: string; departmentId: string; departmentName: string }) => ({
+  type: { code: r.type as z.infer<typeof RouteType>, label: r.type === "*" ? { zh: "全部类型", en: "Every type" } : DOC_TYPES.label(r.type as DocType) },
+  department: { id: r.departmentId, name: r.departmentName },
+});
 const User = z
   .object({
     id: z.string(),
@@ -169,6 +177,52 @@ export const orgRoutes = newRouter()
       if (principal.orgId !== orgId) throw forbidden("Departments are managed by the organisation's own administrators.");
       if (inserted.rowsAffected === 0) throw conflict("department_exists", `A department named ${input.name} exists.`);
       return c.json({ id, orgId, name: input.name, functions: input.functions.map(DEPARTMENT_FUNCTIONS.item) }, 201);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/organizations/{id}/receiving-routes",
+      tags,
+      summary: "Which department receives each document type (unlisted types: the '*' route, else the 办公室 / 综合业务部)",
+      roles: "any",
+      request: { params: z.object({ id: Id }) },
+      responses: { 200: { description: "Routes", content: { "application/json": { schema: z.object({ items: z.array(ReceivingRoute) }) } } } },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const id = c.req.valid("param").id;
+      const { results: [, rows] } = await scope.run([getOrganization(scope, id), listReceivingRoutes(scope, id)], ([org]) => org[0]);
+      return c.json({ items: rows.map(routeItem) }, 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "put",
+      path: "/v1/organizations/{id}/receiving-routes/{type}",
+      tags,
+      summary: "Designate the department that receives a document type ('*' for every type) in the caller's own organisation (admins)",
+      roles: ["admin"],
+      request: {
+        params: z.object({ id: Id, type: RouteType }),
+        body: { required: true, content: { "application/json": { schema: z.object({ departmentId: Id }) } } },
+      },
+      responses: {
+        200: { description: "The route", content: { "application/json": { schema: ReceivingRoute } } },
+        422: errorResponse("The department is not of this organisation"),
+      },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const { id, type } = c.req.valid("param");
+      const { departmentId } = c.req.valid("json");
+      const { principal, results: [written, , rows] } = await scope.run(
+        [upsertReceivingRoute(scope, { id: c.var.deps.ids(), orgId: id, type, departmentId }), getOrganization(scope, id), listReceivingRoutes(scope, id)],
+        ([, org]) => org[0],
+      );
+      if (principal.orgId !== id) throw forbidden("Receiving departments are set by the organisation's own administrators.");
+      if (written.rowsAffected === 0) throw new ApiError(422, "invalid_department", "The department is not one of this organisation's.");
+      return c.json(routeItem(rows.find((r) => r.type === type)!), 200);
     },
   )
   .openapi(
