@@ -21,6 +21,8 @@ export type BenchRequest = {
   /** A bearer token, or the e-mail of a demo user (e.g. `court.registrar@city.demo`) to sign one for. */
   token?: string;
   body?: unknown;
+  /** Extra request headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
   /** The key in the result; defaults to `METHOD path`. */
   label?: string;
   /** When set, a different status fails the bench rather than reporting a misleading count. */
@@ -82,7 +84,7 @@ export async function roundTripsPerRequest(requests: BenchRequest[], opts: Round
     const token = async (email: string) =>
       signToken(keys.privateJwk as JWK, { sub: await userId(email) }, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, now: new Date() });
     const request = async (r: BenchRequest) => {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...r.headers };
       if (r.token) headers.authorization = `Bearer ${r.token.includes("@") ? await token(r.token) : r.token}`;
       if (r.body !== undefined) headers["content-type"] = "application/json";
       const res = await app.request(r.path, { method: r.method, headers, body: r.body === undefined ? undefined : JSON.stringify(r.body) });

@@ -16,7 +16,7 @@ export const HTTP_BENCH = { connections: 10, warmupSeconds: 1, seconds: 5 } as c
 const DEMO_USER = "court.registrar@city.demo";
 const RATIO_GOAL = 0.5;
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -27,7 +27,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function load(url: string, headers: Record<string, string>, duration: number): Promise<Result> {
+export async function load(url: string, headers: Record<string, string>, duration: number): Promise<Result> {
   // One worker thread generates the load, so the client does not share the server's event loop.
   return autocannon({ url, headers, connections: HTTP_BENCH.connections, duration, workers: 1, timeout: 10 });
 }

@@ -13,6 +13,8 @@ const SECTIONS: Section[] = [
   { name: "http", run: benchHttp },
   { name: "bundle", run: benchBundle },
   { name: "hrana", run: async () => (await import("./hrana")).benchHrana() },
+  { name: "documentRoundTrips", run: async () => (await import("./documents")).documentRoundTrips() },
+  { name: "documentInbox", run: async () => (await import("./documents")).inboxThroughput() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");

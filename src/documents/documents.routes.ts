@@ -16,7 +16,7 @@ import {
   ORG_KINDS,
   type Role,
 } from "../vocab";
-import { countDocuments, deadlineSet, getDocument, getTimeline, listDocuments, notify, SORT_KEY, usersWithRole, type DocRow, type TimelineRow } from "./documents.queries";
+import { countDocuments, deadlineSet, docs, getDocument, getTimeline, listDocuments, notify, SORT_KEY, usersWithRole, type DocRow, type TimelineRow } from "./documents.queries";
 import {
   AckInput,
   AssignInput,
@@ -24,6 +24,7 @@ import {
   CommitteeResponseInput,
   Counts,
   DocumentDetail,
+  DocumentFull,
   DocumentSchema,
   ExtensionDecisionInput,
   ExtensionInput,
@@ -40,11 +41,10 @@ const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, cont
 const DocParams = z.object({ id: z.string().min(1).max(64) });
 const tags = ["Documents"];
 
-const parse = <T>(s: string | null): T | null => (s ? (JSON.parse(s) as T) : null);
 
+/** A document as lists show it; `toDocumentDetail` adds the long texts. */
 export function toDocument(r: DocRow, todayCst: string) {
-  const pending = parse<{ id: string; periodDays: number | null; periodMonths: number | null; reason: string }>(r.pendingExtension);
-  const session = parse<{ id: string; sessionAt: string; place: string; response: "attend" | "delegate" | "decline" | null; delegateName: string | null }>(r.committeeSession);
+  const session = r.committeeSession;
   return {
     id: r.id,
     type: DOC_TYPES.item(r.type),
@@ -55,13 +55,10 @@ export function toDocument(r: DocRow, todayCst: string) {
     handlingDepartment: r.hdId ? { id: r.hdId, name: r.hdName! } : null,
     handler: r.handlerId ? { id: r.handlerId, name: r.handlerName! } : null,
     docNumber: r.docNumber,
-    caseNumbers: JSON.parse(r.caseNumbers) as string[],
+    caseNumbers: r.caseNumbers,
     caseCategory: CASE_CATEGORIES.item(r.caseCategory),
     area: r.area ? CASE_AREAS.item(r.area) : null,
     title: r.title,
-    summary: r.summary,
-    requestedActions: r.requestedActions,
-    attachments: JSON.parse(r.attachments),
     sentOn: r.sentOn,
     receivedOn: r.receivedOn,
     dueOn: r.dueOn,
@@ -75,21 +72,32 @@ export function toDocument(r: DocRow, todayCst: string) {
       calendarComplete: r.calendarComplete == null ? null : !!r.calendarComplete,
     },
     reply: r.repliedOn
-      ? { repliedOn: r.repliedOn, content: r.replyContent!, decision: DECISIONS.item(r.replyDecision!), retrialRuled: r.retrialRuled == null ? null : !!r.retrialRuled, late: !!r.replyLate }
+      ? { repliedOn: r.repliedOn, decision: DECISIONS.item(r.replyDecision!), retrialRuled: r.retrialRuled == null ? null : !!r.retrialRuled, late: !!r.replyLate }
       : null,
     acknowledgement: r.ackResult ? { result: ACK_RESULTS.item(r.ackResult), reason: r.ackReason } : null,
     followup: r.ackResult === "not_accepted" ? { orgId: r.followupOrgId } : null,
     lastUrgedAt: r.lastUrgedAt,
-    pendingExtension: pending,
+    pendingExtension: r.pendingExtension,
     committeeSession: session ? { ...session, response: session.response ? COMMITTEE_RESPONSES.item(session.response) : null } : null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
 }
 
+export function toDocumentDetail(r: DocRow, todayCst: string) {
+  const d = toDocument(r, todayCst);
+  return {
+    ...d,
+    summary: r.summary ?? null,
+    requestedActions: r.requestedActions ?? null,
+    attachments: r.attachments ?? [],
+    reply: d.reply ? { ...d.reply, content: r.replyContent ?? "" } : null,
+  };
+}
+
 function toEvent(e: TimelineRow) {
-  const before = parse<Record<string, unknown>>(e.before) ?? {};
-  const after = parse<Record<string, unknown>>(e.after) ?? {};
+  const before: Record<string, unknown> = e.before ? JSON.parse(e.before) : {};
+  const after: Record<string, unknown> = e.after ? JSON.parse(e.after) : {};
   const changes: Record<string, { before: unknown; after: unknown }> = {};
   for (const k of new Set([...Object.keys(before), ...Object.keys(after)]))
     if (JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null)) changes[k] = { before: before[k] ?? null, after: after[k] ?? null };
@@ -116,7 +124,7 @@ function action<const S extends z.ZodType>(path: string, summary: string, roles:
     roles,
     request: { params: DocParams, ...body(input) },
     responses: {
-      200: json(DocumentSchema, "The document after the change"),
+      200: json(DocumentFull, "The document after the change"),
       409: errorResponse("Not allowed in the document's current state (`code` says why)"),
       ...Object.fromEntries(Object.entries(errors).map(([s, d]) => [s, errorResponse(d)])),
     },
@@ -137,8 +145,8 @@ export const documentRoutes = newRouter()
       roles: SENDERS,
       request: { headers: z.object({ "idempotency-key": z.string().min(8).max(200).openapi({ example: "9b2f3c1e-6a1d-4c1e-b7f5-5b8f1c7d2a10" }) }), ...body(NewDocument) },
       responses: {
-        201: json(DocumentSchema, "Created"),
-        200: json(DocumentSchema, "A retry: the document created by the first attempt"),
+        201: json(DocumentFull, "Created"),
+        200: json(DocumentFull, "A retry: the document created by the first attempt"),
         409: errorResponse("The key was used for a different document"),
         422: errorResponse("Wrong direction for the caller's institution, or no receiving department"),
       },
@@ -147,7 +155,7 @@ export const documentRoutes = newRouter()
       const { doc, created } = await createDocument(c.var.deps, c.var.scope, c.req.valid("header")["idempotency-key"], c.req.valid("json"));
       if (!created) c.header("Idempotent-Replayed", "true");
       c.header("Location", `/v1/documents/${doc.id}`);
-      return c.json(toDocument(doc, today(c.var.deps)), created ? 201 : 200);
+      return c.json(toDocumentDetail(doc, today(c.var.deps)), created ? 201 : 200);
     },
   )
   .openapi(
@@ -165,7 +173,8 @@ export const documentRoutes = newRouter()
       const sort = q.updatedSince && q.sort === "due" ? "updated" : q.sort;
       const day = today(c.var.deps);
       const scope = c.var.scope;
-      const { results: [rows] } = await scope.run([listDocuments(scope, { ...q, sort, after: q.cursor ? decodeCursor(q.cursor) : undefined }, day)]);
+      const { results: [json] } = await scope.run([listDocuments(scope, { ...q, sort, after: q.cursor ? decodeCursor(q.cursor) : undefined }, day)]);
+      const rows = docs(json);
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
       const nextCursor = rows.length > q.limit && last ? encodeCursor([SORT_KEY[sort].of(last), last.id]) : null;
@@ -204,8 +213,8 @@ export const documentRoutes = newRouter()
     async (c) => {
       const scope = c.var.scope;
       const { id } = c.req.valid("param");
-      const { results: [[doc], events] } = await scope.run([getDocument(scope, id), getTimeline(scope, id)], ([d]) => d[0]);
-      return c.json({ ...toDocument(doc!, today(c.var.deps)), timeline: events.map(toEvent) }, 200);
+      const { results: [json, events] } = await scope.run([getDocument(scope, id), getTimeline(scope, id)], ([d]) => d[0]);
+      return c.json({ ...toDocumentDetail(docs(json)[0]!, today(c.var.deps)), timeline: events.map(toEvent) }, 200);
     },
   )
   .openapi(action("/withdraw", "Withdraw a document not yet received (sender)", SENDERS, NoteInput), async (c) => {
@@ -216,7 +225,7 @@ export const documentRoutes = newRouter()
       from: ["sent"],
       set: sql`status = 'withdrawn'`,
     });
-    return c.json(toDocument(doc, today(c.var.deps)), 200);
+    return c.json(toDocumentDetail(doc, today(c.var.deps)), 200);
   })
   .openapi(action("/receive", "Confirm receipt: the receipt date starts the statutory period (registrar)", ["registrar"], ReceiveInput, { 422: "Received before it was sent" }), async (c) => {
     const { receivedOn } = c.req.valid("json");
@@ -231,7 +240,7 @@ export const documentRoutes = newRouter()
       set: sql`status = 'received', received_on = ${receivedOn}, received_by = ${scope.me.userId}, ${deadlineSet(sql`${receivedOn}`, sql`period_days`, sql`period_months`)}`,
       refuse: (d) => (receivedOn < d.sentOn ? new ApiError(422, "received_before_sent", `The document was sent on ${d.sentOn}; it cannot have been received before.`) : undefined),
     });
-    return c.json(toDocument(doc, today(deps)), 200);
+    return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(action("/assign", "Assign (or reassign) the handling department and handler (registrar)", ["registrar"], AssignInput, { 422: "Department or handler not of the receiving organisation" }), async (c) => {
     const input = c.req.valid("json");
@@ -255,7 +264,7 @@ export const documentRoutes = newRouter()
         }),
       ],
     });
-    return c.json(toDocument(doc, today(deps)), 200);
+    return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(action("/reply", "File the written reply (assigned handler, or its department head or leader)", ["handler", "department_head", "leader"], ReplyInput, { 422: "Reply date before receipt" }), async (c) => {
     const r = c.req.valid("json");
@@ -287,7 +296,7 @@ export const documentRoutes = newRouter()
         }),
       ],
     });
-    return c.json(toDocument(doc, today(deps)), 200);
+    return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(action("/acknowledge", "Acknowledge the reply; 'not accepted' flags follow-up supervision by the next level (sender)", SENDERS, AckInput), async (c) => {
     const a = c.req.valid("json");
@@ -314,7 +323,7 @@ export const documentRoutes = newRouter()
             ]
           : [],
     });
-    return c.json(toDocument(doc, today(deps)), 200);
+    return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(action("/urge", "催办: urge an open document (sender; at most once per 24 h)", SENDERS, NoteInput, { 429: "Urged less than 24 hours ago" }), async (c) => {
     const deps = c.var.deps;
@@ -345,7 +354,7 @@ export const documentRoutes = newRouter()
         }),
       ],
     });
-    return c.json(toDocument(doc, today(deps)), 200);
+    return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(action("/extensions", "Request an extension where the rule allows one (handler or department head)", ["handler", "department_head"], ExtensionInput, { 422: "The rule allows no extension" }), async (c) => {
     const { reason } = c.req.valid("json");
@@ -377,7 +386,7 @@ export const documentRoutes = newRouter()
         }),
       ],
     });
-    return c.json(toDocument(doc, today(deps)), 200);
+    return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(
     defineRoute({
@@ -387,7 +396,7 @@ export const documentRoutes = newRouter()
       summary: "Approve or reject an extension (a leader of the receiving institution)",
       roles: ["leader"],
       request: { params: DocParams.extend({ extensionId: z.string().min(1).max(64) }), ...body(ExtensionDecisionInput) },
-      responses: { 200: json(DocumentSchema, "The document after the decision"), 409: errorResponse("No such pending request for the current deadline") },
+      responses: { 200: json(DocumentFull, "The document after the decision"), 409: errorResponse("No such pending request for the current deadline") },
     }),
     async (c) => {
       const { id, extensionId } = c.req.valid("param");
@@ -414,7 +423,7 @@ export const documentRoutes = newRouter()
           }),
         ],
       });
-      return c.json(toDocument(doc, today(deps)), 200);
+      return c.json(toDocumentDetail(doc, today(deps)), 200);
     },
   )
   .openapi(action("/committee-sessions", "Record a judicial-committee session on a protest and invite the chief procurator (court)", ["registrar", "handler", "department_head", "leader"], CommitteeInput, { 422: "Not a protest" }), async (c) => {
@@ -440,7 +449,7 @@ export const documentRoutes = newRouter()
         }),
       ],
     });
-    return c.json(toDocument(doc, today(deps)), 200);
+    return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(
     defineRoute({
@@ -450,7 +459,7 @@ export const documentRoutes = newRouter()
       summary: "Answer a judicial-committee invitation: attend, delegate to a deputy, or decline (procuratorate leader)",
       roles: ["leader"],
       request: { params: DocParams.extend({ sessionId: z.string().min(1).max(64) }), ...body(CommitteeResponseInput) },
-      responses: { 200: json(DocumentSchema, "The document with the answered invitation"), 409: errorResponse("Already answered") },
+      responses: { 200: json(DocumentFull, "The document with the answered invitation"), 409: errorResponse("Already answered") },
     }),
     async (c) => {
       const { id, sessionId } = c.req.valid("param");
@@ -475,7 +484,7 @@ export const documentRoutes = newRouter()
           }),
         ],
       });
-      return c.json(toDocument(doc, today(deps)), 200);
+      return c.json(toDocumentDetail(doc, today(deps)), 200);
     },
   );
 

@@ -48,9 +48,6 @@ export const DocumentSchema = z
     caseCategory: coded(CASE_CATEGORIES.codes),
     area: coded(CASE_AREAS.codes).nullable(),
     title: z.string(),
-    summary: z.string().nullable(),
-    requestedActions: z.string().nullable(),
-    attachments: z.array(Attachment),
     sentOn: z.string(),
     receivedOn: z.string().nullable(),
     dueOn: z.string().nullable(),
@@ -64,7 +61,7 @@ export const DocumentSchema = z
       calendarComplete: z.boolean().nullable(),
     }),
     reply: z
-      .object({ repliedOn: z.string(), content: z.string(), decision: coded(DECISIONS.codes), retrialRuled: z.boolean().nullable(), late: z.boolean() })
+      .object({ repliedOn: z.string(), decision: coded(DECISIONS.codes), retrialRuled: z.boolean().nullable(), late: z.boolean() })
       .nullable(),
     acknowledgement: z.object({ result: coded(ACK_RESULTS.codes), reason: z.string().nullable() }).nullable(),
     followup: z.object({ orgId: z.string().nullable() }).nullable().openapi({ description: "Set when the reply was not accepted: 跟进监督 by the next level up." }),
@@ -76,7 +73,17 @@ export const DocumentSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi("Document");
+  .openapi("DocumentSummary", { description: "A document as lists show it (the long texts are in the full document)." });
+
+/** The full document: the summary plus its long texts and attachments. */
+export const DocumentFull = DocumentSchema.extend({
+  summary: z.string().nullable(),
+  requestedActions: z.string().nullable(),
+  attachments: z.array(Attachment),
+  reply: z
+    .object({ repliedOn: z.string(), content: z.string(), decision: coded(DECISIONS.codes), retrialRuled: z.boolean().nullable(), late: z.boolean() })
+    .nullable(),
+}).openapi("Document");
 
 export const TimelineEvent = z
   .object({
@@ -90,7 +97,7 @@ export const TimelineEvent = z
   })
   .openapi("TimelineEvent");
 
-export const DocumentDetail = DocumentSchema.extend({ timeline: z.array(TimelineEvent) }).openapi("DocumentDetail");
+export const DocumentDetail = DocumentFull.extend({ timeline: z.array(TimelineEvent) }).openapi("DocumentDetail");
 
 export const ListQuery = z.object({
   box: z.enum(["inbox", "outbox", "followup"]).default("inbox"),
@@ -113,7 +120,7 @@ export const ListQuery = z.object({
   caseNumber: z.string().trim().min(1).max(100).optional().openapi({ description: "Substring of a case number (案号)" }),
   updatedSince: z.iso.datetime().optional().openapi({ description: "Mobile sync: only documents changed after this instant (sorted by update)" }),
   sort: z.enum(["due", "created", "updated"]).default("due"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: z.coerce.number().int().min(1).max(200).default(20).openapi({ description: "Page size (default 20, a phone screen or two; at most 200)" }),
   cursor: z.string().max(300).optional(),
 });
 

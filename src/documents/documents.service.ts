@@ -6,7 +6,8 @@ import { chinaDate } from "../calendar/calendar.engine";
 import type { Deps } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
 import { docSender, DOC_STATUSES, type DocStatus, type DocType } from "../vocab";
-import { getDocument, getDocumentByKey, insertDocument, transition, type DocRow, type TransitionSpec } from "./documents.queries";
+import { outboxFromDocumentEvents } from "../webhooks/outbox";
+import { docs, getDocument, getDocumentByKey, insertDocument, transition, type DocRow, type TransitionSpec } from "./documents.queries";
 
 const ORDER: DocStatus[] = ["sent", "received", "assigned", "replied", "acknowledged"];
 
@@ -43,8 +44,8 @@ export async function act(deps: Deps, scope: Scope, docId: string, spec: ActionS
   const t = transition(scope, { ...spec, docId, eventId, now });
   const effects = spec.effects?.(t.applied, { eventId, now }) ?? [];
   const check = scope.db.all<{ ok: number }>(sql`select ${t.applied} as ok`);
-  const { principal, results } = await scope.run([...t.statements, ...effects, getDocument(scope, docId), check] as const, (r) => (r.at(-2) as DocRow[])[0]);
-  const doc = (results.at(-2) as DocRow[])[0]!;
+  const { principal, results } = await scope.run([...t.statements, ...effects, getDocument(scope, docId), check] as const, (r) => (r.at(-2) as { j: string }[])[0]);
+  const doc = docs(results.at(-2) as { j: string }[])[0]!;
   if (!(results.at(-1) as { ok: number }[])[0]?.ok) throw refusal(doc, principal, spec);
   return doc;
 }
@@ -64,9 +65,10 @@ export async function createDocument(deps: Deps, scope: Scope, key: string, inpu
   const now = deps.clock.now();
   const id = deps.ids();
   const hash = await sha256(JSON.stringify(input));
+  const eventId = deps.ids();
   const q = insertDocument(scope, {
     id,
-    eventId: deps.ids(),
+    eventId,
     key,
     hash,
     now: now.toISOString(),
@@ -74,8 +76,10 @@ export async function createDocument(deps: Deps, scope: Scope, key: string, inpu
     senderKind: docSender(input.type),
     input,
   });
-  const { principal, results } = await scope.run([q.insert, q.event, getDocumentByKey(scope, key), q.rule]);
-  const [, , [doc], [rule]] = results;
+  const outbox = outboxFromDocumentEvents(scope.db, sql`ev.id = ${eventId}`);
+  const { principal, results } = await scope.run([q.insert, q.event, getDocumentByKey(scope, key), q.rule, outbox]);
+  const [, , byKey, [rule]] = results;
+  const [doc] = docs(byKey);
   if (doc) {
     if (doc.id === id) return { doc, created: true };
     if (doc.requestHash !== hash)
