@@ -35,13 +35,31 @@ export function missingToken() {
   });
 }
 
-export function createVerifier(config: Config, now: () => Date): Verifier {
+/** How many verified tokens a verifier remembers (per isolate / process). */
+export const VERIFIED_CACHE_SIZE = 10_000;
+/** A remembered verification is re-done at least this often, so a key withdrawn from a JWKS stops being honoured. */
+export const VERIFIED_CACHE_TTL_SECONDS = 600;
+
+type Verified = { subject: Subject; exp: number; nbf: number | undefined; iat: number; cachedAt: number };
+
+/**
+ * A verifier. A successful verification is remembered by the exact token string (bounded, least
+ * recently used first out), so a client repeating its token skips the signature check; the time
+ * claims (exp, nbf, the maximum token age) are checked again against the injected clock on every hit,
+ * and a hit that fails them is forgotten and verified in full, so the answer is jose's own.
+ * Failures are never remembered.
+ */
+export function createVerifier(config: Config, now: () => Date, opts: { cacheSize?: number } = {}): Verifier {
   const local = createLocalJWKSet(config.JWT_JWKS!);
   const external =
     config.JWT_EXTERNAL_ISSUER && config.JWT_EXTERNAL_JWKS_URL
       ? { issuer: config.JWT_EXTERNAL_ISSUER, keys: createRemoteJWKSet(new URL(config.JWT_EXTERNAL_JWKS_URL)) }
       : undefined;
-  return async (token) => {
+  const maxAge = durationSeconds(config.JWT_MAX_AGE);
+  const cacheSize = opts.cacheSize ?? VERIFIED_CACHE_SIZE;
+  const cache = new Map<string, Verified>();
+
+  const verify = async (token: string, at: Date): Promise<Subject> => {
     let iss: unknown;
     try {
       const parts = token.split(".");
@@ -50,22 +68,44 @@ export function createVerifier(config: Config, now: () => Date): Verifier {
       throw unauthorized("token_malformed", "The token is not a well-formed JWT.");
     }
     const useExternal = external && iss === external.issuer;
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, useExternal ? external.keys : local, {
+      ({ payload } = await jwtVerify(token, useExternal ? external.keys : local, {
         algorithms: ALGORITHMS,
         issuer: useExternal ? external.issuer : config.JWT_ISSUER,
         audience: config.JWT_AUDIENCE,
         typ: useExternal ? undefined : TOKEN_TYPE,
         maxTokenAge: config.JWT_MAX_AGE,
         requiredClaims: ["exp", "iat", "sub"],
-        currentDate: now(),
-      });
-      return { issuer: useExternal ? "external" : "local", sub: payload.sub! };
+        currentDate: at,
+      }));
     } catch (e) {
       throw toAuthError(e);
     }
+    const subject: Subject = Object.freeze({ issuer: useExternal ? "external" : "local", sub: payload.sub! });
+    if (cacheSize <= 0) return subject;
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+    cache.set(token, { subject, exp: payload.exp!, nbf: payload.nbf, iat: payload.iat!, cachedAt: epoch(at) });
+    return subject;
+  };
+
+  return async (token) => {
+    const at = now();
+    const hit = cache.get(token);
+    if (hit) {
+      cache.delete(token);
+      // The same comparisons as jose's (clock tolerance 0): anything else is verified afresh.
+      const t = epoch(at);
+      if (t < hit.exp && (hit.nbf === undefined || hit.nbf <= t) && t - hit.iat <= maxAge && t >= hit.iat && t - hit.cachedAt < VERIFIED_CACHE_TTL_SECONDS && t >= hit.cachedAt) {
+        cache.set(token, hit); // most recently used
+        return hit.subject;
+      }
+    }
+    return verify(token, at);
   };
 }
+
+const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
 // One stable code per cause, so a client (or an operator reading logs) can tell what to fix.
 const CLAIM_ERRORS: Record<string, [code: string, detail: string]> = {

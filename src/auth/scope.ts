@@ -4,9 +4,9 @@
 // jurisdiction are SQL sub-queries, not values read beforehand, so a request makes exactly one
 // database round trip: the principal is fetched in the same batch as the request's own queries,
 // and every query filters through `visible(table)`, whose policies all live in this file.
-import { and, eq, getTableName, sql, type SQL } from "drizzle-orm";
+import { getTableName, sql, type SQL } from "drizzle-orm";
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
-import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { SQLiteAsyncDialect, type SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import {
   calendarDays,
@@ -129,51 +129,43 @@ export class Scope {
     return sql`exists (select 1 from role_assignments r_ where r_.user_id = ${this.me.userId} and r_.role in ${roles})`;
   }
 
-  principalQuery() {
-    const subjectCond = this.subject.issuer === "local" ? eq(users.id, this.subject.sub) : eq(users.idpSubject, this.subject.sub);
-    return this.db
-      .select({
-        id: users.id,
-        email: users.email,
-        name: users.name,
-        title: users.title,
-        departmentId: users.departmentId,
-        orgId: users.orgId,
-        orgKind: organizations.kind,
-        orgName: organizations.name,
-        jurisdictionId: jurisdictions.id,
-        jurisdictionCode: jurisdictions.code,
-        jurisdictionName: jurisdictions.name,
-        jurisdictionLevel: jurisdictions.level,
-        parentJurisdictionId: jurisdictions.parentId,
-        roles: sql<string>`(select json_group_array(r_.role) from role_assignments r_ where r_.user_id = ${users.id})`,
-      })
-      .from(users)
-      .innerJoin(organizations, eq(organizations.id, users.orgId))
-      .innerJoin(jurisdictions, eq(jurisdictions.id, users.jurisdictionId))
-      .where(and(subjectCond, eq(users.active, true)));
+  /**
+   * The principal look-up as one libSQL statement: its SQL text is rendered once per issuer kind
+   * (see PRINCIPAL_SQL), so a request only binds its subject.
+   */
+  principalQuery(): { sql: string; args: [string] } {
+    return { sql: principalSql(this.subject.issuer), args: [this.subject.sub] };
   }
 
   /**
    * Runs the request's queries in one batch together with the principal look-up, then applies the
    * access rules in order: unknown caller → 401; `found` says no record → 404; wrong role → 403.
    * Pass `found` on routes about one record, so a caller without the role learns nothing about ids.
+   * With no queries of its own the look-up is one statement, sent alone: one round trip either way,
+   * without the BEGIN/COMMIT a batch wraps around its statements.
    */
   async run<const T extends readonly BatchItem<"sqlite">[]>(
     queries: T,
     found?: (results: BatchResponse<T>) => unknown,
   ): Promise<{ principal: Principal; results: BatchResponse<T> }> {
-    const [rows, ...rest] = (await this.db.batch([this.principalQuery(), ...queries] as never)) as unknown as [
-      (Omit<Principal, "roles"> & { roles: string })[],
-      ...unknown[],
-    ];
-    const row = rows[0];
-    if (!row)
+    const stmt = this.principalQuery();
+    let json: unknown;
+    let results: BatchResponse<T>;
+    if (queries.length === 0) {
+      json = (await this.db.$client.execute(stmt)).rows[0]?.[0];
+      results = [] as unknown as BatchResponse<T>;
+    } else {
+      const [head, tail] = stmt.sql.split("?") as [string, string];
+      const lookup = this.db.all<[string]>(sql`${sql.raw(head)}${stmt.args[0]}${sql.raw(tail)}`);
+      const [rows, ...rest] = (await this.db.batch([lookup, ...queries] as never)) as unknown as [[string][], ...unknown[]];
+      json = rows[0]?.[0];
+      results = rest as BatchResponse<T>;
+    }
+    if (typeof json !== "string")
       throw new ApiError(401, "unknown_user", "The token's subject is not an active user.", {
         headers: { "www-authenticate": 'Bearer error="invalid_token"' },
       });
-    const principal: Principal = { ...row, roles: JSON.parse(row.roles) };
-    const results = rest as BatchResponse<T>;
+    const principal = JSON.parse(json) as Principal;
     if (found && !found(results)) throw notFound();
     this.authorize(principal);
     return { principal, results };
@@ -182,4 +174,33 @@ export class Scope {
   authorize(principal: Principal) {
     if (this.allowedRoles !== "any" && !principal.roles.some((r) => this.allowedRoles.includes(r))) throw forbidden();
   }
+}
+
+/**
+ * The principal look-up: one row with one column, a JSON object of the Principal's fields, for the
+ * active user the subject names. One column keeps the driver's per-statement work (column metadata,
+ * row objects) to a minimum; the text is rendered once per issuer kind, with a single `?` for the subject.
+ */
+const PRINCIPAL_SQL = new Map<Subject["issuer"], string>();
+
+function principalSql(issuer: Subject["issuer"]): string {
+  let text = PRINCIPAL_SQL.get(issuer);
+  if (text === undefined) {
+    const u = users;
+    const o = organizations;
+    const j = jurisdictions;
+    const subject = issuer === "local" ? u.id : u.idpSubject;
+    const query = sql`select json_object(
+      'id', ${u.id}, 'email', ${u.email}, 'name', ${u.name}, 'title', ${u.title}, 'departmentId', ${u.departmentId},
+      'orgId', ${u.orgId}, 'orgKind', ${o.kind}, 'orgName', ${o.name},
+      'jurisdictionId', ${j.id}, 'jurisdictionCode', ${j.code}, 'jurisdictionName', ${j.name},
+      'jurisdictionLevel', ${j.level}, 'parentJurisdictionId', ${j.parentId},
+      'roles', json((select json_group_array(r_.role) from role_assignments r_ where r_.user_id = ${u.id})))
+      from ${u} inner join ${o} on ${o.id} = ${u.orgId} inner join ${j} on ${j.id} = ${u.jurisdictionId}
+      where ${subject} = ${sql.placeholder("sub")} and ${u.active} = 1`;
+    text = new SQLiteAsyncDialect().sqlToQuery(query).sql.replace(/\s+/g, " ");
+    if (text.split("?").length !== 2) throw new Error("the principal look-up must have exactly one parameter");
+    PRINCIPAL_SQL.set(issuer, text);
+  }
+  return text;
 }
