@@ -11,6 +11,7 @@ import { ApiError, problemResponse } from "./http/problem";
 import { orgRoutes } from "./org/org.routes";
 import { documentRoutes } from "./documents/documents.routes";
 import { calendarRoutes } from "./calendar/calendar.routes";
+import { escalationRoutes } from "./escalation/escalation.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -93,6 +94,7 @@ export function createApp(deps: Deps) {
   app.route("/", orgRoutes);
   app.route("/", documentRoutes);
   app.route("/", calendarRoutes);
+  app.route("/", escalationRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   for (const path of ["/openapi.json", "/docs"])

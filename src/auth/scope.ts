@@ -13,9 +13,12 @@ import {
   calendarYears,
   committeeSessions,
   deadlineRules,
+  deliverySettings,
   departments,
   documentEvents,
   documents,
+  escalationLadders,
+  escalationSteps,
   extensionRequests,
   jobRuns,
   jurisdictions,
@@ -24,6 +27,10 @@ import {
   receivingRoutes,
   roleAssignments,
   users,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
 } from "../db/schema";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
@@ -73,6 +80,16 @@ const policies = new Map<SQLiteTable, Policy>([
   [extensionRequests, (me, c) => sql`${c(extensionRequests.documentId)} in ${visibleDocumentIds(me)}`],
   [committeeSessions, (me, c) => sql`${c(committeeSessions.documentId)} in ${visibleDocumentIds(me)}`],
   [notifications, (me, c) => sql`${c(notifications.userId)} = ${me.userId}`],
+  // Escalation ladders and delivery hours are settings of the caller's own jurisdiction.
+  [escalationLadders, (me, c) => sql`${c(escalationLadders.jurisdictionId)} = ${me.jurisdictionId}`],
+  [deliverySettings, (me, c) => sql`${c(deliverySettings.jurisdictionId)} = ${me.jurisdictionId}`],
+  // A step of the ladder is seen by whoever sees its subject (documents now; other subject types add a branch).
+  [escalationSteps, (me, c) => sql`(${c(escalationSteps.subjectType)} = 'document' and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})`],
+  // Webhooks belong to an organisation; an event to the organisations it names.
+  [webhookEndpoints, (me, c) => sql`${c(webhookEndpoints.orgId)} = ${me.orgId}`],
+  [webhookEvents, (me, c) => sql`exists (select 1 from json_each(${c(webhookEvents.orgIds)}) wo_ where wo_.value = ${me.orgId})`],
+  [webhookDeliveries, (me, c) => sql`${c(webhookDeliveries.orgId)} = ${me.orgId}`],
+  [webhookAttempts, (me, c) => sql`${c(webhookAttempts.orgId)} = ${me.orgId}`],
 ]);
 
 function documentVisible(me: Me, sender: SQL, recipient: SQL, followup: SQL): SQL {

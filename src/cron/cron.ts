@@ -5,19 +5,38 @@
 import { and, eq, sql } from "drizzle-orm";
 import { jobRuns } from "../db/schema";
 import type { Deps } from "../http/api";
+import { LADDER_SOURCES } from "../escalation/documents";
+import { sweepLadder } from "../escalation/ladder";
+import { digestInsert } from "../notifications/digest";
+import { deliverWebhooks } from "../webhooks/deliver";
 
 export type JobContext = { deps: Deps; scheduledAt: Date; now: Date };
 export type Job = (ctx: JobContext) => Promise<Record<string, number>>;
 
 /** The jobs; each expression below must match a `[triggers] crons` entry of wrangler.toml. */
 export const JOBS: Record<string, Job> = {
-  // Heartbeat of the sweep: later issues add the escalation ladder and webhook delivery to it.
-  sweep: async () => ({}),
-  daily_digest: async () => ({}),
+  // Every escalation ladder (all steps due up to now, set-based), then the digest for jurisdictions
+  // whose business hours began after the daily trigger (or whose trigger was missed).
+  sweep: async ({ deps, now }) => {
+    const counts: Record<string, number> = {};
+    for (const source of LADDER_SOURCES) {
+      const c = await sweepLadder(deps, source, now);
+      for (const [k, v] of Object.entries(c)) counts[`${source.subjectType}.${k}`] = v;
+    }
+    const [digest] = await deps.db.batch([digestInsert(deps.db, now, deps.ids())]);
+    counts.digests = digest.rowsAffected;
+    return counts;
+  },
+  daily_digest: async ({ deps, now }) => {
+    const [digest] = await deps.db.batch([digestInsert(deps.db, now, deps.ids())]);
+    return { digests: digest.rowsAffected };
+  },
+  webhooks: async ({ deps, now }) => deliverWebhooks(deps, now),
 };
 
 export const SCHEDULE: Record<string, (keyof typeof JOBS)[]> = {
   "*/15 * * * *": ["sweep"],
+  "*/5 * * * *": ["webhooks"],
   "0 0 * * *": ["daily_digest"], // 08:00 China Standard Time
 };
 

@@ -301,3 +301,146 @@ export const notifications = sqliteTable(
   },
   (t) => [uniqueIndex("notifications_dedupe_uq").on(t.dedupeKey), index("notifications_user_ix").on(t.userId, t.id)],
 );
+
+// ── Escalation, delivery settings and webhooks ─────────────────────────────────────────────────
+
+/**
+ * A jurisdiction's override of the escalation ladder of a subject type (e.g. "document"), for one
+ * kind of subject (a document type) or '*' for all kinds; without one, the built-in default applies.
+ */
+export const escalationLadders = sqliteTable(
+  "escalation_ladders",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    subjectType: text("subject_type").notNull(),
+    kind: text("kind").notNull(),
+    steps: text("steps", { mode: "json" }).$type<{ offset: number; audience: string[]; urgent: boolean }[]>().notNull(),
+    updatedAt: text("updated_at").notNull(),
+    updatedBy: text("updated_by"),
+  },
+  (t) => [uniqueIndex("escalation_ladders_uq").on(t.jurisdictionId, t.subjectType, t.kind)],
+);
+
+/**
+ * The ledger of escalation steps: one row per (subject, deadline version, step), whether it was sent
+ * or superseded by a more severe step found due in the same run. The unique key is the exactly-once.
+ */
+export const escalationSteps = sqliteTable(
+  "escalation_steps",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    deadlineVersion: integer("deadline_version").notNull(),
+    step: text("step").notNull(),
+    offset: integer("offset").notNull(),
+    dueOn: text("due_on").notNull(),
+    status: text("status", { enum: ["sent", "superseded"] }).notNull(),
+    audience: text("audience", { mode: "json" }).$type<string[]>().notNull(),
+    urgent: integer("urgent", { mode: "boolean" }).notNull().default(false),
+    runId: text("run_id").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("escalation_steps_uq").on(t.subjectType, t.subjectId, t.deadlineVersion, t.step),
+    index("escalation_steps_run_ix").on(t.runId),
+  ],
+);
+
+/** Per-jurisdiction delivery settings: the business hours (China time) of webhook and digest delivery. */
+export const deliverySettings = sqliteTable("delivery_settings", {
+  jurisdictionId: text("jurisdiction_id").primaryKey().references(() => jurisdictions.id),
+  businessStart: text("business_start").notNull(),
+  businessEnd: text("business_end").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  updatedBy: text("updated_by"),
+});
+
+/** An organisation's webhook endpoint, subscribed to event types ('*' = all). */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    orgId: text("org_id").notNull().references(() => organizations.id),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** Standard Webhooks signing secret ("whsec_" + base64). */
+    secret: text("secret").notNull(),
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    disabledAt: text("disabled_at"),
+    disabledReason: text("disabled_reason"),
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_org_ix").on(t.orgId)],
+);
+
+/** The outbox: every event, written in the same batch as the change that caused it. */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    type: text("type").notNull(),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    /** JSON array of the organisations entitled to the event (their endpoints receive it). */
+    orgIds: text("org_ids", { mode: "json" }).$type<string[]>().notNull(),
+    payload: text("payload").notNull(),
+    urgent: integer("urgent", { mode: "boolean" }).notNull().default(false),
+    fannedOut: integer("fanned_out", { mode: "boolean" }).notNull().default(false),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("webhook_events_pending_ix").on(t.createdAt).where(sql`fanned_out = 0`)],
+);
+
+/** One event to one endpoint: retried with exponential backoff until delivered or given up. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    orgId: text("org_id").notNull().references(() => organizations.id),
+    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull().references(() => webhookEvents.id),
+    urgent: integer("urgent", { mode: "boolean" }).notNull().default(false),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: text("next_attempt_at").notNull(),
+    leaseUntil: text("lease_until"),
+    leaseToken: text("lease_token"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    deliveredAt: text("delivered_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_uq").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_due_ix").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_lease_ix").on(t.leaseToken),
+  ],
+);
+
+/** The delivery log: every attempt with its outcome. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    orgId: text("org_id").notNull().references(() => organizations.id),
+    deliveryId: text("delivery_id").notNull().references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    endpointId: text("endpoint_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: text("at").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("webhook_attempts_endpoint_ix").on(t.endpointId, t.at), index("webhook_attempts_delivery_ix").on(t.deliveryId)],
+);

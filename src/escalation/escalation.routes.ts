@@ -1,0 +1,121 @@
+// Admin API of the escalation ladders: read the jurisdiction's ladders (defaults and overrides),
+// override one kind's ladder, or return it to the default.
+import { z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import { escalationLadders } from "../db/schema";
+import { defineRoute, newRouter } from "../http/api";
+import { DOC_TYPES } from "../vocab";
+import { AUDIENCE_CODES, AUDIENCES, DEFAULT_LADDERS, LadderInput, normalizeLadder, stepKey, type LadderStep } from "./ladder";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const tags = ["Escalation"];
+const KINDS = ["*", ...DOC_TYPES.codes] as const;
+const Params = z.object({ subjectType: z.enum(["document"]), kind: z.enum(KINDS) });
+
+const Step = z
+  .object({ offset: z.number().int(), key: z.string().openapi({ example: "T-7" }), audience: z.array(z.enum(AUDIENCE_CODES)), urgent: z.boolean() })
+  .openapi("EscalationStep");
+const Ladder = z
+  .object({
+    subjectType: z.literal("document"),
+    kind: z.enum(KINDS).openapi({ description: "A document type, or '*' for every type without its own ladder" }),
+    source: z.enum(["default", "jurisdiction", "jurisdiction_all_types"]).openapi({ description: "Where the ladder in force comes from" }),
+    steps: z.array(Step),
+    updatedAt: z.string().nullable(),
+  })
+  .openapi("EscalationLadder");
+const Ladders = z
+  .object({
+    subjectType: z.literal("document"),
+    defaults: z.array(Step),
+    audiences: z.array(z.object({ code: z.enum(AUDIENCE_CODES), label: z.object({ zh: z.string(), en: z.string() }) })),
+    items: z.array(Ladder),
+  })
+  .openapi("EscalationLadders");
+
+const view = (steps: LadderStep[]) => normalizeLadder(steps).map((s) => ({ offset: s.offset, key: stepKey(s.offset), audience: s.audience, urgent: !!s.urgent }));
+type Row = { kind: string; steps: string; updatedAt: string };
+
+export const escalationRoutes = newRouter()
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/admin/escalation-ladders",
+      tags,
+      summary: "The escalation ladders in force in the caller's jurisdiction, per document type (admins)",
+      roles: ["admin"],
+      responses: { 200: json(Ladders, "Defaults, and the ladder in force for each kind") },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const { results: [rows] } = await scope.run([
+        scope.db.all<Row>(sql`select kind, steps, updated_at as updatedAt from escalation_ladders l
+          where l.subject_type = 'document' and ${scope.visible(escalationLadders, "l")}`),
+      ]);
+      const own = new Map(rows.map((r) => [r.kind, r]));
+      const all = own.get("*");
+      const items = KINDS.map((kind) => {
+        const mine = own.get(kind);
+        if (mine) return { subjectType: "document" as const, kind, source: "jurisdiction" as const, steps: view(JSON.parse(mine.steps)), updatedAt: mine.updatedAt };
+        if (all && kind !== "*") return { subjectType: "document" as const, kind, source: "jurisdiction_all_types" as const, steps: view(JSON.parse(all.steps)), updatedAt: all.updatedAt };
+        return { subjectType: "document" as const, kind, source: "default" as const, steps: view(DEFAULT_LADDERS.document!), updatedAt: null };
+      });
+      return c.json(
+        {
+          subjectType: "document" as const,
+          defaults: view(DEFAULT_LADDERS.document!),
+          audiences: AUDIENCE_CODES.map((code) => ({ code, label: AUDIENCES[code] })),
+          items,
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "put",
+      path: "/v1/admin/escalation-ladders/{subjectType}/{kind}",
+      tags,
+      summary: "Override the ladder of a document type ('*' = all types) for the caller's jurisdiction (admins)",
+      description: "Applies from the next sweep. Steps already recorded for a deadline are not repeated.",
+      roles: ["admin"],
+      request: { params: Params, body: { required: true, content: { "application/json": { schema: LadderInput } } } },
+      responses: { 200: json(Ladder, "The ladder now in force") },
+    }),
+    async (c) => {
+      const { subjectType, kind } = c.req.valid("param");
+      const steps = normalizeLadder(c.req.valid("json").steps);
+      const scope = c.var.scope;
+      const now = c.var.deps.clock.now().toISOString();
+      const { results: [, rows] } = await scope.run([
+        scope.db.run(sql`insert into escalation_ladders (id, jurisdiction_id, subject_type, kind, steps, updated_at, updated_by)
+          select ${c.var.deps.ids()}, ${scope.me.jurisdictionId}, ${subjectType}, ${kind}, ${JSON.stringify(steps)}, ${now}, ${scope.me.userId}
+          where ${scope.hasRole()} and ${scope.me.jurisdictionId} is not null
+          on conflict (jurisdiction_id, subject_type, kind) do update set steps = excluded.steps, updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
+        scope.db.all<Row>(sql`select kind, steps, updated_at as updatedAt from escalation_ladders l
+          where l.subject_type = ${subjectType} and l.kind = ${kind} and ${scope.visible(escalationLadders, "l")}`),
+      ]);
+      const row = rows[0]!;
+      return c.json({ subjectType, kind, source: "jurisdiction" as const, steps: view(JSON.parse(row.steps)), updatedAt: row.updatedAt }, 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "delete",
+      path: "/v1/admin/escalation-ladders/{subjectType}/{kind}",
+      tags,
+      summary: "Return a type's ladder to the default (admins)",
+      roles: ["admin"],
+      request: { params: Params },
+      responses: { 204: { description: "The override is gone (or there was none)" } },
+    }),
+    async (c) => {
+      const { subjectType, kind } = c.req.valid("param");
+      const scope = c.var.scope;
+      await scope.run([
+        scope.db.run(sql`delete from escalation_ladders where subject_type = ${subjectType} and kind = ${kind}
+          and jurisdiction_id = ${scope.me.jurisdictionId} and ${scope.hasRole()}`),
+      ]);
+      return c.body(null, 204);
+    },
+  );

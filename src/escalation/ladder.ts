@@ -1,0 +1,152 @@
+// The escalation ladder: a generic mechanism for any subject with a deadline (documents now;
+// meeting action items, research milestones, reports later).
+//
+// A ladder is a list of steps, each `offset` working days from the due date on the subject's
+// jurisdiction calendar (negative = before, 0 = the due day, positive = overdue), with an audience.
+// A sweep is set-based: one INSERT … SELECT finds, over all open subjects at once, every step that is
+// due and not yet in the ledger `escalation_steps`, whose unique key (subject type, subject, deadline
+// version, step) makes each step happen at most once. When several steps of one subject are due at
+// once (after missed runs) the most severe is `sent`, the others are recorded as `superseded`. The
+// subject type's effects (notifications, timeline, outbox) then read the rows of this run, in the
+// same batch, so a step and its effects commit together or not at all.
+import { z } from "@hono/zod-openapi";
+import { sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { chinaDate } from "../calendar/calendar.engine";
+import type { Db } from "../db/client";
+import type { Deps } from "../http/api";
+
+/** Who a step notifies; each subject type resolves the codes it supports. */
+export const AUDIENCES = {
+  handler: { zh: "承办人(未分办时为收文登记员)", en: "Handler (the registrars while unassigned)" },
+  department_head: { zh: "承办部门负责人", en: "Head of the handling department" },
+  receiving_registrars: { zh: "收文单位办公室登记员", en: "Registrars of the receiving office" },
+  recipient_leaders: { zh: "收文单位院领导", en: "Leaders of the receiving institution" },
+  sender: { zh: "来文单位(发文人)", en: "The sender (who sent it)" },
+  upper_level: { zh: "上一级院(跟进监督)", en: "The next level up (follow-up supervision)" },
+} as const;
+export type Audience = keyof typeof AUDIENCES;
+export const AUDIENCE_CODES = Object.keys(AUDIENCES) as [Audience, ...Audience[]];
+
+export type LadderStep = { offset: number; audience: Audience[]; urgent: boolean };
+
+/** Bounds of a step's offset, in working days; the sweep relies on MIN_OFFSET for its horizon. */
+export const MIN_OFFSET = -20;
+export const MAX_OFFSET = 60;
+/** Due dates up to this many calendar days ahead can have a step due (20 working days < 45 days, holidays included). */
+const HORIZON_DAYS = 45;
+
+/** The step's stable key in the ledger: T-7, T0, T+1 … */
+export const stepKey = (offset: number) => (offset === 0 ? "T0" : offset < 0 ? `T${offset}` : `T+${offset}`);
+const stepKeySql = (off: SQL) => sql`(case when ${off} = 0 then 'T0' when ${off} < 0 then 'T' || ${off} else 'T+' || ${off} end)`;
+
+/** The built-in ladders, per subject type (README: "Deadlines, escalation and notifications"). */
+export const DEFAULT_LADDERS: Record<string, LadderStep[]> = {
+  document: [
+    { offset: -7, audience: ["handler"], urgent: false },
+    { offset: -3, audience: ["handler", "department_head"], urgent: false },
+    { offset: 0, audience: ["handler", "department_head", "receiving_registrars"], urgent: true },
+    { offset: 1, audience: ["handler", "department_head", "recipient_leaders", "sender"], urgent: true },
+    { offset: 15, audience: ["upper_level", "recipient_leaders"], urgent: true },
+  ],
+};
+
+export const LadderStepSchema = z
+  .object({
+    offset: z.number().int().min(MIN_OFFSET).max(MAX_OFFSET).openapi({ description: "Working days from the due date: negative before, 0 the due day, positive overdue" }),
+    audience: z.array(z.enum(AUDIENCE_CODES)).min(1).max(AUDIENCE_CODES.length),
+    urgent: z.boolean().default(false).openapi({ description: "Urgent steps' webhooks are delivered outside business hours too" }),
+  })
+  .openapi("LadderStep");
+
+export const LadderInput = z
+  .object({ steps: z.array(LadderStepSchema).min(1).max(10) })
+  .refine((l) => new Set(l.steps.map((s) => s.offset)).size === l.steps.length, { message: "each step needs its own offset", path: ["steps"] })
+  .openapi("LadderInput");
+
+/** Sorted by severity (offset), audiences deduplicated. */
+export const normalizeLadder = (steps: LadderStep[]): LadderStep[] =>
+  [...steps].sort((a, b) => a.offset - b.offset).map((s) => ({ ...s, audience: [...new Set(s.audience)] }));
+
+/** What a subject type contributes to the generic sweep. */
+export type SubjectSource = {
+  subjectType: string;
+  /**
+   * A SELECT of the open subjects with a deadline: columns `id`, `jurisdiction_id`, `kind` (to pick
+   * the ladder), `due_on`, `version` (the deadline version). `horizon`: no subject due after it can
+   * have a step due; use it to filter with an index.
+   */
+  open: (horizon: string) => SQL;
+  /** The effects of the ledger rows `escalation_steps` with `run_id = runId` and status 'sent'. */
+  effects: (db: Db, ctx: { runId: string; now: string }) => BatchItem<"sqlite">[];
+};
+
+/**
+ * The INSERT … SELECT of one chunk of the ledger: for up to `chunk` subjects with a new step due,
+ * every new due step, the most severe `sent` and the others `superseded`. Set-based over all subjects.
+ */
+export function ledgerInsert(db: Db, source: SubjectSource, o: { runId: string; now: Date; chunk: number }) {
+  const today = chinaDate(o.now);
+  const horizon = new Date(o.now.getTime() + (8 * 3600_000) + HORIZON_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const st = source.subjectType;
+  const defaults = JSON.stringify(DEFAULT_LADDERS[st] ?? []);
+  return db.run(sql`
+    with t_ as (select wd_idx as i, wd_idx_strict as s from calendar_days where day = ${today}),
+    o_ as (
+      select s_.id, s_.jurisdiction_id, s_.kind, s_.due_on, s_.version,
+        (case when j_.count_makeup_workdays then t_.i - c_.wd_idx else t_.s - c_.wd_idx_strict end) as late,
+        coalesce(
+          (select l_.id from escalation_ladders l_ where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = s_.kind),
+          (select l_.id from escalation_ladders l_ where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = '*')) as ladder_id
+      from (${source.open(horizon)}) s_
+      join jurisdictions j_ on j_.id = s_.jurisdiction_id
+      join calendar_days c_ on c_.day = s_.due_on
+      cross join t_),
+    steps_ as (
+      select l_.id as ladder_id, js_.value ->> 'offset' as off, js_.value -> 'audience' as aud, coalesce(js_.value ->> 'urgent', 0) as urg
+        from escalation_ladders l_, json_each(l_.steps) js_ where l_.subject_type = ${st}
+      union all
+      select null, js_.value ->> 'offset', js_.value -> 'audience', coalesce(js_.value ->> 'urgent', 0) from json_each(${defaults}) js_),
+    due_ as (
+      select o_.*, steps_.off, steps_.aud, steps_.urg, ${stepKeySql(sql`steps_.off`)} as step
+      from o_ join steps_ on steps_.ladder_id is o_.ladder_id
+      where steps_.off <= o_.late),
+    top_ as (select id, max(off) as top from due_ group by id),
+    fresh_ as (
+      select due_.* from due_ where not exists (select 1 from escalation_steps x_
+        where x_.subject_type = ${st} and x_.subject_id = due_.id and x_.deadline_version = due_.version and x_.step = due_.step)),
+    chunk_ as (select distinct id from fresh_ order by id limit ${o.chunk})
+    insert into escalation_steps (id, jurisdiction_id, subject_type, subject_id, deadline_version, step, "offset", due_on, status, audience, urgent, run_id, created_at)
+    select ${o.runId} || '.' || f_.id || '.v' || f_.version || '.' || f_.step, f_.jurisdiction_id, ${st}, f_.id, f_.version, f_.step, f_.off, f_.due_on,
+      case when f_.off = top_.top then 'sent' else 'superseded' end, f_.aud, f_.urg, ${o.runId}, ${o.now.toISOString()}
+    from fresh_ f_ join top_ on top_.id = f_.id
+    where f_.id in (select id from chunk_)
+    on conflict do nothing`);
+}
+
+export const SWEEP_CHUNK = 5000;
+
+/**
+ * One sweep of a subject type: chunks of at most `chunk` subjects, each one batch (ledger + effects),
+ * until a chunk comes back short. Round trips: ⌈subjects with a new step / chunk⌉ + 1 at most.
+ */
+export async function sweepLadder(deps: Deps, source: SubjectSource, now: Date, chunk = SWEEP_CHUNK) {
+  const counts = { sent: 0, superseded: 0, subjects: 0, batches: 0 };
+  for (;;) {
+    const runId = deps.ids();
+    const ctx = { runId, now: now.toISOString() };
+    const stmts = [
+      ledgerInsert(deps.db, source, { runId, now, chunk }),
+      ...source.effects(deps.db, ctx),
+      deps.db.all<{ sent: number; superseded: number; subjects: number }>(sql`select coalesce(sum(status = 'sent'), 0) as sent,
+        coalesce(sum(status = 'superseded'), 0) as superseded, count(distinct subject_id) as subjects from escalation_steps where run_id = ${runId}`),
+    ];
+    const results = (await deps.db.batch(stmts as never)) as unknown[];
+    counts.batches++;
+    const [c] = results.at(-1) as { sent: number; superseded: number; subjects: number }[];
+    counts.sent += c!.sent;
+    counts.superseded += c!.superseded;
+    counts.subjects += c!.subjects;
+    if (c!.subjects < chunk) return counts;
+  }
+}
