@@ -12,6 +12,8 @@ import { orgRoutes } from "./org/org.routes";
 import { documentRoutes } from "./documents/documents.routes";
 import { calendarRoutes } from "./calendar/calendar.routes";
 import { escalationRoutes } from "./escalation/escalation.routes";
+import { notificationRoutes } from "./notifications/notifications.routes";
+import { webhookRoutes } from "./webhooks/webhooks.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -95,6 +97,8 @@ export function createApp(deps: Deps) {
   app.route("/", documentRoutes);
   app.route("/", calendarRoutes);
   app.route("/", escalationRoutes);
+  app.route("/", notificationRoutes);
+  app.route("/", webhookRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   for (const path of ["/openapi.json", "/docs"])
