@@ -71,7 +71,7 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
   const endpoints = JSON.stringify([...perEndpoint].map(([id, e]) => ({ id, ...e })));
   const results = JSON.stringify(outcomes);
   const finished = clock.now().toISOString();
-  const newFailures = sql`(case when x.reset then x.add else webhook_endpoints.consecutive_failures + x.add end)`;
+  const newFailures = sql`(case when x.reset then x.fails else webhook_endpoints.consecutive_failures + x.fails end)`;
   const [, , , , [disabled]] = (await db.batch([
     db.run(sql`insert into webhook_attempts (id, jurisdiction_id, org_id, delivery_id, endpoint_id, attempt, at, status_code, error, duration_ms)
       select wd.id || '#' || wd.attempts, wd.jurisdiction_id, wd.org_id, wd.id, wd.endpoint_id, wd.attempts, ${at}, r_.value ->> 'status', r_.value ->> 'error', r_.value ->> 'ms'
@@ -90,7 +90,7 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
         disabled_reason = case when active and ${newFailures} >= ${WEBHOOK_POLICY.disableAfter}
           then ${`${WEBHOOK_POLICY.disableAfter} consecutive failed deliveries`} else disabled_reason end,
         active = case when ${newFailures} >= ${WEBHOOK_POLICY.disableAfter} then 0 else active end
-      from (select value ->> 'id' as id, value ->> 'reset' as reset, value ->> 'add' as add from json_each(${endpoints})) as x
+      from (select value ->> 'id' as id, value ->> 'reset' as reset, value ->> 'add' as fails from json_each(${endpoints})) as x
       where webhook_endpoints.id = x.id`),
     // The organisation's administrators learn that an endpoint was disabled (once per disabling).
     db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
