@@ -15,6 +15,7 @@ const SECTIONS: Section[] = [
   { name: "hrana", run: async () => (await import("./hrana")).benchHrana() },
   { name: "documentRoundTrips", run: async () => (await import("./documents")).documentRoundTrips() },
   { name: "documentInbox", run: async () => (await import("./documents")).inboxThroughput() },
+  { name: "sweep", run: async () => (await import("./sweep")).benchSweep() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
