@@ -77,8 +77,8 @@ export const documentLadder: SubjectSource = {
         e.step || ' → ' || (select group_concat(a_.value, ', ') from json_each(e.audience) a_),
         json_object('step', e.step, 'offset', e."offset", 'dueOn', e.due_on, 'deadlineVersion', e.deadline_version, 'urgent', e.urgent,
           'audience', json(e.audience),
-          'superseded', (select json_group_array(s_.step) from escalation_steps s_ where s_.subject_type = 'document' and s_.subject_id = e.subject_id
-            and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id and s_.status = 'superseded'))
+          'superseded', (select json_group_array(step) from (select s_.step from escalation_steps s_ where s_.subject_type = 'document' and s_.subject_id = e.subject_id
+            and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id and s_.status = 'superseded' order by s_."offset")))
       from ${sentOf(runId)}
       on conflict do nothing`),
     outboxFromDocumentEvents(db, sql`ev.id in (select 'esc.' || e.id from escalation_steps e where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document')`),
