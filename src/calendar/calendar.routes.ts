@@ -214,7 +214,7 @@ export const calendarRoutes = newRouter()
       const scope = c.var.scope;
       const id = c.var.deps.ids();
       const now = c.var.deps.clock.now().toISOString();
-      const { principal, results: [, rows] } = await scope.run([
+      const { results: [, rows] } = await scope.run([
         scope.db.run(sql`insert into deadline_rules (id, jurisdiction_id, type, version, period_days, period_months, sender_sets, max_days, max_months, extension_days, extension_months, on_missed, source, created_at, created_by)
           select ${id}, ${scope.me.jurisdictionId}, base.type, (select coalesce(max(version), 0) + 1 from deadline_rules where type = ${type} and jurisdiction_id = ${scope.me.jurisdictionId}),
             ${input.periodDays ?? null}, ${input.periodMonths ?? null}, base.sender_sets, base.max_days, base.max_months, base.extension_days, base.extension_months, base.on_missed,
@@ -222,7 +222,6 @@ export const calendarRoutes = newRouter()
           from deadline_rules base where base.id = ${`default:${type}`} and ${scope.hasRole()}`),
         scope.db.all<RuleRow>(sql`select ${RULE_COLUMNS} from deadline_rules where id = ${id}`),
       ]);
-      void principal;
       return c.json(toRule(rows[0]!), 200);
     },
   );

@@ -1,8 +1,7 @@
 // HTTP routes of supervision documents: intake, routing, replies, extensions, 催办, committee invitations.
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { chinaDate } from "../calendar/calendar.engine";
-import { defineRoute, errorResponse, newRouter, type Deps } from "../http/api";
+import { defineRoute, errorResponse, newRouter } from "../http/api";
 import { ApiError } from "../http/problem";
 import {
   ACK_RESULTS,
@@ -488,5 +487,3 @@ export const documentRoutes = newRouter()
     },
   );
 
-export { chinaDate };
-export type { Deps };
