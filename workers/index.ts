@@ -1,5 +1,7 @@
 // Cloudflare Worker host: validates bindings, builds the shared app once per isolate, runs cron.
-import { createClient } from "@libsql/client/web";
+// The Hrana-over-HTTP client (what @libsql/client/web picks for libsql:, https: and http: URLs) without
+// the WebSocket transport, which a Worker does not use: docs/adr/0004-performance.md.
+import { createClient } from "@libsql/client/http";
 import { createApp, type App } from "../src/app";
 import { createVerifier } from "../src/auth/jwt";
 import { systemClock, ulidGen } from "../src/clock";
@@ -21,9 +23,20 @@ function build(env: Env): Built {
   else if (!parsed.config.JWT_JWKS) built = { ok: false, invalid: ["JWT_JWKS: required on Workers (no development keys here)"] };
   else {
     const config = parsed.config;
-    const db = createDb(createClient({ url: config.LIBSQL_URL, authToken: config.LIBSQL_AUTH_TOKEN }));
-    const deps: Deps = { db, clock: systemClock, ids: ulidGen(systemClock), config, verify: createVerifier(config, () => systemClock.now()) };
-    built = { ok: true, app: createApp(deps), deps };
+    let db: Deps["db"] | undefined;
+    let error = "";
+    try {
+      db = createDb(createClient({ url: config.LIBSQL_URL, authToken: config.LIBSQL_AUTH_TOKEN }));
+    } catch (e) {
+      error = (e as Error).message.split(". ")[0]!;
+    }
+    if (!db) {
+      // e.g. a file: or ws(s): URL, which the Worker's HTTP client cannot open.
+      built = { ok: false, invalid: [`LIBSQL_URL: ${error} (use a libsql: or https: URL on Workers)`] };
+    } else {
+      const deps: Deps = { db, clock: systemClock, ids: ulidGen(systemClock), config, verify: createVerifier(config, () => systemClock.now()) };
+      built = { ok: true, app: createApp(deps), deps };
+    }
   }
   cached = { env, built };
   return built;
