@@ -79,7 +79,7 @@ export const roleAssignments = sqliteTable(
     }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("role_assignments_uq").on(t.userId, t.orgId, t.role)],
+  (t) => [uniqueIndex("role_assignments_uq").on(t.userId, t.orgId, t.role), index("role_assignments_org_role_ix").on(t.orgId, t.role)],
 );
 
 /** Run ledger of scheduled jobs: one row per (job, scheduled time), so a duplicate trigger is a no-op. */

@@ -1,0 +1,1 @@
+CREATE INDEX `role_assignments_org_role_ix` ON `role_assignments` (`org_id`,`role`);
