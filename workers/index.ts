@@ -64,9 +64,17 @@ export default {
     if (!built.ok) return misconfigured(built.invalid);
     return built.app.fetch(request, env, ctx);
   },
-  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     const built = build(env);
     if (!built.ok) throw new Error(`invalid configuration: ${built.invalid.join("; ")}`);
-    ctx.waitUntil(runScheduled(built.deps, controller.cron, new Date(controller.scheduledTime)).then((r) => console.log(JSON.stringify({ cron: controller.cron, r }))));
+    // Awaited, so a failing run (or an expression with no jobs) fails the invocation and shows in
+    // Cron Events, besides being logged.
+    try {
+      const outcome = await runScheduled(built.deps, controller.cron, new Date(controller.scheduledTime));
+      console.log(JSON.stringify({ level: "info", cron: controller.cron, scheduledAt: controller.scheduledTime, outcome }));
+    } catch (e) {
+      console.error(JSON.stringify({ level: "error", cron: controller.cron, message: String(e) }));
+      throw e;
+    }
   },
 } satisfies ExportedHandler<Env>;
