@@ -2,7 +2,6 @@
 // throughput with 100k documents in the database against GET /v1/me in the same run (goal ≥ 0.5).
 import { sql } from "drizzle-orm";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { Server as HttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signToken } from "../src/auth/jwt";
@@ -10,7 +9,7 @@ import { devKeys } from "../src/node/local";
 import { serveDatabase } from "../src/node/db-serve";
 import { startServer } from "../src/node/server";
 import { roundTripsPerRequest, type BenchRequest } from "./hrana";
-import { freePort, HTTP_BENCH, load } from "./http";
+import { freePort, HTTP_BENCH, load, stopServer } from "./http";
 
 const DOCS = 100_000;
 const RATIO_GOAL = 0.5;
@@ -159,14 +158,4 @@ async function measure(base: string, headers: Record<string, string>, targets: R
     figures[`${name}LatencyP99Ms`] = r.latency.p99;
   }
   return { rps, figures };
-}
-
-/** Stops a Node host, letting requests the load generator abandoned finish before the database closes. */
-async function stopServer({ stop, deps, server }: Awaited<ReturnType<typeof startServer>>) {
-  const closed = new Promise((resolve) => server.once("close", resolve));
-  stop();
-  (server as HttpServer).closeIdleConnections?.();
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  deps.db.$client.close();
 }

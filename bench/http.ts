@@ -81,14 +81,18 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
       secondsPerRoute: HTTP_BENCH.seconds,
     };
   } finally {
-    // Requests the load generator abandoned at its deadline may still be running: let them finish
-    // before the database closes, or they log CLIENT_CLOSED errors.
-    const closed = new Promise((resolve) => server.once("close", resolve));
-    stop();
-    (server as HttpServer).closeIdleConnections?.();
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    deps.db.$client.close();
+    await stopServer({ stop, deps, server });
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Stops a Node host, letting requests the load generator abandoned finish before the database closes. */
+export async function stopServer({ stop, deps, server }: Awaited<ReturnType<typeof startServer>>) {
+  const closed = new Promise((resolve) => server.once("close", resolve));
+  stop();
+  (server as HttpServer).closeIdleConnections?.();
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  // A grace period, or abandoned requests log CLIENT_CLOSED errors.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  deps.db.$client.close();
 }

@@ -1,14 +1,13 @@
 // Deadlines: preview of a computation, the holiday calendar, 调休 setting and local rule overrides.
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { coded, defineRoute, errorResponse, newRouter } from "../http/api";
+import { coded, defineRoute, errorResponse, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
 import { DOC_TYPES } from "../vocab";
 import { jurisdictions } from "../db/schema";
 import { IsoDate } from "../documents/documents.schemas";
 import { explain, loadYearStatements, previewQuery, reindexStatement, type PreviewRow } from "./calendar.service";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const tags = ["Deadlines"];
 
 const Step = z.object({ kind: z.enum(["start", "raw_end", "roll_forward", "due"]), date: z.string(), note: z.object({ zh: z.string(), en: z.string() }) });
@@ -88,7 +87,7 @@ export const calendarRoutes = newRouter()
           periodMonths: z.coerce.number().int().min(1).max(24).optional(),
         }),
       },
-      responses: { 200: json(Preview, "The due date with its computation") },
+      responses: { 200: jsonResponse(Preview, "The due date with its computation") },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -118,7 +117,7 @@ export const calendarRoutes = newRouter()
       summary: "A year's official holidays and make-up working days, and whether the year is loaded",
       roles: "any",
       request: { params: Year },
-      responses: { 200: json(CalendarYear, "The year") },
+      responses: { 200: jsonResponse(CalendarYear, "The year") },
     }),
     async (c) => {
       const { year } = c.req.valid("param");
@@ -138,8 +137,8 @@ export const calendarRoutes = newRouter()
       summary: "Load or correct a year's holidays and make-up days (admins of a city-level jurisdiction)",
       description: "Replaces the year's special days. The State Council publishes them late in the previous year.",
       roles: ["admin"],
-      request: { params: Year, body: { required: true, content: { "application/json": { schema: z.object({ days: z.array(SpecialDay).max(200) }) } } } },
-      responses: { 200: json(CalendarYear, "The year as loaded") },
+      request: { params: Year, body: jsonBody(z.object({ days: z.array(SpecialDay).max(200) })) },
+      responses: { 200: jsonResponse(CalendarYear, "The year as loaded") },
     }),
     async (c) => {
       const { year } = c.req.valid("param");
@@ -161,8 +160,8 @@ export const calendarRoutes = newRouter()
       tags,
       summary: "Jurisdiction settings: whether make-up working days (调休) count as working days (its admins)",
       roles: ["admin"],
-      request: { params: z.object({ id: z.string().min(1).max(64) }), body: { required: true, content: { "application/json": { schema: z.object({ countMakeupWorkdays: z.boolean() }) } } } },
-      responses: { 200: json(z.object({ id: z.string(), countMakeupWorkdays: z.boolean() }), "The settings") },
+      request: { params: z.object({ id: z.string().min(1).max(64) }), body: jsonBody(z.object({ countMakeupWorkdays: z.boolean() })) },
+      responses: { 200: jsonResponse(z.object({ id: z.string(), countMakeupWorkdays: z.boolean() }), "The settings") },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -186,7 +185,7 @@ export const calendarRoutes = newRouter()
       tags,
       summary: "The deadline rules in force for the caller's jurisdiction (local overrides over national defaults)",
       roles: "any",
-      responses: { 200: json(z.object({ items: z.array(Rule) }), "Rules by type") },
+      responses: { 200: jsonResponse(z.object({ items: z.array(Rule) }), "Rules by type") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -205,8 +204,8 @@ export const calendarRoutes = newRouter()
       tags,
       summary: "Override a type's period for the caller's jurisdiction (admins); documents keep the rule version they were computed from",
       roles: ["admin"],
-      request: { params: z.object({ type: z.enum(DOC_TYPES.codes) }), body: { required: true, content: { "application/json": { schema: RuleInput } } } },
-      responses: { 200: json(Rule, "The new rule version"), 409: errorResponse("Concurrent override; retry") },
+      request: { params: z.object({ type: z.enum(DOC_TYPES.codes) }), body: jsonBody(RuleInput) },
+      responses: { 200: jsonResponse(Rule, "The new rule version"), 409: errorResponse("Concurrent override; retry") },
     }),
     async (c) => {
       const { type } = c.req.valid("param");

@@ -1,7 +1,7 @@
 // HTTP routes of supervision documents: intake, routing, replies, extensions, 催办, committee invitations.
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { defineRoute, errorResponse, newRouter } from "../http/api";
+import { defineRoute, errorResponse, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { ApiError } from "../http/problem";
 import {
   ACK_RESULTS,
@@ -35,8 +35,6 @@ import {
 } from "./documents.schemas";
 import { act, createDocument, invalid, isOpen, today } from "./documents.service";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 const DocParams = z.object({ id: z.string().min(1).max(64) });
 const tags = ["Documents"];
 
@@ -121,9 +119,9 @@ function action<const S extends z.ZodType>(path: string, summary: string, roles:
     tags,
     summary,
     roles,
-    request: { params: DocParams, ...body(input) },
+    request: { params: DocParams, body: jsonBody(input) },
     responses: {
-      200: json(DocumentFull, "The document after the change"),
+      200: jsonResponse(DocumentFull, "The document after the change"),
       409: errorResponse("Not allowed in the document's current state (`code` says why)"),
       ...Object.fromEntries(Object.entries(errors).map(([s, d]) => [s, errorResponse(d)])),
     },
@@ -142,10 +140,10 @@ export const documentRoutes = newRouter()
       summary: "Send a supervision document (or judicial suggestion) to the counterpart institution",
       description: "Idempotent: a retry with the same `Idempotency-Key` returns the first attempt's document with 200.",
       roles: SENDERS,
-      request: { headers: z.object({ "idempotency-key": z.string().min(8).max(200).openapi({ example: "9b2f3c1e-6a1d-4c1e-b7f5-5b8f1c7d2a10" }) }), ...body(NewDocument) },
+      request: { headers: z.object({ "idempotency-key": z.string().min(8).max(200).openapi({ example: "9b2f3c1e-6a1d-4c1e-b7f5-5b8f1c7d2a10" }) }), body: jsonBody(NewDocument) },
       responses: {
-        201: json(DocumentFull, "Created"),
-        200: json(DocumentFull, "A retry: the document created by the first attempt"),
+        201: jsonResponse(DocumentFull, "Created"),
+        200: jsonResponse(DocumentFull, "A retry: the document created by the first attempt"),
         409: errorResponse("The key was used for a different document"),
         422: errorResponse("Wrong direction for the caller's institution, or no receiving department"),
       },
@@ -165,7 +163,7 @@ export const documentRoutes = newRouter()
       summary: "List documents: inbox, outbox or follow-up, filtered, sorted, cursor-paginated",
       roles: "any",
       request: { query: ListQuery },
-      responses: { 200: json(z.object({ items: z.array(DocumentSchema), nextCursor: z.string().nullable() }), "A page of documents") },
+      responses: { 200: jsonResponse(z.object({ items: z.array(DocumentSchema), nextCursor: z.string().nullable() }), "A page of documents") },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -188,7 +186,7 @@ export const documentRoutes = newRouter()
       summary: "Counts by status and overdue, for dashboards",
       roles: "any",
       request: { query: z.object({ box: z.enum(["inbox", "outbox", "followup"]).default("inbox") }) },
-      responses: { 200: json(Counts, "Counts") },
+      responses: { 200: jsonResponse(Counts, "Counts") },
     }),
     async (c) => {
       const { box } = c.req.valid("query");
@@ -207,7 +205,7 @@ export const documentRoutes = newRouter()
       summary: "One document with its timeline",
       roles: "any",
       request: { params: DocParams },
-      responses: { 200: json(DocumentDetail, "The document") },
+      responses: { 200: jsonResponse(DocumentDetail, "The document") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -394,8 +392,8 @@ export const documentRoutes = newRouter()
       tags,
       summary: "Approve or reject an extension (a leader of the receiving institution)",
       roles: ["leader"],
-      request: { params: DocParams.extend({ extensionId: z.string().min(1).max(64) }), ...body(ExtensionDecisionInput) },
-      responses: { 200: json(DocumentFull, "The document after the decision"), 409: errorResponse("No such pending request for the current deadline") },
+      request: { params: DocParams.extend({ extensionId: z.string().min(1).max(64) }), body: jsonBody(ExtensionDecisionInput) },
+      responses: { 200: jsonResponse(DocumentFull, "The document after the decision"), 409: errorResponse("No such pending request for the current deadline") },
     }),
     async (c) => {
       const { id, extensionId } = c.req.valid("param");
@@ -457,8 +455,8 @@ export const documentRoutes = newRouter()
       tags,
       summary: "Answer a judicial-committee invitation: attend, delegate to a deputy, or decline (procuratorate leader)",
       roles: ["leader"],
-      request: { params: DocParams.extend({ sessionId: z.string().min(1).max(64) }), ...body(CommitteeResponseInput) },
-      responses: { 200: json(DocumentFull, "The document with the answered invitation"), 409: errorResponse("Already answered") },
+      request: { params: DocParams.extend({ sessionId: z.string().min(1).max(64) }), body: jsonBody(CommitteeResponseInput) },
+      responses: { 200: jsonResponse(DocumentFull, "The document with the answered invitation"), 409: errorResponse("Already answered") },
     }),
     async (c) => {
       const { id, sessionId } = c.req.valid("param");

@@ -3,11 +3,10 @@
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { escalationLadders } from "../db/schema";
-import { defineRoute, newRouter } from "../http/api";
+import { defineRoute, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { DOC_TYPES } from "../vocab";
 import { AUDIENCE_CODES, AUDIENCES, DEFAULT_LADDERS, LadderInput, normalizeLadder, stepKey, type LadderStep } from "./ladder";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const tags = ["Escalation"];
 const KINDS = ["*", ...DOC_TYPES.codes] as const;
 const Params = z.object({ subjectType: z.enum(["document"]), kind: z.enum(KINDS) });
@@ -44,7 +43,7 @@ export const escalationRoutes = newRouter()
       tags,
       summary: "The escalation ladders in force in the caller's jurisdiction, per document type (admins)",
       roles: ["admin"],
-      responses: { 200: json(Ladders, "Defaults, and the ladder in force for each kind") },
+      responses: { 200: jsonResponse(Ladders, "Defaults, and the ladder in force for each kind") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -79,8 +78,8 @@ export const escalationRoutes = newRouter()
       summary: "Override the ladder of a document type ('*' = all types) for the caller's jurisdiction (admins)",
       description: "Applies from the next sweep. Steps already recorded for a deadline are not repeated.",
       roles: ["admin"],
-      request: { params: Params, body: { required: true, content: { "application/json": { schema: LadderInput } } } },
-      responses: { 200: json(Ladder, "The ladder now in force") },
+      request: { params: Params, body: jsonBody(LadderInput) },
+      responses: { 200: jsonResponse(Ladder, "The ladder now in force") },
     }),
     async (c) => {
       const { subjectType, kind } = c.req.valid("param");

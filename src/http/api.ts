@@ -40,6 +40,12 @@ const STANDARD_ERRORS = {
 
 export const errorResponse = problem;
 
+/** A JSON response of a route. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+/** A required JSON request body. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+
 type RouteSpec = Omit<RouteConfig, "middleware" | "security"> & {
   /** Roles that may call the route; "any" = any authenticated user; "public" = no token. */
   roles: readonly Role[] | "any" | "public";

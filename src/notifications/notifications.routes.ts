@@ -2,11 +2,10 @@
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { deliverySettings, notifications } from "../db/schema";
-import { defineRoute, newRouter, PageQuery } from "../http/api";
+import { defineRoute, newRouter, PageQuery, jsonResponse, jsonBody } from "../http/api";
 import { JOBS } from "../cron/cron";
 import { DEFAULT_BUSINESS_HOURS } from "./hours";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const tags = ["Notifications"];
 
 const Notification = z
@@ -74,7 +73,7 @@ export const notificationRoutes = newRouter()
       summary: "The caller's notifications, newest first, with the unread count",
       roles: "any",
       request: { query: PageQuery.extend({ unread: z.enum(["true", "false"]).optional().openapi({ description: "Only unread (true) or only read (false)" }) }) },
-      responses: { 200: json(Inbox, "A page of notifications") },
+      responses: { 200: jsonResponse(Inbox, "A page of notifications") },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -99,7 +98,7 @@ export const notificationRoutes = newRouter()
       summary: "Mark one notification read (idempotent)",
       roles: "any",
       request: { params: z.object({ id: z.string().min(1).max(200) }) },
-      responses: { 200: json(Notification, "The notification") },
+      responses: { 200: jsonResponse(Notification, "The notification") },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -123,7 +122,7 @@ export const notificationRoutes = newRouter()
       summary: "Mark all notifications read, up to a given one (default: all)",
       roles: "any",
       request: { query: z.object({ upTo: z.string().max(200).optional().openapi({ description: "The newest notification id the caller has seen" }) }) },
-      responses: { 200: json(z.object({ updated: z.number().int(), unreadCount: z.number().int() }), "How many were marked") },
+      responses: { 200: jsonResponse(z.object({ updated: z.number().int(), unreadCount: z.number().int() }), "How many were marked") },
     }),
     async (c) => {
       const { upTo } = c.req.valid("query");
@@ -143,7 +142,7 @@ export const notificationRoutes = newRouter()
       tags,
       summary: "The jurisdiction's business hours for webhook and digest delivery (admins)",
       roles: ["admin"],
-      responses: { 200: json(Hours, "Business hours, China Standard Time, on working days") },
+      responses: { 200: jsonResponse(Hours, "Business hours, China Standard Time, on working days") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -161,8 +160,8 @@ export const notificationRoutes = newRouter()
       tags,
       summary: "Set the jurisdiction's business hours (admins); urgent events are delivered at any hour",
       roles: ["admin"],
-      request: { body: { required: true, content: { "application/json": { schema: HoursInput } } } },
-      responses: { 200: json(Hours, "The business hours now in force") },
+      request: { body: jsonBody(HoursInput) },
+      responses: { 200: jsonResponse(Hours, "The business hours now in force") },
     }),
     async (c) => {
       const { start, end } = c.req.valid("json");
@@ -185,7 +184,7 @@ export const notificationRoutes = newRouter()
       summary: "Scheduled jobs: the last runs of each, with status, duration, counts and errors (admins)",
       roles: ["admin"],
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10).openapi({ description: "Runs per job" }) }) },
-      responses: { 200: json(z.object({ items: z.array(z.object({ job: z.string(), lastStatus: z.enum(["running", "ok", "error"]).nullable(), runs: z.array(JobRun) })) }), "Jobs") },
+      responses: { 200: jsonResponse(z.object({ items: z.array(z.object({ job: z.string(), lastStatus: z.enum(["running", "ok", "error"]).nullable(), runs: z.array(JobRun) })) }), "Jobs") },
     }),
     async (c) => {
       const { limit } = c.req.valid("query");

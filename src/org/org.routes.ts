@@ -1,6 +1,6 @@
 // Who am I, and the jurisdictions, organisations, departments and colleagues the caller may see.
 import { z } from "@hono/zod-openapi";
-import { coded, defineRoute, errorResponse, LabelSchema, newRouter, PageQuery, pageOf, paginate } from "../http/api";
+import { coded, defineRoute, errorResponse, LabelSchema, newRouter, PageQuery, pageOf, paginate, jsonResponse, jsonBody } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
 import { DEPARTMENT_FUNCTIONS, DOC_TYPES, LEVELS, ORG_KINDS, ROLES, type DepartmentFunction, type DocType, type Role } from "../vocab";
 import { getJurisdiction, getOrganization, insertDepartment, listDepartments, listJurisdictions, listReceivingRoutes, listUsers, upsertReceivingRoute } from "./org.queries";
@@ -73,7 +73,7 @@ export const orgRoutes = newRouter()
       tags,
       summary: "The caller: user, organisation, jurisdiction and roles",
       roles: "any",
-      responses: { 200: { description: "The caller", content: { "application/json": { schema: Me } } } },
+      responses: { 200: jsonResponse(Me, "The caller") },
     }),
     async (c) => {
       const { principal: p } = await c.var.scope.run([]);
@@ -102,7 +102,7 @@ export const orgRoutes = newRouter()
       summary: "Jurisdictions the caller may see: its own, the one above and those below",
       roles: "any",
       request: { query: PageQuery },
-      responses: { 200: { description: "A page of jurisdictions", content: { "application/json": { schema: pageOf(Jurisdiction) } } } },
+      responses: { 200: jsonResponse(pageOf(Jurisdiction), "A page of jurisdictions") },
     }),
     async (c) => {
       const page = c.req.valid("query");
@@ -119,7 +119,7 @@ export const orgRoutes = newRouter()
       summary: "One jurisdiction with its court and procuratorate",
       roles: "any",
       request: { params: z.object({ id: Id }) },
-      responses: { 200: { description: "The jurisdiction", content: { "application/json": { schema: Jurisdiction } } } },
+      responses: { 200: jsonResponse(Jurisdiction, "The jurisdiction") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -135,7 +135,7 @@ export const orgRoutes = newRouter()
       summary: "Departments of an organisation, with their function tags",
       roles: "any",
       request: { params: z.object({ id: Id }) },
-      responses: { 200: { description: "Departments", content: { "application/json": { schema: z.object({ items: z.array(Department) }) } } } },
+      responses: { 200: jsonResponse(z.object({ items: z.array(Department) }), "Departments") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -157,10 +157,10 @@ export const orgRoutes = newRouter()
       roles: ["admin"],
       request: {
         params: z.object({ id: Id }),
-        body: { required: true, content: { "application/json": { schema: NewDepartment } } },
+        body: jsonBody(NewDepartment),
       },
       responses: {
-        201: { description: "Created", content: { "application/json": { schema: Department } } },
+        201: jsonResponse(Department, "Created"),
         409: errorResponse("A department of that name exists"),
       },
     }),
@@ -187,7 +187,7 @@ export const orgRoutes = newRouter()
       summary: "Which department receives each document type (unlisted types: the '*' route, else the 办公室 / 综合业务部)",
       roles: "any",
       request: { params: z.object({ id: Id }) },
-      responses: { 200: { description: "Routes", content: { "application/json": { schema: z.object({ items: z.array(ReceivingRoute) }) } } } },
+      responses: { 200: jsonResponse(z.object({ items: z.array(ReceivingRoute) }), "Routes") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -205,10 +205,10 @@ export const orgRoutes = newRouter()
       roles: ["admin"],
       request: {
         params: z.object({ id: Id, type: RouteType }),
-        body: { required: true, content: { "application/json": { schema: z.object({ departmentId: Id }) } } },
+        body: jsonBody(z.object({ departmentId: Id })),
       },
       responses: {
-        200: { description: "The route", content: { "application/json": { schema: ReceivingRoute } } },
+        200: jsonResponse(ReceivingRoute, "The route"),
         422: errorResponse("The department is not of this organisation"),
       },
     }),
@@ -233,7 +233,7 @@ export const orgRoutes = newRouter()
       summary: "Users of the caller's own organisation",
       roles: ["admin", "registrar", "department_head", "leader", "auditor"],
       request: { query: PageQuery },
-      responses: { 200: { description: "A page of users", content: { "application/json": { schema: pageOf(User) } } } },
+      responses: { 200: jsonResponse(pageOf(User), "A page of users") },
     }),
     async (c) => {
       const page = c.req.valid("query");

@@ -3,12 +3,11 @@
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { webhookAttempts, webhookEndpoints } from "../db/schema";
-import { defineRoute, errorResponse, newRouter, PageQuery, type Deps } from "../http/api";
+import { defineRoute, errorResponse, newRouter, PageQuery, type Deps, jsonResponse, jsonBody } from "../http/api";
 import { ApiError } from "../http/problem";
 import { WEBHOOK_EVENT_TYPES } from "./outbox";
 import { webhookUrlProblem } from "./url";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const tags = ["Webhooks"];
 const EVENT_TYPES = ["*", ...WEBHOOK_EVENT_TYPES] as const;
 const Id = z.object({ id: z.string().min(1).max(64) });
@@ -88,8 +87,8 @@ export const webhookRoutes = newRouter()
       summary: "Register a webhook endpoint for the caller's organisation (admins)",
       description: "URLs must be https and must not point at private or loopback addresses (unless the deployment allows it). The response carries the signing secret.",
       roles: ["admin"],
-      request: { body: { required: true, content: { "application/json": { schema: NewEndpoint } } } },
-      responses: { 201: json(EndpointWithSecret, "Registered") },
+      request: { body: jsonBody(NewEndpoint) },
+      responses: { 201: jsonResponse(EndpointWithSecret, "Registered") },
     }),
     async (c) => {
       const input = c.req.valid("json");
@@ -117,7 +116,7 @@ export const webhookRoutes = newRouter()
       tags,
       summary: "The organisation's webhook endpoints (admins)",
       roles: ["admin"],
-      responses: { 200: json(z.object({ items: z.array(Endpoint) }), "Endpoints") },
+      responses: { 200: jsonResponse(z.object({ items: z.array(Endpoint) }), "Endpoints") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -135,7 +134,7 @@ export const webhookRoutes = newRouter()
       summary: "One endpoint with its signing secret (admins)",
       roles: ["admin"],
       request: { params: Id },
-      responses: { 200: json(EndpointWithSecret, "The endpoint") },
+      responses: { 200: jsonResponse(EndpointWithSecret, "The endpoint") },
     }),
     async (c) => {
       const scope = c.var.scope;
@@ -153,8 +152,8 @@ export const webhookRoutes = newRouter()
       tags,
       summary: "Change an endpoint's URL, event types or description, or re-enable it (admins)",
       roles: ["admin"],
-      request: { params: Id, body: { required: true, content: { "application/json": { schema: EndpointPatch } } } },
-      responses: { 200: json(Endpoint, "The endpoint after the change") },
+      request: { params: Id, body: jsonBody(EndpointPatch) },
+      responses: { 200: jsonResponse(Endpoint, "The endpoint after the change") },
     }),
     async (c) => {
       const p = c.req.valid("json");
@@ -213,7 +212,7 @@ export const webhookRoutes = newRouter()
       summary: "The delivery log of an endpoint: every attempt, newest first (admins)",
       roles: ["admin"],
       request: { params: Id, query: PageQuery },
-      responses: { 200: json(z.object({ items: z.array(Attempt), nextCursor: z.string().nullable() }), "Attempts"), 400: errorResponse("Bad cursor") },
+      responses: { 200: jsonResponse(z.object({ items: z.array(Attempt), nextCursor: z.string().nullable() }), "Attempts"), 400: errorResponse("Bad cursor") },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
