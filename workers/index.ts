@@ -43,7 +43,8 @@ function build(env: Env): Built {
 }
 
 function misconfigured(invalid: string[]): Response {
-  console.error(JSON.stringify({ level: "error", message: "invalid Worker configuration", invalid }));
+  const requestId = crypto.randomUUID();
+  console.error(JSON.stringify({ level: "error", requestId, message: "invalid Worker configuration", invalid }));
   return new Response(
     JSON.stringify({
       type: "https://fajian.example/problems/config-invalid",
@@ -51,10 +52,10 @@ function misconfigured(invalid: string[]): Response {
       status: 500,
       detail: "The service is misconfigured; an operator must fix its bindings.",
       code: "config_invalid",
-      requestId: crypto.randomUUID(),
+      requestId,
       errors: invalid.map((message) => ({ in: "config", path: message.split(":")[0], message })),
     }),
-    { status: 500, headers: { "content-type": "application/problem+json" } },
+    { status: 500, headers: { "content-type": "application/problem+json", "x-request-id": requestId } },
   );
 }
 

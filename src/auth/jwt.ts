@@ -82,7 +82,9 @@ export function createVerifier(config: Config, now: () => Date, opts: { cacheSiz
     } catch (e) {
       throw toAuthError(e);
     }
-    const subject: Subject = Object.freeze({ issuer: useExternal ? "external" : "local", sub: payload.sub! });
+    // jose checks that sub is present, not that it is a string; anything else would reach SQL as a parameter.
+    if (typeof payload.sub !== "string") throw unauthorized("token_claim_invalid", "The token's sub claim is not acceptable.");
+    const subject: Subject = Object.freeze({ issuer: useExternal ? "external" : "local", sub: payload.sub });
     if (cacheSize <= 0) return subject;
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
     cache.set(token, { subject, exp: payload.exp!, nbf: payload.nbf, iat: payload.iat!, cachedAt: epoch(at) });
