@@ -1,0 +1,107 @@
+// Review of the rules of issues 4 and 5 (documents, deadlines, escalation): each test reproduces a
+// defect a clerk, judge or procurator would notice, through the HTTP API or the cron job functions
+// on an injected clock.
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock";
+import { runJob } from "../src/cron/cron";
+import { setup, type TestApp } from "./helpers";
+
+type Pair = Awaited<ReturnType<TestApp["pair"]>>;
+/** A CST day and time of day as an instant. */
+const cst = (day: string, at = "10:00") => new Date(`${day}T${at}:00+08:00`);
+const days = (from: string, to: string) => {
+  const out: string[] = [];
+  for (let d = new Date(`${from}T00:00:00Z`); d.toISOString().slice(0, 10) <= to; d.setUTCDate(d.getUTCDate() + 1)) out.push(d.toISOString().slice(0, 10));
+  return out;
+};
+let keyN = 0;
+
+async function world() {
+  const t = await setup({ clock: fixedClock("2026-06-01T02:00:00Z") });
+  const post = (path: string, as: { id: string }, json: unknown = {}) => t.request(path, { method: "POST", as, json });
+  /** Sends a document on `on` (the clock moves there). */
+  async function send(p: Pair, on: string, over: Record<string, unknown> = {}) {
+    t.clock.set(cst(on));
+    const res = await t.request("/v1/documents", {
+      method: "POST",
+      as: p.user("proc", "handler"),
+      headers: { "idempotency-key": `review-${++keyN}-abcdef` },
+      json: { type: "protest.civil", docNumber: `示检民监〔2026〕${keyN}号`, caseNumbers: ["(2025)示01民终1号"], caseCategory: "civil", title: `文书${keyN}`, ...over },
+    });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  }
+  /** Sends, receives on `receivedOn` and assigns to the 民事审判第一庭 handler. */
+  async function open(p: Pair, receivedOn: string, over: Record<string, unknown> = {}) {
+    const id = await send(p, receivedOn, over);
+    expect((await post(`/v1/documents/${id}/receive`, p.user("court", "registrar"), { receivedOn })).status).toBe(200);
+    const assigned = await post(`/v1/documents/${id}/assign`, p.user("court", "registrar"), {
+      departmentId: p.dept(p.court.id, "民事审判第一庭").id,
+      handlerId: p.user("court", "handler").id,
+    });
+    expect(assigned.status).toBe(200);
+    return assigned.body as { id: string; dueOn: string; deadline: { calendarComplete: boolean } };
+  }
+  let runs = 0;
+  async function sweepAt(day: string, at = "10:00") {
+    t.clock.set(cst(day, at));
+    const r = await runJob(t.deps, "sweep", new Date(cst(day, at).getTime() + ++runs));
+    expect(r.status).toBe("ok");
+  }
+  const ledger = (id: string) =>
+    t.deps.db.all<{ step: string; status: string }>(sql`select step, status from escalation_steps where subject_id = ${id} order by "offset", deadline_version`);
+  /** The CST day each step was first recorded on, sweeping once a day over `span`. */
+  async function walk(id: string, span: string[]) {
+    const seen: Record<string, string> = {};
+    for (const day of span) {
+      await sweepAt(day);
+      for (const r of await ledger(id)) seen[r.step] ??= `${day} ${r.status}`;
+    }
+    return seen;
+  }
+  return { t, post, send, open, sweepAt, ledger, walk };
+}
+
+describe("the ladder when the stored due date has become a rest day", () => {
+  // The stored deadline never changes silently, but the calendar or the 调休 setting may change after
+  // receipt. The due day is then no working day: no "due today" notice may go out the working day
+  // before it, and the steps before it count working days before that day.
+  it("a provisional deadline (year not loaded) that the loaded calendar makes a holiday", async () => {
+    const w = await world();
+    const city = await w.t.pair({ level: "city" });
+    const doc = await w.open(city, "2026-12-02"); // 30 days → Friday 2027-01-01, 2027 not loaded yet
+    expect([doc.dueOn, doc.deadline.calendarComplete]).toEqual(["2027-01-01", false]);
+    w.t.clock.set(cst("2026-12-10"));
+    const put = await w.t.request("/v1/calendar/2027", { method: "PUT", as: city.user("court", "admin"), json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] } });
+    expect(put.status).toBe(200);
+    const seen = await w.walk(doc.id, days("2026-12-18", "2027-01-05"));
+    // Working days before 01-01: 12-31 (1), 30, 29 (3), 28, 25, 24, 23 (7).
+    expect(seen).toEqual({
+      "T-7": "2026-12-23 sent",
+      "T-3": "2026-12-29 sent",
+      T0: "2027-01-04 superseded",
+      "T+1": "2027-01-04 sent",
+    });
+    const got = await w.t.request(`/v1/documents/${doc.id}`, { as: city.user("court", "registrar") });
+    expect(got.body.dueOn).toBe("2027-01-01");
+  });
+
+  it("a deadline on a make-up Saturday after the jurisdiction stops counting 调休", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    const doc = await w.open(p, "2026-09-10"); // 30 days → 10-10, a make-up Saturday counted here
+    expect(doc.dueOn).toBe("2026-10-10");
+    const off = await w.t.request(`/v1/jurisdictions/${p.jurisdiction.id}/settings`, { method: "PATCH", as: p.user("court", "admin"), json: { countMakeupWorkdays: false } });
+    expect(off.status).toBe(200);
+    const seen = await w.walk(doc.id, days("2026-09-21", "2026-10-13"));
+    // Working days before 10-10, make-up days not counted: 10-09 (1), 10-08, 09-30 (3), 29, 28, 24, 23 (7).
+    expect(seen).toEqual({
+      "T-7": "2026-09-23 sent",
+      "T-3": "2026-09-30 sent",
+      T0: "2026-10-12 superseded",
+      "T+1": "2026-10-12 sent",
+    });
+    expect((await w.t.request(`/v1/documents/${doc.id}`, { as: p.user("court", "registrar") })).body.dueOn).toBe("2026-10-10");
+  });
+});
