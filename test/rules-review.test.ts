@@ -105,3 +105,30 @@ describe("the ladder when the stored due date has become a rest day", () => {
     expect((await w.t.request(`/v1/documents/${doc.id}`, { as: p.user("court", "registrar") })).body.dueOn).toBe("2026-10-10");
   });
 });
+
+describe("跟进监督 after 15 working days overdue", () => {
+  it("stays with the next level up, whatever the acknowledgement", async () => {
+    const w = await world();
+    const city = await w.t.pair({ level: "city" });
+    const p = await w.t.pair({ parentId: city.jurisdiction.id });
+    const doc = await w.open(p, "2026-09-08"); // due 10-08, T+15 on 10-28
+    await w.sweepAt("2026-10-28");
+    expect((await w.ledger(doc.id)).at(-1)).toEqual({ step: "T+15", status: "sent" });
+    const upper = city.user("proc", "leader");
+    const seen = await w.t.request(`/v1/documents/${doc.id}`, { as: upper });
+    expect(seen.status).toBe(200);
+    expect(seen.body.followup).toEqual({ orgId: city.procuratorate.id });
+
+    w.t.clock.set(cst("2026-10-29"));
+    expect((await w.post(`/v1/documents/${doc.id}/reply`, p.user("court", "handler"), { content: "已裁定再审", decision: "adopted", retrialRuled: true, repliedOn: "2026-10-29" })).status).toBe(200);
+    const acked = await w.post(`/v1/documents/${doc.id}/acknowledge`, p.user("proc", "handler"), { result: "accepted" });
+    expect(acked.status).toBe(200);
+    expect(acked.body.followup).toEqual({ orgId: city.procuratorate.id });
+    // The city procuratorate was told to follow up: its notice still leads to the document.
+    const inbox = await w.t.request("/v1/notifications", { as: upper });
+    const href = inbox.body.items.find((n: any) => n.kind === "deadline.followup").subject.href;
+    expect((await w.t.request(href, { as: upper })).status).toBe(200);
+    const box = await w.t.request("/v1/documents?box=followup", { as: upper });
+    expect(box.body.items.map((d: any) => d.id)).toEqual([doc.id]);
+  });
+});

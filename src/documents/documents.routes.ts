@@ -72,7 +72,7 @@ export function toDocument(r: DocRow, todayCst: string) {
       ? { repliedOn: r.repliedOn, decision: DECISIONS.item(r.replyDecision!), retrialRuled: r.retrialRuled == null ? null : !!r.retrialRuled, late: !!r.replyLate }
       : null,
     acknowledgement: r.ackResult ? { result: ACK_RESULTS.item(r.ackResult), reason: r.ackReason } : null,
-    followup: r.ackResult === "not_accepted" ? { orgId: r.followupOrgId } : null,
+    followup: r.followupOrgId || r.ackResult === "not_accepted" ? { orgId: r.followupOrgId } : null,
     lastUrgedAt: r.lastUrgedAt,
     pendingExtension: r.pendingExtension,
     committeeSession: session ? { ...session, response: session.response ? COMMITTEE_RESPONSES.item(session.response) : null } : null,
@@ -308,7 +308,7 @@ export const documentRoutes = newRouter()
       party: "sender",
       from: ["replied"],
       set: sql`status = 'acknowledged', ack_result = ${a.result}, ack_reason = ${a.reason ?? null}, acked_by = ${scope.me.userId},
-        followup_org_id = case when ${a.result} = 'not_accepted' then ${parentOrg} end`,
+        followup_org_id = coalesce(case when ${a.result} = 'not_accepted' then ${parentOrg} end, followup_org_id)`,
       effects: (applied, { eventId, now }) =>
         a.result === "not_accepted"
           ? [

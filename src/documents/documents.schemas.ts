@@ -64,7 +64,7 @@ export const DocumentSchema = z
       .object({ repliedOn: z.string(), decision: coded(DECISIONS.codes), retrialRuled: z.boolean().nullable(), late: z.boolean() })
       .nullable(),
     acknowledgement: z.object({ result: coded(ACK_RESULTS.codes), reason: z.string().nullable() }).nullable(),
-    followup: z.object({ orgId: z.string().nullable() }).nullable().openapi({ description: "Set when the reply was not accepted: 跟进监督 by the next level up." }),
+    followup: z.object({ orgId: z.string().nullable() }).nullable().openapi({ description: "跟进监督 by the next level up: set when the reply was not accepted or the document was escalated to it (15 working days overdue)." }),
     lastUrgedAt: z.string().nullable(),
     pendingExtension: z.object({ id: z.string(), periodDays: z.number().nullable(), periodMonths: z.number().nullable(), reason: z.string() }).nullable(),
     committeeSession: z
