@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock";
 import { runJob } from "../src/cron/cron";
-import { setup, type TestApp } from "./helpers";
+import { expectProblem, setup, type TestApp } from "./helpers";
 
 type Pair = Awaited<ReturnType<TestApp["pair"]>>;
 /** A CST day and time of day as an instant. */
@@ -130,5 +130,21 @@ describe("跟进监督 after 15 working days overdue", () => {
     expect((await w.t.request(href, { as: upper })).status).toBe(200);
     const box = await w.t.request("/v1/documents?box=followup", { as: upper });
     expect(box.body.items.map((d: any) => d.id)).toEqual([doc.id]);
+  });
+});
+
+describe("extension requests", () => {
+  it("are no longer shown as pending once the document is replied to", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    const doc = await w.open(p, "2026-09-01", { type: "suggestion.enforcement", caseCategory: "enforcement" });
+    const asked = await w.post(`/v1/documents/${doc.id}/extensions`, p.user("court", "handler"), { reason: "需调取执行卷宗" });
+    expect(asked.body.pendingExtension).not.toBeNull();
+    const replied = await w.post(`/v1/documents/${doc.id}/reply`, p.user("court", "handler"), { content: "已整改", decision: "adopted", repliedOn: "2026-09-01" });
+    expect(replied.status).toBe(200);
+    expect(replied.body.pendingExtension).toBeNull();
+    const leaderView = await w.t.request(`/v1/documents?box=inbox`, { as: p.user("court", "leader") });
+    expect(leaderView.body.items.find((d: any) => d.id === doc.id).pendingExtension).toBeNull();
+    expectProblem(await w.post(`/v1/documents/${doc.id}/extensions/${asked.body.pendingExtension.id}/decision`, p.user("court", "leader"), { approve: true }), 409, "already_replied");
   });
 });

@@ -82,7 +82,7 @@ const FIELDS = (full: boolean) => sql.raw(`json_object('id', d.id, 'jurisdiction
   'replyLate', d.reply_late, 'ackResult', d.ack_result, 'ackReason', d.ack_reason, 'followupOrgId', d.followup_org_id,
   'lastUrgedAt', d.last_urged_at,
   'pendingExtension', json((select json_object('id', x.id, 'periodDays', x.period_days, 'periodMonths', x.period_months, 'reason', x.reason)
-     from extension_requests x where x.document_id = d.id and x.status = 'pending')),
+     from extension_requests x where x.document_id = d.id and x.status = 'pending' and d.status in ('received', 'assigned'))),
   'committeeSession', json((select json_object('id', cs.id, 'sessionAt', cs.session_at, 'place', cs.place, 'response', cs.response, 'delegateName', cs.delegate_name)
      from committee_sessions cs where cs.document_id = d.id order by cs.invited_at desc limit 1)),
   'createdAt', d.created_at, 'updatedAt', d.updated_at${full ? `, 'createdBy', d.created_by, 'requestHash', d.request_hash,
