@@ -148,3 +148,17 @@ describe("extension requests", () => {
     expectProblem(await w.post(`/v1/documents/${doc.id}/extensions/${asked.body.pendingExtension.id}/decision`, p.user("court", "leader"), { approve: true }), 409, "already_replied");
   });
 });
+
+describe("GET /v1/deadlines/preview", () => {
+  it("refuses a sender-set period above the rule's maximum, as sending the document does", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    const as = p.user("court", "handler");
+    const over = await w.t.request("/v1/deadlines/preview?type=judicial_suggestion&receivedOn=2026-09-08&periodDays=200", { as });
+    expectProblem(over, 400, "validation_failed");
+    expect(over.body.errors[0]).toMatchObject({ path: "periodDays", code: "too_big" });
+    expectProblem(await w.t.request("/v1/deadlines/preview?type=judicial_suggestion&receivedOn=2026-09-08&periodMonths=3", { as }), 400, "validation_failed");
+    const max = await w.t.request("/v1/deadlines/preview?type=judicial_suggestion&receivedOn=2026-09-08&periodDays=60", { as });
+    expect(max.status).toBe(200);
+  });
+});

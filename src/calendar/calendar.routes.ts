@@ -97,6 +97,11 @@ export const calendarRoutes = newRouter()
       if (!r?.ruleId) throw new ApiError(404, "no_rule", `No deadline rule for ${q.type}.`);
       const given = q.periodDays !== undefined || q.periodMonths !== undefined;
       if (given && !r.senderSets) throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "query", path: "periodDays", message: "the period of this type is set by its rule", code: "not_sender_set" }] });
+      if (given) {
+        const path = q.periodDays !== undefined ? "periodDays" : "periodMonths";
+        const over = q.periodDays !== undefined ? r.maxDays == null || q.periodDays > r.maxDays : r.maxMonths == null || q.periodMonths! > r.maxMonths;
+        if (over) throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "query", path, message: `at most ${r.maxDays} days or ${r.maxMonths} months for this type`, code: "too_big" }] });
+      }
       if (!r.dueOn) throw new ApiError(422, "outside_calendar", "The due date falls outside the calendar the system holds (2000–2060).");
       return c.json(
         {
