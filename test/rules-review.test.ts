@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock";
 import { runJob } from "../src/cron/cron";
+import { roleAssignments, users } from "../src/db/schema";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
 type Pair = Awaited<ReturnType<TestApp["pair"]>>;
@@ -146,6 +147,31 @@ describe("extension requests", () => {
     const leaderView = await w.t.request(`/v1/documents?box=inbox`, { as: p.user("court", "leader") });
     expect(leaderView.body.items.find((d: any) => d.id === doc.id).pendingExtension).toBeNull();
     expectProblem(await w.post(`/v1/documents/${doc.id}/extensions/${asked.body.pendingExtension.id}/decision`, p.user("court", "leader"), { approve: true }), 409, "already_replied");
+  });
+});
+
+describe("extension requests by whom", () => {
+  it("come from the assigned handler (or a department head), not from any judge of the court", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    // A second judge, of the criminal division, with the handler role.
+    const other = { id: `other-judge-${p.court.id}` };
+    const at = w.t.clock.now().toISOString();
+    await w.t.deps.db.insert(users).values({ id: other.id, jurisdictionId: p.jurisdiction.id, orgId: p.court.id, departmentId: p.dept(p.court.id, "刑事审判第一庭").id, email: "judge2@review.test", name: "马法官", createdAt: at });
+    await w.t.deps.db.insert(roleAssignments).values({ id: `${other.id}-role`, jurisdictionId: p.jurisdiction.id, orgId: p.court.id, userId: other.id, role: "handler", createdAt: at });
+    const doc = await w.open(p, "2026-09-01", { type: "suggestion.enforcement", caseCategory: "enforcement" });
+    const before = (await w.t.request(`/v1/documents/${doc.id}`, { as: p.user("court", "registrar") })).body.timeline;
+    expectProblem(await w.post(`/v1/documents/${doc.id}/extensions`, other, { reason: "我想延期" }), 403, "not_assigned_handler");
+    const after = await w.t.request(`/v1/documents/${doc.id}`, { as: p.user("court", "registrar") });
+    expect(after.body.timeline).toEqual(before);
+    expect(after.body.pendingExtension).toBeNull();
+    const asked = await w.post(`/v1/documents/${doc.id}/extensions`, p.user("court", "handler"), { reason: "需调取执行卷宗" });
+    expect(asked.status).toBe(200);
+    // Before assignment no handler answers for it; a department head may still ask.
+    const unassigned = await w.send(p, "2026-09-02", { type: "suggestion.enforcement", caseCategory: "enforcement" });
+    expect((await w.post(`/v1/documents/${unassigned}/receive`, p.user("court", "registrar"), { receivedOn: "2026-09-02" })).status).toBe(200);
+    expectProblem(await w.post(`/v1/documents/${unassigned}/extensions`, p.user("court", "handler"), { reason: "x" }), 403, "not_assigned_handler");
+    expect((await w.post(`/v1/documents/${unassigned}/extensions`, p.user("court", "department_head"), { reason: "x" })).status).toBe(200);
   });
 });
 

@@ -365,10 +365,13 @@ export const documentRoutes = newRouter()
       party: "recipient",
       from: ["received", "assigned"],
       when: sql`exists (select 1 from deadline_rules r_ where r_.id = d_.rule_id and (r_.extension_days is not null or r_.extension_months is not null))
-        and not exists (select 1 from extension_requests x_ where x_.document_id = d_.id and x_.status in ('pending', 'approved'))`,
-      refuse: (d) =>
+        and not exists (select 1 from extension_requests x_ where x_.document_id = d_.id and x_.status in ('pending', 'approved'))
+        and (d_.handler_id = ${scope.me.userId} or ${scope.hasRole(["department_head"])})`,
+      refuse: (d, p) =>
         !d.extensionAllowed
           ? new ApiError(422, "extension_not_allowed", "The rule for this document type provides no extension.")
+          : d.handlerId !== p.id && !p.roles.includes("department_head")
+            ? new ApiError(403, "not_assigned_handler", "Only the assigned handler or a department head may request an extension.")
           : d.pendingExtension
             ? new ApiError(409, "extension_pending", "An extension request is already awaiting a decision.")
             : new ApiError(409, "already_extended", "This document's deadline was already extended."),
