@@ -134,6 +134,20 @@ describe("跟进监督 after 15 working days overdue", () => {
   });
 });
 
+describe("跟进监督 and mobile sync", () => {
+  it("a document escalated to the next level appears in its follow-up box for updatedSince", async () => {
+    const w = await world();
+    const city = await w.t.pair({ level: "city" });
+    const p = await w.t.pair({ parentId: city.jurisdiction.id });
+    const doc = await w.open(p, "2026-09-08"); // due 10-08, T+15 on 10-28
+    w.t.clock.set(cst("2026-10-27", "18:00"));
+    const lastSync = w.t.clock.now().toISOString();
+    await w.sweepAt("2026-10-28");
+    const synced = await w.t.request(`/v1/documents?box=followup&updatedSince=${encodeURIComponent(lastSync)}`, { as: city.user("proc", "registrar") });
+    expect(synced.body.items.map((d: any) => d.id)).toEqual([doc.id]);
+  });
+});
+
 describe("extension requests", () => {
   it("are no longer shown as pending once the document is replied to", async () => {
     const w = await world();

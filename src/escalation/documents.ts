@@ -59,9 +59,10 @@ export const documentLadder: SubjectSource = {
     sql`select dd_.id, dd_.jurisdiction_id, dd_.type as kind, dd_.due_on, dd_.deadline_version as version from documents dd_
       where dd_.status in ('received', 'assigned') and dd_.due_on is not null and dd_.due_on <= ${horizon}`,
   effects: (db: Db, { runId, now }) => [
-    // 跟进监督: a step addressed to the next level makes the document visible to it (its follow-up box).
+    // 跟进监督: a step addressed to the next level makes the document visible to it (its follow-up box);
+    // updated_at moves so that the next level's mobile sync (updatedSince) picks it up.
     db.run(sql`update documents set followup_org_id = (select po_.id from jurisdictions j_ join organizations po_ on po_.jurisdiction_id = j_.parent_id
-        where j_.id = documents.jurisdiction_id and po_.kind = (select so_.kind from organizations so_ where so_.id = documents.sender_org_id))
+        where j_.id = documents.jurisdiction_id and po_.kind = (select so_.kind from organizations so_ where so_.id = documents.sender_org_id)), updated_at = ${now}
       where followup_org_id is null and id in (select e.subject_id from escalation_steps e where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document' and ${has("upper_level")})`),
     // One notice per person per step: the dedupe key is the step's natural key plus the user.
     db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
