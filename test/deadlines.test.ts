@@ -127,6 +127,15 @@ describe("deadline rules", () => {
     });
     expect(sent.body.deadline).toMatchObject({ ruleId: again.body.id, ruleVersion: 2, periodDays: 25 });
     expectProblem(await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: district.user("proc", "handler"), json: { periodDays: 5, source: "x" } }), 403);
+    // The receiving court may not set the period of its own reply, and nobody may lengthen a statutory one.
+    expectProblem(await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: district.user("court", "admin"), json: { periodMonths: 24, source: "x" } }), 403, "forbidden");
+    expectProblem(await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: admin, json: { periodDays: 31, source: "x" } }), 422, "longer_than_statute");
+    expectProblem(await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: admin, json: { periodMonths: 1, source: "x" } }), 422, "longer_than_statute");
+    expectProblem(await t.request("/v1/deadline-rules/judicial_suggestion", { method: "PUT", as: district.user("court", "admin"), json: { periodMonths: 3, source: "x" } }), 422, "longer_than_statute");
+    expect((await t.request("/v1/deadline-rules/judicial_suggestion", { method: "PUT", as: district.user("court", "admin"), json: { periodDays: 45, source: "本区意见" } })).status).toBe(200);
+    expectProblem(await t.request("/v1/deadline-rules/judicial_suggestion", { method: "PUT", as: admin, json: { periodDays: 45, source: "x" } }), 403, "forbidden");
+    const latest = await t.request("/v1/deadline-rules", { as: district.user("court", "handler") });
+    expect(latest.body.items.find((r: any) => r.type.code === "protest.civil")).toMatchObject({ periodDays: 25, version: 2 });
     expectProblem(await t.request("/v1/deadline-rules/protest.civil", { method: "PUT", as: admin, json: { periodDays: 5, periodMonths: 1, source: "x" } }), 400);
   });
 });

@@ -266,7 +266,7 @@ describe("the ladder admin API", () => {
     const w = await world();
     const p = await w.t.pair();
     const other = await w.t.pair();
-    const admin = p.user("court", "admin");
+    const admin = p.user("proc", "admin"); // protests are sent by the procuratorate: its ladder is the procuratorate's to set
     const get = await w.t.request("/v1/admin/escalation-ladders", { as: admin });
     expect(get.status).toBe(200);
     expect(get.body.defaults.map((s: any) => s.offset)).toEqual([-7, -3, 0, 1, 15]);
@@ -283,7 +283,12 @@ describe("the ladder admin API", () => {
     });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ kind: "protest.civil", source: "jurisdiction", steps: [{ offset: -1, key: "T-1" }, { offset: 2, key: "T+2" }] });
-    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "PUT", as: p.user("court", "leader"), json: { steps: [{ offset: 1, audience: ["handler"] }] } }), 403);
+    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "PUT", as: p.user("proc", "leader"), json: { steps: [{ offset: 1, audience: ["handler"] }] } }), 403);
+    // The receiving court cannot weaken the ladder that escalates its own overdue replies.
+    const weaken = { steps: [{ offset: 60, audience: ["handler"] }] };
+    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "PUT", as: p.user("court", "admin"), json: weaken }), 403, "forbidden");
+    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/*", { method: "PUT", as: p.user("court", "admin"), json: weaken }), 422, "per_type_only");
+    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "DELETE", as: p.user("court", "admin") }), 403, "forbidden");
 
     const doc = await w.openDoc(p, "2026-09-08"); // due 10-08: T-1 = 09-30, T+2 = 10-10 (make-up Saturday)
     const untouched = await w.openDoc(other, "2026-09-08");
@@ -293,7 +298,7 @@ describe("the ladder admin API", () => {
 
     const after = await w.t.request("/v1/admin/escalation-ladders", { as: admin });
     expect(after.body.items.find((i: any) => i.kind === "protest.civil")).toMatchObject({ source: "jurisdiction" });
-    expect((await w.t.request("/v1/admin/escalation-ladders", { as: other.user("court", "admin") })).body.items.find((i: any) => i.kind === "protest.civil").source).toBe("default");
+    expect((await w.t.request("/v1/admin/escalation-ladders", { as: other.user("proc", "admin") })).body.items.find((i: any) => i.kind === "protest.civil").source).toBe("default");
     const del = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "DELETE", as: admin });
     expect(del.status).toBe(204);
     expect((await w.t.request("/v1/admin/escalation-ladders", { as: admin })).body.items.find((i: any) => i.kind === "protest.civil").source).toBe("default");

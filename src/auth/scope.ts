@@ -145,6 +145,11 @@ export class Scope {
     if (this.allowedRoles === "any" && roles.length === 0) return sql`1`;
     return sql`exists (select 1 from role_assignments r_ where r_.user_id = ${this.me.userId} and r_.role in ${roles})`;
   }
+  /** SQL true when the caller belongs to a court (or a procuratorate). */
+  isInstitution(kind: OrgKind): SQL {
+    return sql`((select o_.kind from organizations o_ where o_.id = ${this.me.orgId}) = ${kind})`;
+  }
+
 
   /**
    * The principal look-up as one libSQL statement: its SQL text is rendered once per issuer kind

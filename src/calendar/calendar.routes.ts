@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { coded, defineRoute, errorResponse, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
-import { DOC_TYPES } from "../vocab";
+import { docSender, DOC_TYPES } from "../vocab";
 import { jurisdictions } from "../db/schema";
 import { IsoDate } from "../documents/documents.schemas";
 import { explain, loadYearStatements, previewQuery, reindexStatement, type PreviewRow } from "./calendar.service";
@@ -207,10 +207,10 @@ export const calendarRoutes = newRouter()
       method: "put",
       path: "/v1/deadline-rules/{type}",
       tags,
-      summary: "Override a type's period for the caller's jurisdiction (admins); documents keep the rule version they were computed from",
+      summary: "Shorten a type's period for the caller's jurisdiction (admins of the sending institution); documents keep the rule version they were computed from",
       roles: ["admin"],
       request: { params: z.object({ type: z.enum(DOC_TYPES.codes) }), body: jsonBody(RuleInput) },
-      responses: { 200: jsonResponse(Rule, "The new rule version"), 409: errorResponse("Concurrent override; retry") },
+      responses: { 200: jsonResponse(Rule, "The new rule version"), 422: errorResponse("Longer than the statutory period") },
     }),
     async (c) => {
       const { type } = c.req.valid("param");
@@ -218,14 +218,23 @@ export const calendarRoutes = newRouter()
       const scope = c.var.scope;
       const id = c.var.deps.ids();
       const now = c.var.deps.clock.now().toISOString();
-      const { results: [, rows] } = await scope.run([
+      const sender = docSender(type);
+      const pd = input.periodDays ?? null, pm = input.periodMonths ?? null;
+      // Statutory periods are maxima: a local agreement may shorten one, never lengthen it (a month
+      // is taken at its shortest, 28 days, and a day-period's month at its longest, 31 days).
+      const notLonger = sql`(case when base.sender_sets then coalesce(${pd} <= base.max_days, ${pm} <= base.max_months, 0)
+        else coalesce(${pd} <= coalesce(base.period_days, base.period_months * 28), ${pm} <= base.period_months, ${pm} * 31 <= base.period_days, 0) end)`;
+      const { principal, results: [, rows] } = await scope.run([
         scope.db.run(sql`insert into deadline_rules (id, jurisdiction_id, type, version, period_days, period_months, sender_sets, max_days, max_months, extension_days, extension_months, on_missed, source, created_at, created_by)
           select ${id}, ${scope.me.jurisdictionId}, base.type, (select coalesce(max(version), 0) + 1 from deadline_rules where type = ${type} and jurisdiction_id = ${scope.me.jurisdictionId}),
             ${input.periodDays ?? null}, ${input.periodMonths ?? null}, base.sender_sets, base.max_days, base.max_months, base.extension_days, base.extension_months, base.on_missed,
             ${input.source}, ${now}, ${scope.me.userId}
-          from deadline_rules base where base.id = ${`default:${type}`} and ${scope.hasRole()}`),
+          from deadline_rules base where base.id = ${`default:${type}`} and ${scope.hasRole()} and ${scope.isInstitution(sender)} and ${notLonger}`),
         scope.db.all<RuleRow>(sql`select ${RULE_COLUMNS} from deadline_rules where id = ${id}`),
       ]);
-      return c.json(toRule(rows[0]!), 200);
+      if (principal.orgKind !== sender)
+        throw forbidden(`The period of ${type} is set by the institution that sends it (the ${sender}), under the local agreement.`);
+      if (!rows[0]) throw new ApiError(422, "longer_than_statute", "A local period may shorten the statutory one (or the sender-set maximum), never lengthen it.");
+      return c.json(toRule(rows[0]), 200);
     },
   );

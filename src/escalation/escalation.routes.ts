@@ -4,7 +4,8 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { escalationLadders } from "../db/schema";
 import { defineRoute, newRouter, jsonResponse, jsonBody } from "../http/api";
-import { DOC_TYPES } from "../vocab";
+import { ApiError, forbidden } from "../http/problem";
+import { docSender, DOC_TYPES, type OrgKind } from "../vocab";
 import { AUDIENCE_CODES, AUDIENCES, DEFAULT_LADDERS, LadderInput, normalizeLadder, stepKey, type LadderStep } from "./ladder";
 
 const tags = ["Escalation"];
@@ -31,6 +32,20 @@ const Ladders = z
     items: z.array(Ladder),
   })
   .openapi("EscalationLadders");
+
+/**
+ * A document type's ladder protects the sender (it is told of overdue replies, and the next level
+ * follows up), so only the sending institution's admins may change it; there is no '*' override
+ * for documents, since one would cover types sent in both directions.
+ */
+function senderOf(kind: (typeof KINDS)[number]): OrgKind {
+  if (kind === "*") throw new ApiError(422, "per_type_only", "Document ladders are set per type, by the institution that sends the type.");
+  return docSender(kind);
+}
+
+function requireSender(callerKind: OrgKind, sender: OrgKind, kind: string) {
+  if (callerKind !== sender) throw forbidden(`The ladder of ${kind} is set by the institution that sends it (the ${sender}).`);
+}
 
 const view = (steps: LadderStep[]) => normalizeLadder(steps).map((s) => ({ offset: s.offset, key: stepKey(s.offset), audience: s.audience, urgent: !!s.urgent }));
 type Row = { kind: string; steps: string; updatedAt: string };
@@ -85,15 +100,17 @@ export const escalationRoutes = newRouter()
       const { subjectType, kind } = c.req.valid("param");
       const steps = normalizeLadder(c.req.valid("json").steps);
       const scope = c.var.scope;
+      const sender = senderOf(kind);
       const now = c.var.deps.clock.now().toISOString();
-      const { results: [, rows] } = await scope.run([
+      const { principal, results: [, rows] } = await scope.run([
         scope.db.run(sql`insert into escalation_ladders (id, jurisdiction_id, subject_type, kind, steps, updated_at, updated_by)
           select ${c.var.deps.ids()}, ${scope.me.jurisdictionId}, ${subjectType}, ${kind}, ${JSON.stringify(steps)}, ${now}, ${scope.me.userId}
-          where ${scope.hasRole()} and ${scope.me.jurisdictionId} is not null
+          where ${scope.hasRole()} and ${scope.isInstitution(sender)} and ${scope.me.jurisdictionId} is not null
           on conflict (jurisdiction_id, subject_type, kind) do update set steps = excluded.steps, updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
         scope.db.all<Row>(sql`select kind, steps, updated_at as updatedAt from escalation_ladders l
           where l.subject_type = ${subjectType} and l.kind = ${kind} and ${scope.visible(escalationLadders, "l")}`),
       ]);
+      requireSender(principal.orgKind, sender, kind);
       const row = rows[0]!;
       return c.json({ subjectType, kind, source: "jurisdiction" as const, steps: view(JSON.parse(row.steps)), updatedAt: row.updatedAt }, 200);
     },
@@ -111,10 +128,12 @@ export const escalationRoutes = newRouter()
     async (c) => {
       const { subjectType, kind } = c.req.valid("param");
       const scope = c.var.scope;
-      await scope.run([
+      const sender = senderOf(kind);
+      const { principal } = await scope.run([
         scope.db.run(sql`delete from escalation_ladders where subject_type = ${subjectType} and kind = ${kind}
-          and jurisdiction_id = ${scope.me.jurisdictionId} and ${scope.hasRole()}`),
+          and jurisdiction_id = ${scope.me.jurisdictionId} and ${scope.hasRole()} and ${scope.isInstitution(sender)}`),
       ]);
+      requireSender(principal.orgKind, sender, kind);
       return c.body(null, 204);
     },
   );
