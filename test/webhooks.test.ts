@@ -90,7 +90,11 @@ describe("webhook endpoints", () => {
     const id = created.body.id;
     expect((await t.request("/v1/webhooks", { as: admin })).body.items.map((e: any) => e.id)).toContain(id);
     expect((await t.request("/v1/webhooks", { as: admin })).body.items[0].secret).toBeUndefined();
-    expect((await t.request(`/v1/webhooks/${id}`, { as: admin })).body.secret).toBe(created.body.secret);
+    expect((await t.request(`/v1/webhooks/${id}`, { as: admin })).body.secret).toBeUndefined();
+    const rotated = await t.request(`/v1/webhooks/${id}/rotate-secret`, { method: "POST", as: admin });
+    expect(rotated.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(rotated.body.secret).not.toBe(created.body.secret);
+    expect((await t.request(`/v1/webhooks/${id}/rotate-secret`, { method: "POST", as: p.user("court", "handler") })).status).toBe(403);
     expectProblem(await t.request("/v1/webhooks", { as: p.user("court", "leader") }), 403, "forbidden");
     expectProblem(await t.request(`/v1/webhooks/${id}`, { as: p.user("proc", "admin") }), 404, "not_found");
     expectProblem(await t.request("/v1/webhooks", { method: "POST", as: admin, json: { url: rx.url("/x"), eventTypes: ["document.nonsense"] } }), 400, "validation_failed");

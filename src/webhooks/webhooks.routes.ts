@@ -131,16 +131,41 @@ export const webhookRoutes = newRouter()
       method: "get",
       path: "/v1/webhooks/{id}",
       tags,
-      summary: "One endpoint with its signing secret (admins)",
+      summary: "One endpoint (admins); its signing secret is shown only on creation and rotation",
       roles: ["admin"],
       request: { params: Id },
-      responses: { 200: jsonResponse(EndpointWithSecret, "The endpoint") },
+      responses: { 200: jsonResponse(Endpoint, "The endpoint") },
     }),
     async (c) => {
       const scope = c.var.scope;
       const { results: [rows] } = await scope.run(
         [scope.db.all<Row>(sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${c.req.valid("param").id} and ${scope.visible(webhookEndpoints, "e")}`)],
         ([r]) => r[0],
+      );
+      return c.json(toEndpoint(rows[0]!), 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "post",
+      path: "/v1/webhooks/{id}/rotate-secret",
+      tags,
+      summary: "Replace an endpoint's signing secret and show the new one, once (admins)",
+      description: "Deliveries from now on are signed with the new secret; a receiver that lost the old one rotates instead of reading it back.",
+      roles: ["admin"],
+      request: { params: Id },
+      responses: { 200: jsonResponse(EndpointWithSecret, "The endpoint with its new secret") },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const { id } = c.req.valid("param");
+      const now = c.var.deps.clock.now().toISOString();
+      const { results: [, rows] } = await scope.run(
+        [
+          scope.db.run(sql`update webhook_endpoints set secret = ${newSecret()}, updated_at = ${now} where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`),
+          scope.db.all<Row>(sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`),
+        ],
+        ([, r]) => r[0],
       );
       return c.json({ ...toEndpoint(rows[0]!), secret: rows[0]!.secret }, 200);
     },
