@@ -132,8 +132,9 @@ describe("the daily digest", () => {
 });
 
 describe("GET /v1/admin/jobs", () => {
-  it("shows the last runs of each job with status, duration, counts and errors (admins only)", async () => {
-    const res = await t.request("/v1/admin/jobs?limit=2", { as: p.user("court", "admin") });
+  it("shows the last runs of each job with status, duration, counts and errors (city-level admins only)", async () => {
+    const city = await t.pair({ level: "city" });
+    const res = await t.request("/v1/admin/jobs?limit=2", { as: city.user("court", "admin") });
     expect(res.status).toBe(200);
     const byJob = Object.fromEntries(res.body.items.map((j: any) => [j.job, j]));
     expect(Object.keys(byJob).sort()).toEqual(["daily_digest", "sweep", "webhooks"]);
@@ -145,10 +146,11 @@ describe("GET /v1/admin/jobs", () => {
     // A failing run is recorded with its error.
     await t.deps.db.run(sql`insert into job_runs (job, scheduled_at, started_at, finished_at, status, error) values
       ('daily_digest', '2099-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z', '2099-01-01T00:00:01.500Z', 'error', 'LibsqlError: boom')`);
-    const after = await t.request("/v1/admin/jobs", { as: p.user("court", "admin") });
+    const after = await t.request("/v1/admin/jobs", { as: city.user("proc", "admin") });
     const digest = after.body.items.find((j: any) => j.job === "daily_digest");
     expect(digest.lastStatus).toBe("error");
     expect(digest.runs[0]).toMatchObject({ status: "error", error: "LibsqlError: boom", durationMs: 1500, counts: null });
-    expectProblem(await t.request("/v1/admin/jobs", { as: p.user("court", "leader") }), 403, "forbidden");
+    expectProblem(await t.request("/v1/admin/jobs", { as: city.user("court", "leader") }), 403, "forbidden");
+    expectProblem(await t.request("/v1/admin/jobs", { as: p.user("court", "admin") }), 403, "forbidden"); // a basic-level admin
   });
 });

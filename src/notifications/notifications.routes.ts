@@ -1,6 +1,7 @@
 // The per-user inbox (everything at once, whatever the hour), delivery hours, and the job ledger.
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
+import { forbidden } from "../http/problem";
 import { deliverySettings, notifications } from "../db/schema";
 import { defineRoute, newRouter, PageQuery, jsonResponse, jsonBody } from "../http/api";
 import { JOBS } from "../cron/cron";
@@ -181,7 +182,7 @@ export const notificationRoutes = newRouter()
       method: "get",
       path: "/v1/admin/jobs",
       tags: ["System"],
-      summary: "Scheduled jobs: the last runs of each, with status, duration, counts and errors (admins)",
+      summary: "Scheduled jobs: the last runs of each, with status, duration, counts and errors (admins of a city-level jurisdiction)",
       roles: ["admin"],
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10).openapi({ description: "Runs per job" }) }) },
       responses: { 200: jsonResponse(z.object({ items: z.array(z.object({ job: z.string(), lastStatus: z.enum(["running", "ok", "error"]).nullable(), runs: z.array(JobRun) })) }), "Jobs") },
@@ -190,11 +191,13 @@ export const notificationRoutes = newRouter()
       const { limit } = c.req.valid("query");
       const scope = c.var.scope;
       type R = { job: string; scheduledAt: string; startedAt: string; finishedAt: string | null; status: "running" | "ok" | "error"; counts: string | null; error: string | null };
-      // job_runs is a system table (no tenant data): any administrator sees the schedule's health.
-      const { results: [rows] } = await scope.run([
+      // job_runs is a system table: the whole deployment's runs and their error texts, so it is for
+      // the city-level administrators who run the deployment, as the national calendar is.
+      const { principal, results: [rows] } = await scope.run([
         scope.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt, finished_at as finishedAt, status, counts, error from (
           select r.*, row_number() over (partition by job order by scheduled_at desc) as rn from job_runs r) where rn <= ${limit} order by job, scheduled_at desc`),
       ]);
+      if (principal.jurisdictionLevel !== "city") throw forbidden("Scheduled jobs are watched by the administrators of a city-level jurisdiction.");
       const items = Object.keys(JOBS).map((job) => {
         const runs = rows.filter((r) => r.job === job).map((r) => {
           const counts = r.counts ? (JSON.parse(r.counts) as Record<string, number>) : null;
