@@ -23,7 +23,11 @@ export const configSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default("fajian-xietong-api"),
   JWT_MAX_AGE: duration.default("12h"),
   JWT_EXTERNAL_ISSUER: z.string().min(1).optional(),
-  JWT_EXTERNAL_JWKS_URL: z.url().optional(),
+  // Keys fetched over plain HTTP could be swapped in transit: https only, except on this machine.
+  JWT_EXTERNAL_JWKS_URL: z
+    .url()
+    .refine((u) => u.startsWith("https://") || /^http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?\//.test(u), "an https: URL (http: only on a loopback address)")
+    .optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   ALLOW_PRIVATE_WEBHOOKS: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });

@@ -99,6 +99,15 @@ describe("parseConfig", () => {
     });
   });
 
+  it("accepts an external JWKS only over https, or over http on this machine", () => {
+    const ext = (url: string) => parseConfig({ ...base, JWT_EXTERNAL_ISSUER: "https://idp.example", JWT_EXTERNAL_JWKS_URL: url });
+    expect(ext("https://idp.example/jwks.json").ok).toBe(true);
+    expect(ext("http://127.0.0.1:9000/jwks.json").ok).toBe(true);
+    const plain = ext("http://idp.example/jwks.json");
+    expect(plain.ok).toBe(false);
+    expect(!plain.ok && plain.invalid[0]).toMatch(/^JWT_EXTERNAL_JWKS_URL: an https: URL/);
+  });
+
   it("treats empty strings as unset and ignores unrelated bindings", () => {
     const r = parseConfig({ ...base, JWT_ISSUER: "", LIBSQL_AUTH_TOKEN: "", DB: { some: "binding" } });
     expect(r.ok && r.config.JWT_ISSUER).toBe("fajian-xietong");
