@@ -3,6 +3,10 @@ import { importJWK, SignJWT, type JWTPayload } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TOKEN_TYPE } from "../src/auth/jwt";
 import worker from "../workers/index";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { guardedFetch } from "../src/node/guarded-fetch";
+import { webhookUrlProblem } from "../src/webhooks/url";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
 let t: TestApp;
@@ -47,5 +51,32 @@ describe("the Worker's config_invalid problem", () => {
     const body = (await res.json()) as { requestId: string; code: string };
     expectProblem({ status: res.status, headers: res.headers, body }, 500, "config_invalid");
     expect(logged.some((line) => line.includes(body.requestId))).toBe(true);
+  });
+});
+
+describe("webhook deliveries from the Node host", () => {
+  it("never connect to a private address, whatever the host name resolves to", async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => (hits++, res.end("ok")));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    // A resolver that answers like a hostile or intranet DNS: a public-looking name → loopback.
+    const lookup = ((host: string, options: { all?: boolean }, cb: (e: Error | null, a: unknown, f?: number) => void) =>
+      options?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) as never;
+    try {
+      await expect(guardedFetch(lookup)(`http://hooks.example.com:${port}/x`, { method: "POST", body: "{}" })).rejects.toMatchObject({ cause: { code: "EPRIVATEADDRESS" } });
+      expect(hits).toBe(0);
+      // The same server is reachable when the name is not involved (the refusal is the guard's, not the network's).
+      expect((await fetch(`http://127.0.0.1:${port}/x`)).status).toBe(200);
+      expect(hits).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("refuses an intranet short name at registration", () => {
+    expect(webhookUrlProblem("https://oa/hooks", false)).toMatch(/fully qualified/);
+    expect(webhookUrlProblem("https://oa.court.example/hooks", false)).toBeNull();
+    expect(webhookUrlProblem("http://oa/hooks", true)).toBeNull();
   });
 });

@@ -9,7 +9,15 @@ import { Scope } from "../auth/scope";
 import { ApiError } from "./problem";
 import { ROLES, type Role } from "../vocab";
 
-export type Deps = { db: Db; clock: Clock; ids: IdGen; config: Config; verify: Verifier };
+export type Deps = {
+  db: Db;
+  clock: Clock;
+  ids: IdGen;
+  config: Config;
+  verify: Verifier;
+  /** fetch for webhook deliveries; the Node host passes one that refuses private addresses at connect time. */
+  webhookFetch?: typeof fetch;
+};
 
 export type AppEnv = { Variables: { deps: Deps; scope: Scope; requestId: string } };
 

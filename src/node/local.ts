@@ -10,6 +10,7 @@ import { systemClock, ulidGen, type Clock } from "../clock";
 import { parseConfig, type Config } from "../config";
 import { createDb, type Db } from "../db/client";
 import { seedCalendar } from "./calendar-seed";
+import { guardedFetch } from "./guarded-fetch";
 import type { Deps } from "../http/api";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -64,6 +65,13 @@ export async function nodeDeps(
   const config = parsed.config;
   const clock = opts.clock ?? systemClock;
   const db = openDb(url, config.LIBSQL_AUTH_TOKEN);
-  const deps: Deps = { db, clock, ids: ulidGen(clock), config, verify: createVerifier(config, () => clock.now()) };
+  const deps: Deps = {
+    db,
+    clock,
+    ids: ulidGen(clock),
+    config,
+    verify: createVerifier(config, () => clock.now()),
+    webhookFetch: config.ALLOW_PRIVATE_WEBHOOKS ? undefined : guardedFetch(),
+  };
   return { deps, config, privateJwk };
 }

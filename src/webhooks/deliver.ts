@@ -121,7 +121,7 @@ async function attempt(deps: Deps, d: Claimed, now: Date): Promise<Outcome> {
   if (refused) return { ...base, ok: 0, status: null, error: `refused: ${refused}`, ms: 0 };
   try {
     const signature = new Webhook(d.secret).sign(d.eventId, now, d.payload);
-    const res = await fetch(d.url, {
+    const res = await (deps.webhookFetch ?? fetch)(d.url, {
       method: "POST",
       headers: {
         "content-type": "application/json",

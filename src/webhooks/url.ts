@@ -31,6 +31,11 @@ function ipv6Private(h: string): boolean {
   return dotted ? ipv4Private(dotted[1]!) : false;
 }
 
+/** True for an IP address (v4 or v6, as a resolver returns it) that is private, loopback or internal. */
+export function isPrivateAddress(ip: string): boolean {
+  return ipv4Private(ip) || (ip.includes(":") && ipv6Private(ip));
+}
+
 /** Why a webhook URL is refused, or null when it is acceptable. */
 export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | null {
   let url: URL;
@@ -44,6 +49,7 @@ export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | 
   if (allowPrivate) return null;
   const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
   if (host === "localhost" || /\.(localhost|local|internal|lan|home\.arpa)$/.test(host)) return "points at a local or internal host";
+  if (!host.includes(".") && !host.includes(":")) return "must be a fully qualified host name (an intranet short name is internal)";
   if (ipv4Private(host) || (host.includes(":") && ipv6Private(host))) return "points at a private or loopback address";
   return null;
 }
