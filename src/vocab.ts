@@ -131,6 +131,7 @@ export const DOC_EVENTS = vocabulary({
   committee_invited: { zh: "邀请列席审判委员会", en: "Invited to the judicial committee" },
   committee_answered: { zh: "答复列席邀请", en: "Committee invitation answered" },
   escalated: { zh: "逐级催办", en: "Escalated" },
+  deadline_recomputed: { zh: "按更新的节假日安排重算期限", en: "Deadline recomputed on the updated holiday calendar" },
 });
 
 export type CaseCategory = (typeof CASE_CATEGORIES.codes)[number];

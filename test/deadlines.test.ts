@@ -88,9 +88,25 @@ describe("calendar administration", () => {
     expect(r.body.days).toContainEqual({ date: "2026-10-10", kind: "makeup", name: "国庆节" });
   });
 
-  it("lets a city-level admin load a new year, after which deadlines use it", async () => {
+  it("lets a city-level admin load a new year, after which deadlines use it and open documents are recomputed", async () => {
     const before = await preview("type=protest.civil&receivedOn=2026-12-02"); // → 2027-01-01, a Friday
     expect(before.body).toMatchObject({ dueOn: "2027-01-01", calendarComplete: false });
+    // One protest counted wholly within 2026, and one received in December, counted before the
+    // State Council's 2027 calendar was loaded.
+    t.clock.set("2026-11-02T02:00:00Z");
+    const untouched = await t.request("/v1/documents", {
+      method: "POST", as: district.user("proc", "handler"), headers: { "idempotency-key": "within-2026" },
+      json: { type: "protest.civil", docNumber: "示检民监〔2026〕98号", caseNumbers: ["(2026)示0102民初8号"], caseCategory: "civil", title: "年内期限" },
+    });
+    await t.request(`/v1/documents/${untouched.body.id}/receive`, { method: "POST", as: district.user("court", "registrar"), json: { receivedOn: "2026-11-02" } });
+    t.clock.set("2026-12-02T02:00:00Z");
+    const sent = await t.request("/v1/documents", {
+      method: "POST", as: district.user("proc", "handler"), headers: { "idempotency-key": "provisional-deadline" },
+      json: { type: "protest.civil", docNumber: "示检民监〔2026〕99号", caseNumbers: ["(2026)示0102民初9号"], caseCategory: "civil", title: "跨年期限" },
+    });
+    const received = await t.request(`/v1/documents/${sent.body.id}/receive`, { method: "POST", as: district.user("court", "registrar"), json: { receivedOn: "2026-12-02" } });
+    expect(received.body).toMatchObject({ dueOn: "2027-01-01", deadline: { calendarComplete: false, version: 1 } });
+    t.clock.set("2026-12-10T02:00:00Z"); // the State Council's 2027 arrangement is loaded a week later
     const days = [
       { date: "2027-01-01", kind: "holiday", name: "元旦" },
       { date: "2027-02-20", kind: "makeup", name: "春节" },
@@ -102,6 +118,14 @@ describe("calendar administration", () => {
     expect(put.status).toBe(200);
     const after = await preview("type=protest.civil&receivedOn=2026-12-02");
     expect(after.body).toMatchObject({ dueOn: "2027-01-04", calendarComplete: true });
+    const recomputed = await t.request(`/v1/documents/${sent.body.id}`, { as: district.user("court", "registrar") });
+    expect(recomputed.body).toMatchObject({ dueOn: "2027-01-04", deadline: { calendarComplete: true, version: 1 } });
+    const event = recomputed.body.timeline.at(-1);
+    expect(event).toMatchObject({ type: "deadline_recomputed", actor: { id: city.user("court", "admin").id } });
+    expect(event.changes.dueOn).toEqual({ before: "2027-01-01", after: "2027-01-04" });
+    const other = await t.request(`/v1/documents/${untouched.body.id}`, { as: district.user("court", "registrar") });
+    expect(other.body.timeline.map((e: any) => e.type)).toEqual(["created", "received"]);
+    t.clock.set("2026-09-01T02:00:00Z");
     const got = await t.request("/v1/calendar/2027", { as: city.user("court", "handler") });
     expect(got.body.days).toEqual([days[0], days[1]]);
     expect(got.body.loaded.source).toBe("admin");

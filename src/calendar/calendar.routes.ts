@@ -6,7 +6,7 @@ import { ApiError, forbidden } from "../http/problem";
 import { docSender, DOC_TYPES } from "../vocab";
 import { jurisdictions } from "../db/schema";
 import { IsoDate } from "../documents/documents.schemas";
-import { explain, loadYearStatements, previewQuery, reindexStatement, type PreviewRow } from "./calendar.service";
+import { explain, loadYearStatements, previewQuery, recomputeDeadlineStatements, reindexStatement, type PreviewRow } from "./calendar.service";
 
 const tags = ["Deadlines"];
 
@@ -140,7 +140,8 @@ export const calendarRoutes = newRouter()
       path: "/v1/calendar/{year}",
       tags,
       summary: "Load or correct a year's holidays and make-up days (admins of a city-level jurisdiction)",
-      description: "Replaces the year's special days. The State Council publishes them late in the previous year.",
+      description:
+        "Replaces the year's special days (the State Council publishes them late in the previous year). Open documents whose deadline counting touched the year get their due date computed again, with a `deadline_recomputed` timeline event.",
       roles: ["admin"],
       request: { params: Year, body: jsonBody(z.object({ days: z.array(SpecialDay).max(200) })) },
       responses: { 200: jsonResponse(CalendarYear, "The year as loaded") },
@@ -153,7 +154,11 @@ export const calendarRoutes = newRouter()
       const scope = c.var.scope;
       const guard = sql`(${scope.hasRole()} and (select level from jurisdictions where id = ${scope.me.jurisdictionId}) = 'city')`;
       const now = c.var.deps.clock.now().toISOString();
-      const { principal } = await scope.run([...loadYearStatements(scope.db, year, days, { source: "admin", at: now, by: scope.me.userId }, guard), reindexStatement(scope.db, guard)]);
+      const { principal } = await scope.run([
+        ...loadYearStatements(scope.db, year, days, { source: "admin", at: now, by: scope.me.userId }, guard),
+        reindexStatement(scope.db, guard),
+        ...recomputeDeadlineStatements(scope.db, { year, guard, actor: scope.me.userId, at: now, eventPrefix: c.var.deps.ids() }),
+      ]);
       if (principal.jurisdictionLevel !== "city") throw forbidden("The national calendar is maintained by city-level administrators.");
       return c.json({ year, loaded: { source: "admin", loadedAt: now }, days: [...days].sort((a, b) => a.date.localeCompare(b.date)) }, 200);
     },

@@ -1,7 +1,7 @@
 // Loading a year's official holidays and make-up working days, and previewing a deadline.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { calendarComplete, countsMakeup, rawEnd, reindexCalendar, rollForward } from "./calendar.engine";
+import { calendarComplete, countsMakeup, dueOn, rawEnd, reindexCalendar, rollForward } from "./calendar.engine";
 
 export type SpecialDay = { date: string; kind: "holiday" | "makeup"; name: string };
 
@@ -100,4 +100,32 @@ export function addDays(date: string, n: number): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
+}
+
+/**
+ * After a year's calendar is loaded or corrected, the open documents whose deadline counting touched
+ * that year get their due date computed again (from receipt, then any approved extension), with a
+ * timeline event showing the change. The deadline version stays: it is the same deadline, counted on
+ * the right calendar, so escalation steps already sent are not repeated. All guarded by `guard`.
+ */
+export function recomputeDeadlineStatements(db: Db, q: { year: number; guard: SQL; actor: SQL; at: string; eventPrefix: string }) {
+  const makeup = countsMakeup(sql`d.jurisdiction_id`);
+  const ext = (col: string) => sql`(select x.${sql.raw(col)} from extension_requests x where x.document_id = d.id and x.status = 'approved')`;
+  const base = dueOn(sql`d.received_on`, sql`d.period_days`, sql`d.period_months`, makeup);
+  const due = sql`(case when exists (select 1 from extension_requests x where x.document_id = d.id and x.status = 'approved')
+    then ${dueOn(base, ext("period_days"), ext("period_months"), makeup)} else ${base} end)`;
+  const snapshot = (a: string) => sql.raw(`json_object('dueOn', ${a}.due_on, 'calendarComplete', ${a}.calendar_complete)`);
+  const mine = sql`id like ${q.eventPrefix + ".%"}`;
+  return [
+    db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, note, before)
+      select ${q.eventPrefix} || '.' || r.id, r.jurisdiction_id, r.id, ${q.at}, ${q.actor}, 'deadline_recomputed', ${`${q.year}年日历已更新`}, r.before
+      from (select d.id, d.jurisdiction_id, d.received_on, d.due_on, d.calendar_complete, ${snapshot("d")} as before, ${due} as due
+            from documents d
+            where d.status in ('received', 'assigned') and d.due_on is not null
+              and cast(strftime('%Y', d.received_on) as integer) <= ${q.year} and cast(strftime('%Y', d.due_on) as integer) >= ${q.year}) r
+      where (r.due is not r.due_on or ${calendarComplete(sql`r.received_on`, sql`r.due`)} is not r.calendar_complete) and ${q.guard}`),
+    db.run(sql`update documents as d set due_on = ${due}, calendar_complete = ${calendarComplete(sql`d.received_on`, due)}, updated_at = ${q.at}
+      where d.id in (select document_id from document_events where ${mine})`),
+    db.run(sql`update document_events set after = (select ${snapshot("d")} from documents d where d.id = document_events.document_id) where ${mine}`),
+  ] as const;
 }
