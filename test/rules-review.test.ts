@@ -68,7 +68,7 @@ describe("the ladder when the stored due date has become a rest day", () => {
   // The stored deadline never changes silently, but the calendar or the 调休 setting may change after
   // receipt. The due day is then no working day: no "due today" notice may go out the working day
   // before it, and the steps before it count working days before that day.
-  it("a provisional deadline (year not loaded) that the loaded calendar makes a holiday", async () => {
+  it("a provisional deadline (year not loaded) is counted again when the year is loaded, and the ladder follows it", async () => {
     const w = await world();
     const city = await w.t.pair({ level: "city" });
     const doc = await w.open(city, "2026-12-02"); // 30 days → Friday 2027-01-01, 2027 not loaded yet
@@ -76,16 +76,17 @@ describe("the ladder when the stored due date has become a rest day", () => {
     w.t.clock.set(cst("2026-12-10"));
     const put = await w.t.request("/v1/calendar/2027", { method: "PUT", as: city.user("court", "admin"), json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] } });
     expect(put.status).toBe(200);
+    // Loading the year recomputes the provisional deadline: 01-01 is a holiday, so Monday 01-04.
+    const got = await w.t.request(`/v1/documents/${doc.id}`, { as: city.user("court", "registrar") });
+    expect(got.body).toMatchObject({ dueOn: "2027-01-04", deadline: { calendarComplete: true } });
     const seen = await w.walk(doc.id, days("2026-12-18", "2027-01-05"));
-    // Working days before 01-01: 12-31 (1), 30, 29 (3), 28, 25, 24, 23 (7).
+    // Working days before 01-04: 12-31 (1), 30, 29 (3), 28, 25, 24, 23 (7).
     expect(seen).toEqual({
       "T-7": "2026-12-23 sent",
       "T-3": "2026-12-29 sent",
-      T0: "2027-01-04 superseded",
-      "T+1": "2027-01-04 sent",
+      T0: "2027-01-04 sent",
+      "T+1": "2027-01-05 sent",
     });
-    const got = await w.t.request(`/v1/documents/${doc.id}`, { as: city.user("court", "registrar") });
-    expect(got.body.dueOn).toBe("2027-01-01");
   });
 
   it("a deadline on a make-up Saturday after the jurisdiction stops counting 调休", async () => {
