@@ -221,3 +221,21 @@ describe("receiving departments", () => {
     expectProblem(await t.request(`/v1/organizations/${pair.court.id}/receiving-routes`, { as: other.user("court", "admin") }), 404);
   });
 });
+
+describe("reassignment", () => {
+  it("tells both the new handler and the one it was taken from", async () => {
+    const pair = await t.pair();
+    const doc = await open({}, pair);
+    const colleague = pair.people.find((u) => u.orgId === pair.court.id && u.role === "department_head")!;
+    // A department head may also handle: give the colleague the handler role for this test.
+    await t.deps.db.$client.execute({ sql: "insert into role_assignments (id, jurisdiction_id, org_id, user_id, role, created_at) values (?, ?, ?, ?, 'handler', ?)", args: ["ra-test-1", pair.jurisdiction.id, pair.court.id, colleague.id, "2026-09-01T00:00:00Z"] });
+    const re = await post(`/v1/documents/${doc.id}/assign`, pair.user("court", "registrar"), { departmentId: doc.handlingDepartment.id, handlerId: colleague.id });
+    expect(re.body.handler.id).toBe(colleague.id);
+    const rows = await t.deps.db.$client.execute({ sql: "select user_id, kind from notifications where subject_id = ? order by kind", args: [doc.id] });
+    const byKind = rows.rows.map((r) => [r.kind, r.user_id]);
+    expect(byKind).toContainEqual(["document.reassigned", pair.user("court", "handler").id]);
+    expect(byKind).toContainEqual(["document.assigned", colleague.id]);
+    const timeline = (await t.request(`/v1/documents/${doc.id}`, { as: pair.user("court", "auditor") })).body.timeline;
+    expect(timeline.at(-1)).toMatchObject({ type: "reassigned", changes: { handlerId: { before: pair.user("court", "handler").id, after: colleague.id } } });
+  });
+});

@@ -259,6 +259,13 @@ export const documentRoutes = newRouter()
           id: deps.ids(), applied, recipients: sql`(${input.handlerId})`, kind: "document.assigned", docId: id, now, dedupe: `assigned:${eventId}`,
           zh: "您有一件新分办的监督文书,请按期办理回复。", en: "A supervision document was assigned to you; reply before its deadline.",
         }),
+        notify(scope, {
+          id: deps.ids(), applied, kind: "document.reassigned", docId: id, now, dedupe: `unassigned:${eventId}`,
+          // The handler it was taken from (on a reassignment to someone else).
+          recipients: sql`(select ev.before ->> 'handlerId' from document_events ev where ev.id = ${eventId} and ev.type = 'reassigned'
+            and ev.before ->> 'handlerId' is not ${input.handlerId})`,
+          zh: "一件监督文书已改派他人办理,您无需再处理。", en: "A supervision document was reassigned to someone else; you no longer handle it.",
+        }),
       ],
     });
     return c.json(toDocumentDetail(doc, today(deps)), 200);
