@@ -183,14 +183,34 @@ export class Scope {
       json = rows[0]?.[0];
       results = rest as BatchResponse<T>;
     }
+    const principal = this.admit(json);
+    if (found && !found(results)) throw notFound();
+    this.authorize(principal);
+    return { principal, results };
+  }
+
+  /**
+   * A list read as ONE statement: the principal look-up and `query` (whose rows are one JSON column
+   * `j`, in order) come back as two JSON values of a single row, so there is no batch and no
+   * transaction around it, and the rows cross from the engine as one string.
+   */
+  async list<Item>(query: SQL): Promise<{ principal: Principal; items: Item[] }> {
+    const { sql: text, args } = this.principalQuery();
+    const [head, tail] = text.split("?") as [string, string];
+    const [row] = await this.db.values<[string | null, string]>(
+      sql`select (${sql.raw(head)}${args[0]}${sql.raw(tail)}) as p, (select json_group_array(json(q_.j)) from (${query}) q_) as r`,
+    );
+    const principal = this.admit(row?.[0]);
+    this.authorize(principal);
+    return { principal, items: JSON.parse(row![1]) as Item[] };
+  }
+
+  private admit(json: unknown): Principal {
     if (typeof json !== "string")
       throw new ApiError(401, "unknown_user", "The token's subject is not an active user.", {
         headers: { "www-authenticate": 'Bearer error="invalid_token"' },
       });
-    const principal = JSON.parse(json) as Principal;
-    if (found && !found(results)) throw notFound();
-    this.authorize(principal);
-    return { principal, results };
+    return JSON.parse(json) as Principal;
   }
 
   authorize(principal: Principal) {

@@ -139,7 +139,8 @@ export const SORT_KEY = {
   created: { expr: sql`d.created_at`, dir: sql`desc`, of: (r: DocRow) => r.createdAt },
 } as const;
 
-export function listDocuments(scope: Scope, f: ListFilter, today: string) {
+/** The SQL of a page of documents (rows of one JSON column `j`), for `scope.list`. */
+export function listDocuments(scope: Scope, f: ListFilter, today: string): SQL {
   const conds: SQL[] = [sql`${boxColumn[f.box]} = ${scope.me.orgId}`, scope.visible(documents, "d")];
   if (f.status?.length) conds.push(sql`d.status in ${f.status}`);
   if (f.type) conds.push(sql`d.type = ${f.type}`);
@@ -152,7 +153,7 @@ export function listDocuments(scope: Scope, f: ListFilter, today: string) {
   if (f.updatedSince) conds.push(sql`d.updated_at > ${f.updatedSince}`);
   const key = SORT_KEY[f.sort];
   if (f.after) conds.push(f.sort === "created" ? sql`(${key.expr}, d.id) < (${f.after[0]}, ${f.after[1]})` : sql`(${key.expr}, d.id) > (${f.after[0]}, ${f.after[1]})`);
-  return scope.db.all<{ j: string }>(sql`select ${FIELDS(false)} ${FROM} where ${sql.join(conds, sql` and `)} order by ${key.expr} ${key.dir}, d.id ${key.dir} limit ${f.limit + 1}`);
+  return sql`select ${FIELDS(false)} ${FROM} where ${sql.join(conds, sql` and `)} order by ${key.expr} ${key.dir}, d.id ${key.dir} limit ${f.limit + 1}`;
 }
 
 export function countDocuments(scope: Scope, box: ListFilter["box"], today: string) {

@@ -170,8 +170,7 @@ export const documentRoutes = newRouter()
       const sort = q.updatedSince && q.sort === "due" ? "updated" : q.sort;
       const day = today(c.var.deps);
       const scope = c.var.scope;
-      const { results: [json] } = await scope.run([listDocuments(scope, { ...q, sort, after: q.cursor ? decodeCursor(q.cursor) : undefined }, day)]);
-      const rows = docs(json);
+      const { items: rows } = await scope.list<DocRow>(listDocuments(scope, { ...q, sort, after: q.cursor ? decodeCursor(q.cursor) : undefined }, day));
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
       const nextCursor = rows.length > q.limit && last ? encodeCursor([SORT_KEY[sort].of(last), last.id]) : null;
