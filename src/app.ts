@@ -6,7 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { type AppEnv, type Deps, defineRoute, errorResponse, newRouter } from "./http/api";
+import { type Deps, defineRoute, errorResponse, newRouter } from "./http/api";
 import { ApiError, problemResponse } from "./http/problem";
 import { orgRoutes } from "./org/org.routes";
 import { documentRoutes } from "./documents/documents.routes";
