@@ -19,7 +19,7 @@ async function one(n: number) {
   try {
     const clock = fixedClock(NOW);
     const { deps } = await nodeDeps({ LIBSQL_URL: `file:${join(dir, "bench.db")}` }, { clock });
-    await migrateDb(deps.db, NOW);
+    await migrateDb(deps.db, clock);
     const pair = await createPair(deps.db, deps.ids, NOW, {
       code: "BENCH1", name: "基准区", level: "basic", courtName: "基准区人民法院", procuratorateName: "基准区人民检察院", emailDomain: "bench.test",
     });

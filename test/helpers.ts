@@ -17,7 +17,7 @@ export async function setup(opts: { clock?: ReturnType<typeof fixedClock>; env?:
   const clock = opts.clock ?? fixedClock("2026-09-01T02:00:00Z");
   const env = { LIBSQL_URL: `file:${join(dir, "test.db")}`, ...opts.env };
   const { deps, config, privateJwk } = await nodeDeps(env, { clock });
-  await migrateDb(deps.db);
+  await migrateDb(deps.db, deps.clock);
   const app = createApp(deps);
 
   const t = {

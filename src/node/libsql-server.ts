@@ -474,14 +474,14 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
   }
 
   async function withBusyRetry<T>(fn: () => T): Promise<T> {
-    const deadline = Date.now() + busyMs;
+    const deadline = performance.now() + busyMs;
     let wait = 1;
     for (;;) {
       try {
         return fn();
       } catch (e) {
         const raw = rawCode(e);
-        if (raw === undefined || (raw & 0xff) !== SQLITE_BUSY || raw === SQLITE_BUSY_SNAPSHOT || Date.now() >= deadline) throw e;
+        if (raw === undefined || (raw & 0xff) !== SQLITE_BUSY || raw === SQLITE_BUSY_SNAPSHOT || performance.now() >= deadline) throw e;
         await sleep(wait);
         wait = Math.min(wait * 2, 20);
       }

@@ -27,9 +27,9 @@ export function openDb(url: string, authToken?: string): Db {
 }
 
 /** Applies migrations, then loads the holiday calendar for years not yet loaded. */
-export async function migrateDb(db: Db, now: Date = new Date()) {
+export async function migrateDb(db: Db, clock: Clock = systemClock) {
   await migrate(db, { migrationsFolder: MIGRATIONS });
-  await seedCalendar(db, now);
+  await seedCalendar(db, clock.now());
 }
 
 /** Where the development key pair of a database lives: beside a file database, else under data/. */

@@ -17,7 +17,7 @@ export function wranglerCrons(): string[] {
 
 export async function startServer(env: Record<string, string | undefined> = process.env) {
   const { deps } = await nodeDeps(env);
-  await migrateDb(deps.db);
+  await migrateDb(deps.db, deps.clock);
   const seeded = env.SEED_DEMO === "false" ? false : await seedDemoIfEmpty(deps.db, deps.ids, deps.clock.now());
   const app = createApp(deps);
   const port = Number(env.PORT ?? 8787);

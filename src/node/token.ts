@@ -15,7 +15,7 @@ if (!privateJwk) {
   console.error("JWT_JWKS is configured: tokens come from your identity provider, not from this command.");
   process.exit(2);
 }
-await migrateDb(deps.db);
+await migrateDb(deps.db, deps.clock);
 await seedDemoIfEmpty(deps.db, deps.ids, deps.clock.now());
 const [user] = await deps.db.select({ id: users.id }).from(users).where(eq(users.email, email));
 if (!user) {
