@@ -36,6 +36,7 @@ import {
 import { act, createDocument, invalid, isOpen, today } from "./documents.service";
 
 const DocParams = z.object({ id: z.string().min(1).max(64) });
+const SubId = z.string().min(1).max(64);
 const tags = ["Documents"];
 
 
@@ -112,14 +113,21 @@ function decodeCursor(c: string): [string, string] {
 }
 
 /** A POST action on one document: roles, input schema and the extra errors it may answer. */
-function action<const S extends z.ZodType>(path: string, summary: string, roles: Role[], input: S, errors: Record<number, string> = {}) {
+function action<const S extends z.ZodType, const P extends z.ZodObject = typeof DocParams>(
+  path: string,
+  summary: string,
+  roles: Role[],
+  input: S,
+  errors: Record<number, string> = {},
+  params: P = DocParams as unknown as P,
+) {
   return defineRoute({
     method: "post",
     path: `/v1/documents/{id}${path}`,
     tags,
     summary,
     roles,
-    request: { params: DocParams, body: jsonBody(input) },
+    request: { params, body: jsonBody(input) },
     responses: {
       200: jsonResponse(DocumentFull, "The document after the change"),
       409: errorResponse("Not allowed in the document's current state (`code` says why)"),
@@ -395,15 +403,7 @@ export const documentRoutes = newRouter()
     return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(
-    defineRoute({
-      method: "post",
-      path: "/v1/documents/{id}/extensions/{extensionId}/decision",
-      tags,
-      summary: "Approve or reject an extension (a leader of the receiving institution)",
-      roles: ["leader"],
-      request: { params: DocParams.extend({ extensionId: z.string().min(1).max(64) }), body: jsonBody(ExtensionDecisionInput) },
-      responses: { 200: jsonResponse(DocumentFull, "The document after the decision"), 409: errorResponse("No such pending request for the current deadline") },
-    }),
+    action("/extensions/{extensionId}/decision", "Approve or reject an extension (a leader of the receiving institution)", ["leader"], ExtensionDecisionInput, {}, DocParams.extend({ extensionId: SubId })),
     async (c) => {
       const { id, extensionId } = c.req.valid("param");
       const { approve, note } = c.req.valid("json");
@@ -458,15 +458,7 @@ export const documentRoutes = newRouter()
     return c.json(toDocumentDetail(doc, today(deps)), 200);
   })
   .openapi(
-    defineRoute({
-      method: "post",
-      path: "/v1/documents/{id}/committee-sessions/{sessionId}/response",
-      tags,
-      summary: "Answer a judicial-committee invitation: attend, delegate to a deputy, or decline (procuratorate leader)",
-      roles: ["leader"],
-      request: { params: DocParams.extend({ sessionId: z.string().min(1).max(64) }), body: jsonBody(CommitteeResponseInput) },
-      responses: { 200: jsonResponse(DocumentFull, "The document with the answered invitation"), 409: errorResponse("Already answered") },
-    }),
+    action("/committee-sessions/{sessionId}/response", "Answer a judicial-committee invitation: attend, delegate to a deputy, or decline (procuratorate leader)", ["leader"], CommitteeResponseInput, {}, DocParams.extend({ sessionId: SubId })),
     async (c) => {
       const { id, sessionId } = c.req.valid("param");
       const input = c.req.valid("json");
