@@ -60,7 +60,6 @@ export const DOC_TYPES = vocabulary({
 export type DocType = (typeof DOC_TYPES.codes)[number];
 export const docSender = (type: DocType): OrgKind =>
   type === "judicial_suggestion" || type === "court_suggestion.enforcement_supervision" ? "court" : "procuratorate";
-export const isProtest = (type: DocType) => type.startsWith("protest.");
 
 export const DOC_STATUSES = vocabulary({
   sent: { zh: "已发送", en: "Sent" },

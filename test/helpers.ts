@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { JWK, JWTPayload } from "jose";
 import { createApp } from "../src/app";
 import { signToken } from "../src/auth/jwt";
-import { fixedClock, type Clock } from "../src/clock";
+import { fixedClock } from "../src/clock";
 import { createPair, type PairSpec } from "../src/db/seed";
 import { migrateDb, nodeDeps } from "../src/node/local";
 import type { Role } from "../src/vocab";

@@ -35,14 +35,19 @@ export function calendarComplete(from: Expr, to: Expr): SQL {
   return sql`((select count(*) from calendar_years y_ where y_.year between ${y1} and ${y2}) = ${y2} - ${y1} + 1)`;
 }
 
+/** The working-day indexes of `today` (columns `i`, make-up days counted, and `s`, not), for `workdaysLate`. */
+export const todayIndex = (today: string) => sql`select wd_idx as i, wd_idx_strict as s from calendar_days where day = ${today}`;
+
 /**
- * The working day `n` working days after (n > 0) or before (n < 0) `day`, on the jurisdiction's
- * calendar; for a rest day, counting starts from the previous working day. For escalation ladders.
+ * Working days from a due date to today on the jurisdiction's calendar: 0 on the due day, negative
+ * before it, positive after. `t` names a `todayIndex` row, `due` the due date's calendar_days row.
+ * A due date that is a rest day (the calendar or the 调休 setting changed after it was set) shares its
+ * index with the working day before it, so up to the first working day after it the count is one
+ * further from it: no "due today" the day before, none after it.
  */
-export function shiftWorkdays(day: Expr, n: Expr, makeup: Expr): SQL {
-  const idx = sql`(case when ${e(makeup)} then c_.wd_idx else c_.wd_idx_strict end)`;
-  const base = sql`(select ${idx} from calendar_days c_ where c_.day = ${e(day)})`;
-  return sql`(select c2_.day from calendar_days c2_ where (case when ${e(makeup)} then c2_.wd_idx else c2_.wd_idx_strict end) = ${base} + ${e(n)} and ${working("c2_", makeup)} order by c2_.day limit 1)`;
+export function workdaysLate(t: string, due: string, makeup: SQL): SQL {
+  const raw = sql`(case when ${makeup} then ${sql.raw(t)}.i - ${sql.raw(due)}.wd_idx else ${sql.raw(t)}.s - ${sql.raw(due)}.wd_idx_strict end)`;
+  return sql`(${raw} - (${raw} <= 0 and not ${working(due, makeup)}))`;
 }
 
 /** Re-numbers the cumulative working-day indexes after the calendar changed. */

@@ -2,7 +2,7 @@
 //
 // Triggers are at-least-once and may be skipped, so: a (job, scheduled time) pair runs once; every
 // job handles everything due up to now; side effects carry their own unique keys.
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { jobRuns } from "../db/schema";
 import type { Deps } from "../http/api";
 import { LADDER_SOURCES } from "../escalation/documents";
@@ -77,6 +77,3 @@ export async function runJob(deps: Deps, job: keyof typeof JOBS, scheduledAt: Da
     return { status: "error" as const };
   }
 }
-
-export const lastRuns = (deps: Deps) =>
-  deps.db.select().from(jobRuns).where(sql`1`).orderBy(sql`${jobRuns.scheduledAt} desc`).limit(50);

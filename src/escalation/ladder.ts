@@ -12,7 +12,7 @@
 import { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { chinaDate } from "../calendar/calendar.engine";
+import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
 import type { Db } from "../db/client";
 import type { Deps } from "../http/api";
 
@@ -90,15 +90,11 @@ export function ledgerInsert(db: Db, source: SubjectSource, o: { runId: string; 
   const horizon = new Date(o.now.getTime() + (8 * 3600_000) + HORIZON_DAYS * 86_400_000).toISOString().slice(0, 10);
   const st = source.subjectType;
   const defaults = JSON.stringify(DEFAULT_LADDERS[st] ?? []);
-  const late = sql`(case when j_.count_makeup_workdays then t_.i - c_.wd_idx else t_.s - c_.wd_idx_strict end)`;
   return db.run(sql`
-    with t_ as (select wd_idx as i, wd_idx_strict as s from calendar_days where day = ${today}),
+    with t_ as (${todayIndex(today)}),
     o_ as (
       select s_.id, s_.jurisdiction_id, s_.kind, s_.due_on, s_.version,
-        -- A due date that is a rest day (the calendar or the 调休 setting changed after it was set)
-        -- shares its index with the working day before it: up to the first working day after it,
-        -- count one working day further from it (no "due today" the day before, none after it).
-        ${late} - (${late} <= 0 and not (c_.kind = 'workday' or (c_.kind = 'makeup' and j_.count_makeup_workdays))) as late,
+        ${workdaysLate("t_", "c_", sql`j_.count_makeup_workdays`)} as late,
         coalesce(
           (select l_.id from escalation_ladders l_ where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = s_.kind),
           (select l_.id from escalation_ladders l_ where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = '*')) as ladder_id

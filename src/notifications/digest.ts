@@ -3,7 +3,7 @@
 // jurisdiction on a working day; the dedupe key (user, day) makes it once a day, whichever run
 // (the daily trigger or a later sweep catching up) gets there first.
 import { sql } from "drizzle-orm";
-import { chinaDate } from "../calendar/calendar.engine";
+import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
 import type { Db } from "../db/client";
 import { withinBusinessHours } from "./hours";
 
@@ -14,10 +14,10 @@ export function digestInsert(db: Db, now: Date, runId: string) {
   const today = chinaDate(now);
   const horizon = new Date(now.getTime() + 8 * 3600_000 + 25 * 86_400_000).toISOString().slice(0, 10);
   return db.run(sql`
-    with t_ as (select wd_idx as i, wd_idx_strict as s from calendar_days where day = ${today}),
+    with t_ as (${todayIndex(today)}),
     o_ as (
       select d.id, d.status, d.due_on, d.handler_id, d.handling_department_id, d.recipient_org_id,
-        (case when j_.count_makeup_workdays then t_.i - c_.wd_idx else t_.s - c_.wd_idx_strict end) as late
+        ${workdaysLate("t_", "c_", sql`j_.count_makeup_workdays`)} as late
       from documents d join jurisdictions j_ on j_.id = d.jurisdiction_id join calendar_days c_ on c_.day = d.due_on cross join t_
       where d.status in ('received', 'assigned') and d.due_on is not null and d.due_on <= ${horizon}),
     x_ as (
