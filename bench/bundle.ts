@@ -16,11 +16,15 @@ function largestInputs(meta: Metafile, top = 6): Record<string, number> {
   const by = new Map<string, number>();
   for (const out of Object.values(meta.outputs))
     for (const [file, { bytesInOutput }] of Object.entries(out.inputs)) {
-      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split("/").slice(0, 2).join("/");
+      const pkg =
+        /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split("/").slice(0, 2).join("/");
       by.set(pkg, (by.get(pkg) ?? 0) + bytesInOutput);
     }
   return Object.fromEntries(
-    [...by].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, Math.round(v / 102.4) / 10]),
+    [...by]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => [k, Math.round(v / 102.4) / 10]),
   );
 }
 
@@ -30,7 +34,15 @@ export async function benchBundle(): Promise<Record<string, unknown>> {
     // The same command as `npm run build`, on this process's Node (wrangler needs Node >= 22).
     await promisify(execFile)(
       process.execPath,
-      [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out, "--metafile", join(out, "meta.json")],
+      [
+        join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+        "deploy",
+        "--dry-run",
+        "--outdir",
+        out,
+        "--metafile",
+        join(out, "meta.json"),
+      ],
       { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, maxBuffer: 16 * 1024 * 1024 },
     );
     const js = readdirSync(out).filter((f) => f.endsWith(".js"));

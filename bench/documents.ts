@@ -16,7 +16,13 @@ const RATIO_GOAL = 0.5;
 const PROC = "proc.handler@city.demo";
 const COURT_REG = "court.registrar@city.demo";
 
-const body = (type: string, n: number) => ({ type, docNumber: `示检〔2026〕${n}号`, caseNumbers: [`(2026)示01民终${n}号`], caseCategory: "civil", title: `文书${n}` });
+const body = (type: string, n: number) => ({
+  type,
+  docNumber: `示检〔2026〕${n}号`,
+  caseNumbers: [`(2026)示01民终${n}号`],
+  caseCategory: "civil",
+  title: `文书${n}`,
+});
 
 /** Pipelines per request for every documents endpoint, each measured in a state where it succeeds. */
 export async function documentRoundTrips(): Promise<Record<string, unknown>> {
@@ -25,24 +31,73 @@ export async function documentRoundTrips(): Promise<Record<string, unknown>> {
     repeat: 1,
     prepare: async ({ request, userId }) => {
       const send = async (type: string, n: number) => {
-        const r = await request({ method: "POST", path: "/v1/documents", token: PROC, body: body(type, n), headers: { "idempotency-key": `bench-prep-${n}` } });
+        const r = await request({
+          method: "POST",
+          path: "/v1/documents",
+          token: PROC,
+          body: body(type, n),
+          headers: { "idempotency-key": `bench-prep-${n}` },
+        });
         if (r.status !== 201) throw new Error(`prepare: send answered ${r.status} ${JSON.stringify(r.body)}`);
         return r.body.id as string;
       };
       const open = async (type: string, n: number) => {
         const id = await send(type, n);
-        await request({ method: "POST", path: `/v1/documents/${id}/receive`, token: COURT_REG, body: { receivedOn: today } });
+        await request({
+          method: "POST",
+          path: `/v1/documents/${id}/receive`,
+          token: COURT_REG,
+          body: { receivedOn: today },
+        });
         return id;
       };
-      const [a, b, c, d] = [await open("suggestion.enforcement", 1), await send("suggestion.general", 2), await open("protest.civil", 3), await open("suggestion.enforcement", 4)];
+      const [a, b, c, d] = [
+        await open("suggestion.enforcement", 1),
+        await send("suggestion.general", 2),
+        await open("protest.civil", 3),
+        await open("suggestion.enforcement", 4),
+      ];
       const handler = await userId("court.handler@city.demo");
-      const dept = (await request({ method: "GET", path: "/v1/me", token: "court.handler@city.demo" })).body.user.departmentId;
-      await request({ method: "POST", path: `/v1/documents/${d}/assign`, token: COURT_REG, body: { departmentId: dept, handlerId: handler } });
-      const ext = await request({ method: "POST", path: `/v1/documents/${d}/extensions`, token: "court.handler@city.demo", body: { reason: "bench" } });
-      const invited = await request({ method: "POST", path: `/v1/documents/${c}/committee-sessions`, token: "court.leader@city.demo", body: { sessionAt: "2026-12-20T09:00:00+08:00", place: "会议室" } });
-      const r = (method: string, path: string, token: string, json?: unknown, label?: string, expect = 200): BenchRequest => ({ method, path, token, body: json, label: label ?? `${method} ${path.replace(/[0-9A-Z]{26}/g, "{id}")}`, expect });
+      const dept = (await request({ method: "GET", path: "/v1/me", token: "court.handler@city.demo" })).body
+        .user.departmentId;
+      await request({
+        method: "POST",
+        path: `/v1/documents/${d}/assign`,
+        token: COURT_REG,
+        body: { departmentId: dept, handlerId: handler },
+      });
+      const ext = await request({
+        method: "POST",
+        path: `/v1/documents/${d}/extensions`,
+        token: "court.handler@city.demo",
+        body: { reason: "bench" },
+      });
+      const invited = await request({
+        method: "POST",
+        path: `/v1/documents/${c}/committee-sessions`,
+        token: "court.leader@city.demo",
+        body: { sessionAt: "2026-12-20T09:00:00+08:00", place: "会议室" },
+      });
+      const r = (
+        method: string,
+        path: string,
+        token: string,
+        json?: unknown,
+        label?: string,
+        expect = 200,
+      ): BenchRequest => ({
+        method,
+        path,
+        token,
+        body: json,
+        label: label ?? `${method} ${path.replace(/[0-9A-Z]{26}/g, "{id}")}`,
+        expect,
+      });
       return [
-        { ...r("POST", "/v1/documents", PROC, body("suggestion.general", 9), undefined, 201), headers: { "idempotency-key": "bench-measured-1" } },
+        {
+          ...r("POST", "/v1/documents", PROC, body("suggestion.general", 9), undefined, 201),
+          headers: { "idempotency-key": "bench-measured-1" },
+        },
         r("GET", "/v1/documents?box=inbox", COURT_REG),
         r("GET", "/v1/documents/counts?box=inbox", COURT_REG),
         r("GET", `/v1/documents/${a}`, COURT_REG),
@@ -50,18 +105,47 @@ export async function documentRoundTrips(): Promise<Record<string, unknown>> {
         r("POST", `/v1/documents/${b}/withdraw`, PROC, {}),
         r("POST", `/v1/documents/${a}/assign`, COURT_REG, { departmentId: dept, handlerId: handler }),
         r("POST", `/v1/documents/${a}/extensions`, "court.handler@city.demo", { reason: "需要调卷" }),
-        r("POST", `/v1/documents/${d}/extensions/${ext.body.pendingExtension.id}/decision`, "court.leader@city.demo", { approve: true }),
+        r(
+          "POST",
+          `/v1/documents/${d}/extensions/${ext.body.pendingExtension.id}/decision`,
+          "court.leader@city.demo",
+          { approve: true },
+        ),
         r("POST", `/v1/documents/${a}/urge`, PROC, {}),
-        r("POST", `/v1/documents/${a}/reply`, "court.handler@city.demo", { content: "已采纳", decision: "adopted", repliedOn: today }),
+        r("POST", `/v1/documents/${a}/reply`, "court.handler@city.demo", {
+          content: "已采纳",
+          decision: "adopted",
+          repliedOn: today,
+        }),
         r("POST", `/v1/documents/${a}/acknowledge`, PROC, { result: "not_accepted", reason: "未落实" }),
-        r("POST", `/v1/documents/${c}/committee-sessions`, "court.leader@city.demo", { sessionAt: "2026-12-21T09:00:00+08:00", place: "会议室" }),
-        r("POST", `/v1/documents/${c}/committee-sessions/${invited.body.committeeSession.id}/response`, "proc.leader@city.demo", { response: "attend" }),
-        r("POST", `/v1/documents/${a}/receive`, COURT_REG, { receivedOn: today }, "POST /v1/documents/{id}/receive (refused: 409)", 409),
+        r("POST", `/v1/documents/${c}/committee-sessions`, "court.leader@city.demo", {
+          sessionAt: "2026-12-21T09:00:00+08:00",
+          place: "会议室",
+        }),
+        r(
+          "POST",
+          `/v1/documents/${c}/committee-sessions/${invited.body.committeeSession.id}/response`,
+          "proc.leader@city.demo",
+          { response: "attend" },
+        ),
+        r(
+          "POST",
+          `/v1/documents/${a}/receive`,
+          COURT_REG,
+          { receivedOn: today },
+          "POST /v1/documents/{id}/receive (refused: 409)",
+          409,
+        ),
       ];
     },
   });
   const counts = Object.values(figures);
-  return { roundTripsPerRequest: figures, maxRoundTrips: Math.max(...counts), goal: 1, met: counts.every((n) => n === 1) };
+  return {
+    roundTripsPerRequest: figures,
+    maxRoundTrips: Math.max(...counts),
+    goal: 1,
+    met: counts.every((n) => n === 1),
+  };
 }
 
 /**
@@ -71,7 +155,12 @@ export async function documentRoundTrips(): Promise<Record<string, unknown>> {
 export async function inboxThroughput(): Promise<Record<string, unknown>> {
   const large = await inboxRun(DOCS, true);
   const small = await inboxRun(1_000, false);
-  return { ...large, inboxReqPerSecWith1kDocuments: small.inboxReqPerSec, inbox100kTo1kRatio: Math.round(((large.inboxReqPerSec as number) / (small.inboxReqPerSec as number)) * 100) / 100 };
+  return {
+    ...large,
+    inboxReqPerSecWith1kDocuments: small.inboxReqPerSec,
+    inbox100kTo1kRatio:
+      Math.round(((large.inboxReqPerSec as number) / (small.inboxReqPerSec as number)) * 100) / 100,
+  };
 }
 
 async function inboxRun(count: number, full: boolean): Promise<Record<string, unknown>> {
@@ -107,9 +196,23 @@ async function inboxRun(count: number, full: boolean): Promise<Record<string, un
     const [row] = await deps.db.all<{ n: number }>(sql`select count(*) as n from documents`);
     const [user] = await deps.db.all<{ id: string }>(sql`select id from users where email = ${COURT_REG}`);
     const keys = await devKeys(dbUrl);
-    const token = await signToken(keys.privateJwk, { sub: user!.id }, { issuer: deps.config.JWT_ISSUER, audience: deps.config.JWT_AUDIENCE, expiresIn: "1h", now: new Date() });
+    const token = await signToken(
+      keys.privateJwk,
+      { sub: user!.id },
+      {
+        issuer: deps.config.JWT_ISSUER,
+        audience: deps.config.JWT_AUDIENCE,
+        expiresIn: "1h",
+        now: new Date(),
+      },
+    );
     const headers = { authorization: `Bearer ${token}` };
-    const all = { me: "/v1/me", inbox: "/v1/documents?box=inbox", inbox50: "/v1/documents?box=inbox&limit=50", inboxOverdue: "/v1/documents?box=inbox&overdue=true" };
+    const all = {
+      me: "/v1/me",
+      inbox: "/v1/documents?box=inbox",
+      inbox50: "/v1/documents?box=inbox&limit=50",
+      inboxOverdue: "/v1/documents?box=inbox&overdue=true",
+    };
     const embedded = await measure(`http://127.0.0.1:${port}`, headers, full ? all : { inbox: all.inbox });
     const figures: Record<string, unknown> = { documents: row!.n, fixtureSeconds, ...embedded.figures };
     if (!full) return figures;
@@ -118,9 +221,18 @@ async function inboxRun(count: number, full: boolean): Promise<Record<string, un
     // one HTTP round trip to the database, which is what the one-round-trip rule is about.
     const db = await serveDatabase({ file: dbUrl.slice("file:".length), port: 0 });
     const hranaPort = await freePort();
-    const viaHttp = await startServer({ LIBSQL_URL: db.url, JWT_JWKS: JSON.stringify(keys.jwks), PORT: String(hranaPort), CRON: "off", SEED_DEMO: "false" });
+    const viaHttp = await startServer({
+      LIBSQL_URL: db.url,
+      JWT_JWKS: JSON.stringify(keys.jwks),
+      PORT: String(hranaPort),
+      CRON: "off",
+      SEED_DEMO: "false",
+    });
     try {
-      const overHttp = await measure(`http://127.0.0.1:${hranaPort}`, headers, { me: all.me, inbox: all.inbox });
+      const overHttp = await measure(`http://127.0.0.1:${hranaPort}`, headers, {
+        me: all.me,
+        inbox: all.inbox,
+      });
       const httpRatio = Math.round((overHttp.rps.inbox! / overHttp.rps.me!) * 100) / 100;
       return {
         ...figures,
@@ -152,7 +264,8 @@ async function measure(base: string, headers: Record<string, string>, targets: R
     if (page.items) figures[`${name}ItemsPerPage`] = page.items.length;
     await load(base + path, headers, HTTP_BENCH.warmupSeconds);
     const r = await load(base + path, headers, HTTP_BENCH.seconds);
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx and ${r.errors} errors under load`);
+    if (r.non2xx > 0 || r.errors > 0)
+      throw new Error(`${name}: ${r.non2xx} non-2xx and ${r.errors} errors under load`);
     rps[name] = Math.round(r.requests.average);
     figures[`${name}ReqPerSec`] = rps[name];
     figures[`${name}LatencyP99Ms`] = r.latency.p99;

@@ -65,7 +65,10 @@ async function rate(op: () => Promise<unknown> | unknown, ms: number, concurrenc
  * Round trips per API request: the Node app (createApp + nodeDeps) runs with LIBSQL_URL pointing at the
  * endpoint, on a fresh migrated, demo-seeded database; each request's pipeline count is read from /stats.
  */
-export async function roundTripsPerRequest(requests: BenchRequest[], opts: RoundTripOptions = {}): Promise<Record<string, number>> {
+export async function roundTripsPerRequest(
+  requests: BenchRequest[],
+  opts: RoundTripOptions = {},
+): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), "fjxt-bench-rt-"));
   const server = await serveDatabase({ file: join(dir, "rt.db"), port: 0, seed: true });
   try {
@@ -82,12 +85,20 @@ export async function roundTripsPerRequest(requests: BenchRequest[], opts: Round
       return ids.get(email)!;
     };
     const token = async (email: string) =>
-      signToken(keys.privateJwk as JWK, { sub: await userId(email) }, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, now: new Date() });
+      signToken(
+        keys.privateJwk as JWK,
+        { sub: await userId(email) },
+        { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, now: new Date() },
+      );
     const request = async (r: BenchRequest) => {
       const headers: Record<string, string> = { ...r.headers };
       if (r.token) headers.authorization = `Bearer ${r.token.includes("@") ? await token(r.token) : r.token}`;
       if (r.body !== undefined) headers["content-type"] = "application/json";
-      const res = await app.request(r.path, { method: r.method, headers, body: r.body === undefined ? undefined : JSON.stringify(r.body) });
+      const res = await app.request(r.path, {
+        method: r.method,
+        headers,
+        body: r.body === undefined ? undefined : JSON.stringify(r.body),
+      });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     };
@@ -106,7 +117,9 @@ export async function roundTripsPerRequest(requests: BenchRequest[], opts: Round
         await new Promise((resolve) => setImmediate(resolve));
         pipelines += server.stats().pipelines;
         if (r.expect !== undefined && res.status !== r.expect)
-          throw new Error(`${r.method} ${r.path}: expected ${r.expect}, got ${res.status} ${JSON.stringify(res.body)}`);
+          throw new Error(
+            `${r.method} ${r.path}: expected ${r.expect}, got ${res.status} ${JSON.stringify(res.body)}`,
+          );
       }
       out[r.label ?? `${r.method} ${r.path}`] = pipelines / repeat;
     }
@@ -151,13 +164,22 @@ export async function benchHrana(opts: { durationMs?: number } = {}): Promise<Re
     const rawPipeline = () => {
       const body = JSON.stringify({
         baton: null,
-        requests: [{ type: "execute", stmt: { sql, args: [{ type: "integer", value: String(key()) }] } }, { type: "close" }],
+        requests: [
+          { type: "execute", stmt: { sql, args: [{ type: "integer", value: String(key()) }] } },
+          { type: "close" },
+        ],
       });
       return new Promise<void>((resolve, reject) => {
-        const req = httpRequest(`${server.url}/v2/pipeline`, { method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
-          res.resume();
-          res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-        });
+        const req = httpRequest(
+          `${server.url}/v2/pipeline`,
+          { method: "POST", agent, headers: { "content-type": "application/json" } },
+          (res) => {
+            res.resume();
+            res.on("end", () =>
+              res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+            );
+          },
+        );
         req.on("error", reject);
         req.end(body);
       });

@@ -41,12 +41,16 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
     const [user] = await deps.db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_USER));
     if (!user) throw new Error(`demo user ${DEMO_USER} was not seeded`);
     const { privateJwk } = await devKeys(dbUrl);
-    const token = await signToken(privateJwk, { sub: user.id }, {
-      issuer: deps.config.JWT_ISSUER,
-      audience: deps.config.JWT_AUDIENCE,
-      expiresIn: "1h",
-      now: new Date(),
-    });
+    const token = await signToken(
+      privateJwk,
+      { sub: user.id },
+      {
+        issuer: deps.config.JWT_ISSUER,
+        audience: deps.config.JWT_AUDIENCE,
+        expiresIn: "1h",
+        now: new Date(),
+      },
+    );
     const base = `http://127.0.0.1:${port}`;
     const targets = {
       health: { path: "/health", headers: {} },
@@ -57,7 +61,8 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
     // A benchmark of error answers would measure the wrong thing: every target must answer 200 first.
     for (const [name, t] of Object.entries(targets)) {
       const res = await fetch(base + t.path, { headers: t.headers });
-      if (res.status !== 200) throw new Error(`${name}: GET ${t.path} answered ${res.status} ${await res.text()}`);
+      if (res.status !== 200)
+        throw new Error(`${name}: GET ${t.path} answered ${res.status} ${await res.text()}`);
     }
 
     const figures: Record<string, unknown> = {};
@@ -65,7 +70,8 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
     for (const [name, t] of Object.entries(targets)) {
       await load(base + t.path, t.headers, HTTP_BENCH.warmupSeconds);
       const r = await load(base + t.path, t.headers, HTTP_BENCH.seconds);
-      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
+      if (r.non2xx > 0 || r.errors > 0)
+        throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
       rps[name] = Math.round(r.requests.average);
       figures[`${name}ReqPerSec`] = rps[name];
       figures[`${name}LatencyP50Ms`] = r.latency.p50;

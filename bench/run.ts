@@ -38,8 +38,13 @@ function printTable(name: string, figures: Record<string, unknown>) {
 
 async function main(only: string[]) {
   const unknown = only.filter((n) => !SECTIONS.some((s) => s.name === n));
-  if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(", ")}; known: ${SECTIONS.map((s) => s.name).join(", ")}`);
-  const results: Record<string, unknown> = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, "utf8")) : {};
+  if (unknown.length)
+    throw new Error(
+      `unknown section(s) ${unknown.join(", ")}; known: ${SECTIONS.map((s) => s.name).join(", ")}`,
+    );
+  const results: Record<string, unknown> = existsSync(RESULTS)
+    ? JSON.parse(readFileSync(RESULTS, "utf8"))
+    : {};
   const machine = { node: process.version, cpus: cpus().length };
   let failed = false;
   for (const section of SECTIONS.filter((s) => only.length === 0 || only.includes(s.name))) {
@@ -51,7 +56,7 @@ async function main(only: string[]) {
       printTable(section.name, figures);
       results[section.name] = { date: new Date().toISOString(), ...machine, ...figures };
       // Written after every section, so a later failure keeps the earlier figures.
-      writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
+      writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
     } catch (e) {
       failed = true;
       console.log(" failed");

@@ -21,10 +21,16 @@ async function one(n: number) {
     const { deps } = await nodeDeps({ LIBSQL_URL: `file:${join(dir, "bench.db")}` }, { clock });
     await migrateDb(deps.db, clock);
     const pair = await createPair(deps.db, deps.ids, NOW, {
-      code: "BENCH1", name: "基准区", level: "basic", courtName: "基准区人民法院", procuratorateName: "基准区人民检察院", emailDomain: "bench.test",
+      code: "BENCH1",
+      name: "基准区",
+      level: "basic",
+      courtName: "基准区人民法院",
+      procuratorateName: "基准区人民检察院",
+      emailDomain: "bench.test",
     });
     const [court, proc] = pair.orgs;
-    const person = (orgId: string, role: string) => pair.people.find((p) => p.orgId === orgId && p.role === role)!;
+    const person = (orgId: string, role: string) =>
+      pair.people.find((p) => p.orgId === orgId && p.role === role)!;
     const handler = person(court!.id, "handler");
     const office = pair.depts.find((d) => d.orgId === court!.id && d.name === "办公室")!;
     const today = "2026-09-08";
@@ -59,7 +65,9 @@ async function one(n: number) {
     };
     const first = await measure(1);
     const repeat = await measure(2);
-    const [notices] = await deps.db.all<{ n: number }>(sql`select count(*) as n from notifications where kind like 'deadline.%'`);
+    const [notices] = await deps.db.all<{ n: number }>(
+      sql`select count(*) as n from notifications where kind like 'deadline.%'`,
+    );
     return {
       documents: n,
       setupMs: Math.round(setupMs),

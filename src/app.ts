@@ -24,10 +24,17 @@ export const API_INFO = {
 };
 
 const Health = z
-  .object({ status: z.literal("ok"), db: z.literal("ok"), schemaVersion: z.number().int(), latestMigrationAt: z.string().nullable() })
+  .object({
+    status: z.literal("ok"),
+    db: z.literal("ok"),
+    schemaVersion: z.number().int(),
+    latestMigrationAt: z.string().nullable(),
+  })
   .openapi("Health");
 
-const Index = z.object({ name: z.string(), version: z.string(), openapi: z.string(), docs: z.string() }).openapi("Index");
+const Index = z
+  .object({ name: z.string(), version: z.string(), openapi: z.string(), docs: z.string() })
+  .openapi("Index");
 
 export function createApp(deps: Deps) {
   const app = newRouter();
@@ -41,16 +48,24 @@ export function createApp(deps: Deps) {
   const limit = bodyLimit({
     maxSize: deps.config.BODY_LIMIT_BYTES,
     onError: () => {
-      throw new ApiError(413, "body_too_large", `The request body exceeds ${deps.config.BODY_LIMIT_BYTES} bytes.`);
+      throw new ApiError(
+        413,
+        "body_too_large",
+        `The request body exceeds ${deps.config.BODY_LIMIT_BYTES} bytes.`,
+      );
     },
   });
   // Bodies are JSON and bounded; reads carry none, so they skip the (costly) body wrapping.
   app.use("/v1/*", async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
-    const hasBody = c.req.header("content-length") ? c.req.header("content-length") !== "0" : !!c.req.header("transfer-encoding");
+    const hasBody = c.req.header("content-length")
+      ? c.req.header("content-length") !== "0"
+      : !!c.req.header("transfer-encoding");
     const type = c.req.header("content-type") ?? "";
     if (hasBody && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
-      throw new ApiError(415, "unsupported_media_type", "Request bodies must be application/json.", { headers: { accept: "application/json" } });
+      throw new ApiError(415, "unsupported_media_type", "Request bodies must be application/json.", {
+        headers: { accept: "application/json" },
+      });
     return limit(c, next);
   });
 
@@ -76,7 +91,15 @@ export function createApp(deps: Deps) {
         throw new ApiError(503, "db_unavailable", "The database is not reachable or not migrated.");
       }
       const latest = row?.latest ? new Date(Number(row.latest)).toISOString() : null;
-      return c.json({ status: "ok" as const, db: "ok" as const, schemaVersion: Number(row?.n ?? 0), latestMigrationAt: latest }, 200);
+      return c.json(
+        {
+          status: "ok" as const,
+          db: "ok" as const,
+          schemaVersion: Number(row?.n ?? 0),
+          latestMigrationAt: latest,
+        },
+        200,
+      );
     },
   );
 
@@ -89,7 +112,11 @@ export function createApp(deps: Deps) {
       roles: "public",
       responses: { 200: { description: "Index", content: { "application/json": { schema: Index } } } },
     }),
-    (c) => c.json({ name: API_INFO.title, version: API_INFO.version, openapi: "/openapi.json", docs: "/docs" }, 200),
+    (c) =>
+      c.json(
+        { name: API_INFO.title, version: API_INFO.version, openapi: "/openapi.json", docs: "/docs" },
+        200,
+      ),
   );
 
   app.route("/", orgRoutes);
@@ -99,7 +126,11 @@ export function createApp(deps: Deps) {
   app.route("/", notificationRoutes);
   app.route("/", webhookRoutes);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
   for (const path of ["/openapi.json", "/docs"])
     app.openAPIRegistry.registerPath({
       method: "get",
@@ -110,22 +141,53 @@ export function createApp(deps: Deps) {
     });
 
   let doc: unknown;
-  app.get("/openapi.json", (c) => c.json((doc ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }))));
+  app.get("/openapi.json", (c) =>
+    c.json((doc ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }))),
+  );
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: API_INFO.title }));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app.routes, c.req.path);
     if (allowed.length > 0)
-      return problemResponse(c, new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed here.`, { headers: { allow: allowed.join(", ") } }));
-    return problemResponse(c, new ApiError(404, "route_not_found", `No route ${c.req.method} ${c.req.path}.`));
+      return problemResponse(
+        c,
+        new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed here.`, {
+          headers: { allow: allowed.join(", ") },
+        }),
+      );
+    return problemResponse(
+      c,
+      new ApiError(404, "route_not_found", `No route ${c.req.method} ${c.req.path}.`),
+    );
   });
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return problemResponse(c, err);
     if (err instanceof HTTPException && err.status < 500)
-      return problemResponse(c, new ApiError(err.status, HTTP_EXCEPTION_CODES[err.status] ?? "http_error", err.message || "Bad request."));
-    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(err), stack: (err as Error)?.stack }));
-    return problemResponse(c, new ApiError(500, "internal_error", "An unexpected error occurred. Quote the request id when reporting it."));
+      return problemResponse(
+        c,
+        new ApiError(
+          err.status,
+          HTTP_EXCEPTION_CODES[err.status] ?? "http_error",
+          err.message || "Bad request.",
+        ),
+      );
+    console.error(
+      JSON.stringify({
+        level: "error",
+        requestId: c.get("requestId"),
+        message: String(err),
+        stack: (err as Error)?.stack,
+      }),
+    );
+    return problemResponse(
+      c,
+      new ApiError(
+        500,
+        "internal_error",
+        "An unexpected error occurred. Quote the request id when reporting it.",
+      ),
+    );
   });
 
   return app;
@@ -135,7 +197,11 @@ export type App = ReturnType<typeof createApp>;
 
 // Hono's validators throw these themselves (e.g. a JSON body route given text/plain without a
 // Content-Length), so they must carry the same codes as the middleware above.
-const HTTP_EXCEPTION_CODES: Record<number, string> = { 400: "malformed_request", 413: "body_too_large", 415: "unsupported_media_type" };
+const HTTP_EXCEPTION_CODES: Record<number, string> = {
+  400: "malformed_request",
+  413: "body_too_large",
+  415: "unsupported_media_type",
+};
 
 function allowedMethods(routes: { method: string; path: string }[], path: string): string[] {
   const methods = new Set<string>();

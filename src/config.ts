@@ -1,16 +1,14 @@
 // Configuration parsed once at the boundary from Worker bindings or process.env, never read elsewhere.
 import { z } from "zod";
 
-const jwkSet = z
-  .string()
-  .transform((s, ctx) => {
-    try {
-      const v = JSON.parse(s);
-      if (Array.isArray(v?.keys) && v.keys.length > 0) return v as { keys: Record<string, unknown>[] };
-    } catch {}
-    ctx.addIssue({ code: "custom", message: "must be a JSON Web Key Set with at least one key" });
-    return z.NEVER;
-  });
+const jwkSet = z.string().transform((s, ctx) => {
+  try {
+    const v = JSON.parse(s);
+    if (Array.isArray(v?.keys) && v.keys.length > 0) return v as { keys: Record<string, unknown>[] };
+  } catch {}
+  ctx.addIssue({ code: "custom", message: "must be a JSON Web Key Set with at least one key" });
+  return z.NEVER;
+});
 
 // At most one space between number and unit: jose (which reads JWT_MAX_AGE) rejects anything looser.
 const duration = z.string().regex(/^\d+ ?[smhd]$/, "a duration such as 15m, 12h or 1d");
@@ -26,10 +24,20 @@ export const configSchema = z.object({
   // Keys fetched over plain HTTP could be swapped in transit: https only, except on this machine.
   JWT_EXTERNAL_JWKS_URL: z
     .url()
-    .refine((u) => u.startsWith("https://") || /^http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?\//.test(u), "an https: URL (http: only on a loopback address)")
+    .refine(
+      (u) => u.startsWith("https://") || /^http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?\//.test(u),
+      "an https: URL (http: only on a loopback address)",
+    )
     .optional(),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
-  ALLOW_PRIVATE_WEBHOOKS: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  ALLOW_PRIVATE_WEBHOOKS: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -48,18 +48,29 @@ export const DOC_TYPES = vocabulary({
   "protest.criminal_retrial": { zh: "刑事审判监督抗诉书", en: "Criminal protest (trial supervision)" },
   "protest.criminal_appeal": { zh: "刑事二审抗诉书", en: "Criminal protest (second instance)" },
   "retrial_suggestion.civil": { zh: "民事再审检察建议", en: "Civil retrial procuratorial suggestion" },
-  "retrial_suggestion.administrative": { zh: "行政再审检察建议", en: "Administrative retrial procuratorial suggestion" },
+  "retrial_suggestion.administrative": {
+    zh: "行政再审检察建议",
+    en: "Administrative retrial procuratorial suggestion",
+  },
   "suggestion.enforcement": { zh: "民事执行检察建议", en: "Procuratorial suggestion on civil enforcement" },
   "suggestion.general": { zh: "检察建议", en: "Procuratorial suggestion" },
   "correction.criminal_notice": { zh: "纠正违法通知书", en: "Notice to correct a violation" },
-  "correction.commutation_parole": { zh: "纠正意见(减刑、假释)", en: "Correction opinion on commutation or parole" },
+  "correction.commutation_parole": {
+    zh: "纠正意见(减刑、假释)",
+    en: "Correction opinion on commutation or parole",
+  },
   "correction.trial_procedure": { zh: "纠正意见(审判程序)", en: "Correction opinion on trial procedure" },
   judicial_suggestion: { zh: "司法建议", en: "Judicial suggestion" },
-  "court_suggestion.enforcement_supervision": { zh: "执行监督书面建议", en: "Court's written suggestion on enforcement supervision" },
+  "court_suggestion.enforcement_supervision": {
+    zh: "执行监督书面建议",
+    en: "Court's written suggestion on enforcement supervision",
+  },
 });
 export type DocType = (typeof DOC_TYPES.codes)[number];
 export const docSender = (type: DocType): OrgKind =>
-  type === "judicial_suggestion" || type === "court_suggestion.enforcement_supervision" ? "court" : "procuratorate";
+  type === "judicial_suggestion" || type === "court_suggestion.enforcement_supervision"
+    ? "court"
+    : "procuratorate";
 
 export const DOC_STATUSES = vocabulary({
   sent: { zh: "已发送", en: "Sent" },
@@ -95,7 +106,10 @@ export const CASE_CATEGORIES = vocabulary({
 export const CASE_AREAS = vocabulary({
   organized_crime: { zh: "扫黑除恶", en: "Organised crime" },
   cyber_crime: { zh: "网络犯罪", en: "Cyber crime" },
-  crimes_against_entrepreneurs: { zh: "侵犯民营企业经营者权益犯罪", en: "Crimes against private entrepreneurs" },
+  crimes_against_entrepreneurs: {
+    zh: "侵犯民营企业经营者权益犯罪",
+    en: "Crimes against private entrepreneurs",
+  },
   mass_victim_economic: { zh: "涉众型经济犯罪", en: "Mass-victim economic crime" },
   duty_crime: { zh: "职务犯罪", en: "Duty crime" },
   environment_resources: { zh: "环境资源", en: "Environment and resources" },
@@ -130,7 +144,10 @@ export const DOC_EVENTS = vocabulary({
   committee_invited: { zh: "邀请列席审判委员会", en: "Invited to the judicial committee" },
   committee_answered: { zh: "答复列席邀请", en: "Committee invitation answered" },
   escalated: { zh: "逐级催办", en: "Escalated" },
-  deadline_recomputed: { zh: "按更新的节假日安排重算期限", en: "Deadline recomputed on the updated holiday calendar" },
+  deadline_recomputed: {
+    zh: "按更新的节假日安排重算期限",
+    en: "Deadline recomputed on the updated holiday calendar",
+  },
 });
 
 export type CaseCategory = (typeof CASE_CATEGORIES.codes)[number];

@@ -21,13 +21,23 @@ beforeAll(async () => {
 });
 afterEach(() => clock.set(START));
 
-const b64url = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
+const b64url = (v: unknown) =>
+  Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 const epoch = () => Math.floor(clock.now().getTime() / 1000);
 
 /** A token signed with the development key, every header field and claim overridable. */
-async function craft(opts: { header?: Record<string, unknown>; claims?: JWTPayload; omit?: string[]; key?: JWK } = {}) {
+async function craft(
+  opts: { header?: Record<string, unknown>; claims?: JWTPayload; omit?: string[]; key?: JWK } = {},
+) {
   const jwk = opts.key ?? t.privateJwk;
-  const claims: JWTPayload = { iss: t.config.JWT_ISSUER, aud: t.config.JWT_AUDIENCE, sub: me.id, iat: epoch(), exp: epoch() + 3600, ...opts.claims };
+  const claims: JWTPayload = {
+    iss: t.config.JWT_ISSUER,
+    aud: t.config.JWT_AUDIENCE,
+    sub: me.id,
+    iat: epoch(),
+    exp: epoch() + 3600,
+    ...opts.claims,
+  };
   for (const k of opts.omit ?? []) delete claims[k];
   const header = { alg: "EdDSA", kid: jwk.kid, typ: TOKEN_TYPE, ...opts.header };
   return new SignJWT(claims).setProtectedHeader(header as never).sign(await importJWK(jwk, "EdDSA"));
@@ -39,7 +49,9 @@ const getMe = (authorization?: string) =>
 /** RFC 6750 §3: a Bearer challenge whose auth-params are quoted strings without quotes or backslashes inside. */
 function expectBearerChallenge(res: { headers: Headers }) {
   const h = res.headers.get("www-authenticate");
-  expect(h).toMatch(/^Bearer [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*"(, [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$/);
+  expect(h).toMatch(
+    /^Bearer [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*"(, [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$/,
+  );
 }
 
 async function expect401(res: Awaited<ReturnType<typeof getMe>>, code: string) {
@@ -90,7 +102,10 @@ describe("bearer authentication on /v1", () => {
   });
 
   it("answers 401 token_not_yet_valid for a token issued in the future", async () => {
-    await expect401(await getMe(`Bearer ${await craft({ claims: { iat: epoch() + 600 } })}`), "token_not_yet_valid");
+    await expect401(
+      await getMe(`Bearer ${await craft({ claims: { iat: epoch() + 600 } })}`),
+      "token_not_yet_valid",
+    );
   });
 
   it("answers 401 token_too_old when iat is older than JWT_MAX_AGE although exp is still ahead", async () => {
@@ -103,29 +118,55 @@ describe("bearer authentication on /v1", () => {
   });
 
   it("answers 401 token_issuer_invalid for another issuer", async () => {
-    await expect401(await getMe(`Bearer ${await craft({ claims: { iss: "https://evil.example" } })}`), "token_issuer_invalid");
+    await expect401(
+      await getMe(`Bearer ${await craft({ claims: { iss: "https://evil.example" } })}`),
+      "token_issuer_invalid",
+    );
   });
 
   it("answers 401 token_audience_invalid for another audience", async () => {
-    await expect401(await getMe(`Bearer ${await craft({ claims: { aud: "another-api" } })}`), "token_audience_invalid");
+    await expect401(
+      await getMe(`Bearer ${await craft({ claims: { aud: "another-api" } })}`),
+      "token_audience_invalid",
+    );
   });
 
   it("answers 401 token_type_invalid for a wrong or missing typ header", async () => {
     await expect401(await getMe(`Bearer ${await craft({ header: { typ: "JWT" } })}`), "token_type_invalid");
-    await expect401(await getMe(`Bearer ${await craft({ header: { typ: undefined } })}`), "token_type_invalid");
+    await expect401(
+      await getMe(`Bearer ${await craft({ header: { typ: undefined } })}`),
+      "token_type_invalid",
+    );
   });
 
   it("answers 401 token_algorithm for an unsigned alg:none token", async () => {
-    const claims = { iss: t.config.JWT_ISSUER, aud: t.config.JWT_AUDIENCE, sub: me.id, iat: epoch(), exp: epoch() + 3600 };
+    const claims = {
+      iss: t.config.JWT_ISSUER,
+      aud: t.config.JWT_AUDIENCE,
+      sub: me.id,
+      iat: epoch(),
+      exp: epoch() + 3600,
+    };
     const token = `${b64url({ alg: "none", typ: TOKEN_TYPE })}.${b64url(claims)}.`;
     await expect401(await getMe(`Bearer ${token}`), "token_algorithm");
   });
 
   it("answers 401 token_algorithm for an HS256 token whose HMAC secret is the public key", async () => {
     const pub = t.config.JWT_JWKS!.keys[0]!;
-    const claims = { iss: t.config.JWT_ISSUER, aud: t.config.JWT_AUDIENCE, sub: me.id, iat: epoch(), exp: epoch() + 3600 };
-    for (const secret of [Buffer.from(pub.x as string, "base64url"), new TextEncoder().encode(JSON.stringify(pub))]) {
-      const token = await new SignJWT(claims).setProtectedHeader({ alg: "HS256", kid: pub.kid as string, typ: TOKEN_TYPE }).sign(secret);
+    const claims = {
+      iss: t.config.JWT_ISSUER,
+      aud: t.config.JWT_AUDIENCE,
+      sub: me.id,
+      iat: epoch(),
+      exp: epoch() + 3600,
+    };
+    for (const secret of [
+      Buffer.from(pub.x as string, "base64url"),
+      new TextEncoder().encode(JSON.stringify(pub)),
+    ]) {
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: "HS256", kid: pub.kid as string, typ: TOKEN_TYPE })
+        .sign(secret);
       await expect401(await getMe(`Bearer ${token}`), "token_algorithm");
     }
   });
@@ -133,22 +174,35 @@ describe("bearer authentication on /v1", () => {
   it("answers 401 token_signature for a tampered payload", async () => {
     const [h, , s] = (await craft()).split(".");
     const other = a.user("court", "admin");
-    const payload = b64url({ iss: t.config.JWT_ISSUER, aud: t.config.JWT_AUDIENCE, sub: other.id, iat: epoch(), exp: epoch() + 3600 });
+    const payload = b64url({
+      iss: t.config.JWT_ISSUER,
+      aud: t.config.JWT_AUDIENCE,
+      sub: other.id,
+      iat: epoch(),
+      exp: epoch() + 3600,
+    });
     await expect401(await getMe(`Bearer ${h}.${payload}.${s}`), "token_signature");
   });
 
   it("answers 401 token_signature for a foreign key that claims the trusted kid", async () => {
     const foreign = await generateDevKeys();
-    await expect401(await getMe(`Bearer ${await craft({ key: { ...foreign.privateJwk, kid: t.privateJwk.kid } })}`), "token_signature");
+    await expect401(
+      await getMe(`Bearer ${await craft({ key: { ...foreign.privateJwk, kid: t.privateJwk.kid } })}`),
+      "token_signature",
+    );
   });
 
   it("answers 401 token_unknown_key for a token signed by a key outside the configured set", async () => {
     const foreign = await generateDevKeys();
-    const token = await signToken(foreign.privateJwk, { sub: me.id }, {
-      issuer: t.config.JWT_ISSUER,
-      audience: t.config.JWT_AUDIENCE,
-      now: clock.now(),
-    });
+    const token = await signToken(
+      foreign.privateJwk,
+      { sub: me.id },
+      {
+        issuer: t.config.JWT_ISSUER,
+        audience: t.config.JWT_AUDIENCE,
+        now: clock.now(),
+      },
+    );
     await expect401(await getMe(`Bearer ${token}`), "token_unknown_key");
   });
 
@@ -205,7 +259,9 @@ describe("an external identity provider trusted through its JWKS URL", () => {
   beforeAll(async () => {
     const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
     idpKey = { ...(await exportJWK(privateKey)), kid: "idp-1", alg: "ES256" };
-    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "idp-1", alg: "ES256", use: "sig" }] });
+    const jwks = JSON.stringify({
+      keys: [{ ...(await exportJWK(publicKey)), kid: "idp-1", alg: "ES256", use: "sig" }],
+    });
     server = createServer((req, res) => {
       fetches++;
       if (req.url !== "/jwks.json") return void res.writeHead(404).end();
@@ -213,7 +269,10 @@ describe("an external identity provider trusted through its JWKS URL", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    x = await setup({ clock, env: { JWT_EXTERNAL_ISSUER: ISSUER, JWT_EXTERNAL_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` } });
+    x = await setup({
+      clock,
+      env: { JWT_EXTERNAL_ISSUER: ISSUER, JWT_EXTERNAL_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` },
+    });
     const p = await x.pair();
     user = p.user("proc", "registrar");
     await x.deps.db.update(users).set({ idpSubject: "idp-subject-zhao" }).where(eq(users.id, user.id));
@@ -226,24 +285,32 @@ describe("an external identity provider trusted through its JWKS URL", () => {
       .sign(await importJWK(key, key.alg));
 
   it("lets the user whose idp_subject matches call /v1/me", async () => {
-    const res = await x.request("/v1/me", { headers: { authorization: `Bearer ${await idpToken("idp-subject-zhao")}` } });
+    const res = await x.request("/v1/me", {
+      headers: { authorization: `Bearer ${await idpToken("idp-subject-zhao")}` },
+    });
     expect(res.status).toBe(200);
     expect(res.body.user.id).toBe(user.id);
     expect(fetches).toBeGreaterThan(0);
   });
 
   it("answers 401 unknown_user for a subject no user is linked to", async () => {
-    const res = await x.request("/v1/me", { headers: { authorization: `Bearer ${await idpToken("idp-subject-nobody")}` } });
+    const res = await x.request("/v1/me", {
+      headers: { authorization: `Bearer ${await idpToken("idp-subject-nobody")}` },
+    });
     await expect401(res, "unknown_user");
   });
 
   it("does not let the external issuer's token name a local user id as subject", async () => {
-    const res = await x.request("/v1/me", { headers: { authorization: `Bearer ${await idpToken(user.id)}` } });
+    const res = await x.request("/v1/me", {
+      headers: { authorization: `Bearer ${await idpToken(user.id)}` },
+    });
     await expect401(res, "unknown_user");
   });
 
   it("answers 401 token_unknown_key when the issuer's name is claimed with the local key", async () => {
-    const res = await x.request("/v1/me", { headers: { authorization: `Bearer ${await idpToken("idp-subject-zhao", { ...x.privateJwk })}` } });
+    const res = await x.request("/v1/me", {
+      headers: { authorization: `Bearer ${await idpToken("idp-subject-zhao", { ...x.privateJwk })}` },
+    });
     await expect401(res, "token_unknown_key");
   });
 

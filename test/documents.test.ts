@@ -18,10 +18,16 @@ const newDoc = (over: Record<string, unknown> = {}) => ({
 });
 
 async function send(pair = p, over: Record<string, unknown> = {}, as = pair.user("proc", "handler")) {
-  const res = await t.request("/v1/documents", { method: "POST", as, json: newDoc(over), headers: { "idempotency-key": `key-${++keyN}-abcdef` } });
+  const res = await t.request("/v1/documents", {
+    method: "POST",
+    as,
+    json: newDoc(over),
+    headers: { "idempotency-key": `key-${++keyN}-abcdef` },
+  });
   return res;
 }
-const post = (path: string, as: { id: string }, json: unknown = {}) => t.request(path, { method: "POST", as, json });
+const post = (path: string, as: { id: string }, json: unknown = {}) =>
+  t.request(path, { method: "POST", as, json });
 
 beforeAll(async () => {
   t = await setup(); // clock: 2026-09-01T02:00Z = 10:00 in China
@@ -38,7 +44,12 @@ describe("POST /v1/documents", () => {
     expect(res.body.type.label.zh).toBe("民事抗诉书");
     expect(res.body.recipient.id).toBe(p.court.id);
     expect(res.body.receivingDepartment.name).toBe("办公室");
-    expect(res.body.deadline).toMatchObject({ ruleId: "default:protest.civil", ruleVersion: 1, periodDays: 30, version: 0 });
+    expect(res.body.deadline).toMatchObject({
+      ruleId: "default:protest.civil",
+      ruleVersion: 1,
+      periodDays: 30,
+      version: 0,
+    });
     expect(res.body.dueOn).toBeNull();
   });
 
@@ -57,13 +68,21 @@ describe("POST /v1/documents", () => {
 
   it("refuses a sender-set period on a statutory type and one above the maximum", async () => {
     expectProblem(await send(p, { periodDays: 10 }), 400, "validation_failed");
-    const tooLong = await send(p, { type: "judicial_suggestion", periodDays: 90 }, p.user("court", "handler"));
+    const tooLong = await send(
+      p,
+      { type: "judicial_suggestion", periodDays: 90 },
+      p.user("court", "handler"),
+    );
     expectProblem(tooLong, 400, "validation_failed");
     expect(tooLong.body.errors[0].path).toBe("periodDays");
   });
 
   it("requires an Idempotency-Key and validates fields", async () => {
-    const noKey = await t.request("/v1/documents", { method: "POST", as: p.user("proc", "handler"), json: newDoc() });
+    const noKey = await t.request("/v1/documents", {
+      method: "POST",
+      as: p.user("proc", "handler"),
+      json: newDoc(),
+    });
     expectProblem(noKey, 400, "validation_failed");
     const bad = await send(p, { type: "nonsense", caseNumbers: [] });
     expectProblem(bad, 400, "validation_failed");
@@ -79,13 +98,21 @@ describe("POST /v1/documents", () => {
     expect(again.status).toBe(200);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(again.body.id).toBe(first.body.id);
-    expectProblem(await t.request("/v1/documents", { method: "POST", as, json: newDoc({ title: "另一件" }), headers }), 409, "idempotency_key_reused");
+    expectProblem(
+      await t.request("/v1/documents", { method: "POST", as, json: newDoc({ title: "另一件" }), headers }),
+      409,
+      "idempotency_key_reused",
+    );
   });
 
   it("creates exactly one document under ten concurrent retries", async () => {
     const headers = { "idempotency-key": "concurrent-key-1" };
     const as = p.user("proc", "leader");
-    const results = await Promise.all(Array.from({ length: 10 }, () => t.request("/v1/documents", { method: "POST", as, json: newDoc(), headers })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        t.request("/v1/documents", { method: "POST", as, json: newDoc(), headers }),
+      ),
+    );
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     const out = await t.request("/v1/documents?box=outbox&limit=200", { as });
@@ -107,20 +134,48 @@ describe("the life of a protest", () => {
     expect(received.body.deadline.calendarComplete).toBe(true);
 
     const dept = p.dept(p.court.id, "民事审判第一庭");
-    const assigned = await post(`/v1/documents/${doc.id}/assign`, reg, { departmentId: dept.id, handlerId: handler.id });
+    const assigned = await post(`/v1/documents/${doc.id}/assign`, reg, {
+      departmentId: dept.id,
+      handlerId: handler.id,
+    });
     expect(assigned.status).toBe(200);
     expect(assigned.body.handler).toEqual({ id: handler.id, name: handler.name });
 
-    expectProblem(await post(`/v1/documents/${doc.id}/reply`, handler, { content: "已裁定再审", decision: "adopted", repliedOn: "2026-09-01" }), 400, "validation_failed");
-    const replied = await post(`/v1/documents/${doc.id}/reply`, handler, { content: "已裁定再审", decision: "adopted", retrialRuled: true, repliedOn: "2026-09-01" });
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/reply`, handler, {
+        content: "已裁定再审",
+        decision: "adopted",
+        repliedOn: "2026-09-01",
+      }),
+      400,
+      "validation_failed",
+    );
+    const replied = await post(`/v1/documents/${doc.id}/reply`, handler, {
+      content: "已裁定再审",
+      decision: "adopted",
+      retrialRuled: true,
+      repliedOn: "2026-09-01",
+    });
     expect(replied.status).toBe(200);
-    expect(replied.body.reply).toMatchObject({ decision: { code: "adopted" }, retrialRuled: true, late: false });
+    expect(replied.body.reply).toMatchObject({
+      decision: { code: "adopted" },
+      retrialRuled: true,
+      late: false,
+    });
 
-    const acked = await post(`/v1/documents/${doc.id}/acknowledge`, p.user("proc", "handler"), { result: "accepted" });
+    const acked = await post(`/v1/documents/${doc.id}/acknowledge`, p.user("proc", "handler"), {
+      result: "accepted",
+    });
     expect(acked.body.status.code).toBe("acknowledged");
 
     const detail = await t.request(`/v1/documents/${doc.id}`, { as: p.user("proc", "auditor") });
-    expect(detail.body.timeline.map((e: any) => e.type)).toEqual(["created", "received", "assigned", "replied", "acknowledged"]);
+    expect(detail.body.timeline.map((e: any) => e.type)).toEqual([
+      "created",
+      "received",
+      "assigned",
+      "replied",
+      "acknowledged",
+    ]);
     const rec = detail.body.timeline[1];
     expect(rec.actor.id).toBe(reg.id);
     expect(rec.changes.status).toEqual({ before: "sent", after: "received" });
@@ -143,27 +198,78 @@ describe("the life of a protest", () => {
   it("refuses out-of-order transitions with a 409 naming the problem, changing nothing", async () => {
     const doc = (await send()).body;
     const handler = p.user("court", "handler");
-    expectProblem(await post(`/v1/documents/${doc.id}/reply`, handler, { content: "x", decision: "adopted", retrialRuled: false, repliedOn: "2026-09-01" }), 409, "not_yet_assigned");
-    expectProblem(await post(`/v1/documents/${doc.id}/acknowledge`, p.user("proc", "handler"), { result: "accepted" }), 409, "not_yet_replied");
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/reply`, handler, {
+        content: "x",
+        decision: "adopted",
+        retrialRuled: false,
+        repliedOn: "2026-09-01",
+      }),
+      409,
+      "not_yet_assigned",
+    );
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/acknowledge`, p.user("proc", "handler"), { result: "accepted" }),
+      409,
+      "not_yet_replied",
+    );
     const w = await post(`/v1/documents/${doc.id}/withdraw`, p.user("proc", "handler"), { note: "文号有误" });
     expect(w.body.status.code).toBe("withdrawn");
-    expectProblem(await post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), { receivedOn: "2026-09-01" }), 409, "document_withdrawn");
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), {
+        receivedOn: "2026-09-01",
+      }),
+      409,
+      "document_withdrawn",
+    );
     const detail = await t.request(`/v1/documents/${doc.id}`, { as: p.user("court", "registrar") });
     expect(detail.body.timeline.map((e: any) => e.type)).toEqual(["created", "withdrawn"]);
   });
 
   it("rejects a receipt date in the future or before sending", async () => {
     const doc = (await send()).body;
-    expectProblem(await post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), { receivedOn: "2026-09-02" }), 400, "validation_failed");
-    expectProblem(await post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), { receivedOn: "2026-08-30" }), 422, "received_before_sent");
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), {
+        receivedOn: "2026-09-02",
+      }),
+      400,
+      "validation_failed",
+    );
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), {
+        receivedOn: "2026-08-30",
+      }),
+      422,
+      "received_before_sent",
+    );
   });
 
   it("answers 403 to the wrong role or party and 404 to another pair", async () => {
     const doc = (await send()).body;
-    expectProblem(await post(`/v1/documents/${doc.id}/receive`, p.user("court", "handler"), { receivedOn: "2026-09-01" }), 403, "forbidden");
-    expectProblem(await post(`/v1/documents/${doc.id}/receive`, p.user("proc", "registrar"), { receivedOn: "2026-09-01" }), 403, "forbidden");
-    expectProblem(await post(`/v1/documents/${doc.id}/receive`, other.user("court", "registrar"), { receivedOn: "2026-09-01" }), 404, "not_found");
-    expectProblem(await t.request(`/v1/documents/${doc.id}`, { as: other.user("court", "leader") }), 404, "not_found");
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/receive`, p.user("court", "handler"), { receivedOn: "2026-09-01" }),
+      403,
+      "forbidden",
+    );
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/receive`, p.user("proc", "registrar"), {
+        receivedOn: "2026-09-01",
+      }),
+      403,
+      "forbidden",
+    );
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/receive`, other.user("court", "registrar"), {
+        receivedOn: "2026-09-01",
+      }),
+      404,
+      "not_found",
+    );
+    expectProblem(
+      await t.request(`/v1/documents/${doc.id}`, { as: other.user("court", "leader") }),
+      404,
+      "not_found",
+    );
   });
 
   it("marks a reply after the deadline as late and flags 'not accepted' for follow-up by the next level", async () => {
@@ -171,13 +277,25 @@ describe("the life of a protest", () => {
     const district = await t.pair({ parentId: city.jurisdiction.id });
     t.clock.set("2026-06-15T03:00:00Z");
     const doc = (await send(district, { type: "suggestion.general" })).body;
-    await post(`/v1/documents/${doc.id}/receive`, district.user("court", "registrar"), { receivedOn: "2026-06-15" });
+    await post(`/v1/documents/${doc.id}/receive`, district.user("court", "registrar"), {
+      receivedOn: "2026-06-15",
+    });
     t.clock.set("2026-09-01T02:00:00Z");
-    await post(`/v1/documents/${doc.id}/assign`, district.user("court", "registrar"), { departmentId: district.dept(district.court.id, "执行局").id, handlerId: district.user("court", "handler").id });
-    const replied = await post(`/v1/documents/${doc.id}/reply`, district.user("court", "handler"), { content: "已整改", decision: "partly_adopted", repliedOn: "2026-08-31" });
+    await post(`/v1/documents/${doc.id}/assign`, district.user("court", "registrar"), {
+      departmentId: district.dept(district.court.id, "执行局").id,
+      handlerId: district.user("court", "handler").id,
+    });
+    const replied = await post(`/v1/documents/${doc.id}/reply`, district.user("court", "handler"), {
+      content: "已整改",
+      decision: "partly_adopted",
+      repliedOn: "2026-08-31",
+    });
     expect(replied.body.dueOn).toBe("2026-08-17"); // 2 months → 08-15 is a Saturday → Monday
     expect(replied.body.reply.late).toBe(true);
-    const acked = await post(`/v1/documents/${doc.id}/acknowledge`, district.user("proc", "leader"), { result: "not_accepted", reason: "整改不到位" });
+    const acked = await post(`/v1/documents/${doc.id}/acknowledge`, district.user("proc", "leader"), {
+      result: "not_accepted",
+      reason: "整改不到位",
+    });
     expect(acked.body.followup).toEqual({ orgId: city.procuratorate.id });
     const followups = await t.request("/v1/documents?box=followup", { as: city.user("proc", "registrar") });
     expect(followups.body.items.map((d: any) => d.id)).toEqual([doc.id]);

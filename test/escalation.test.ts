@@ -13,7 +13,12 @@ let keyN = 0;
 const cst = (day: string, at = "10:00") => new Date(`${day}T${at}:00+08:00`);
 const days = (from: string, to: string) => {
   const out: string[] = [];
-  for (let d = new Date(`${from}T00:00:00Z`); d.toISOString().slice(0, 10) <= to; d.setUTCDate(d.getUTCDate() + 1)) out.push(d.toISOString().slice(0, 10));
+  for (
+    let d = new Date(`${from}T00:00:00Z`);
+    d.toISOString().slice(0, 10) <= to;
+    d.setUTCDate(d.getUTCDate() + 1)
+  )
+    out.push(d.toISOString().slice(0, 10));
   return out;
 };
 
@@ -21,7 +26,8 @@ async function world() {
   const t = await setup({ clock: fixedClock("2026-06-01T02:00:00Z") });
   const post = async (path: string, as: { id: string }, json: unknown = {}) => {
     const res = await t.request(path, { method: "POST", as, json });
-    if (res.status !== 200 && res.status !== 201) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   };
   /** Sends a document on `receivedOn` (the clock moves there), receives it and assigns it to the 民事审判第一庭 handler. */
@@ -42,7 +48,9 @@ async function world() {
       },
     });
     if (doc.status !== 201) throw new Error(JSON.stringify(doc.body));
-    const received = await post(`/v1/documents/${doc.body.id}/receive`, p.user("court", "registrar"), { receivedOn });
+    const received = await post(`/v1/documents/${doc.body.id}/receive`, p.user("court", "registrar"), {
+      receivedOn,
+    });
     if (assign)
       await post(`/v1/documents/${doc.body.id}/assign`, p.user("court", "registrar"), {
         departmentId: p.dept(p.court.id, "民事审判第一庭").id,
@@ -57,7 +65,9 @@ async function world() {
     const scheduled = new Date(cst(day, at).getTime() + ++runs); // distinct scheduled times
     const r = await runJob(t.deps, "sweep", scheduled);
     if (r.status !== "ok") {
-      const [row] = await t.deps.db.all<{ error: string }>(sql`select error from job_runs where scheduled_at = ${scheduled.toISOString()}`);
+      const [row] = await t.deps.db.all<{ error: string }>(
+        sql`select error from job_runs where scheduled_at = ${scheduled.toISOString()}`,
+      );
       throw new Error(`sweep failed: ${row?.error}`);
     }
     return r;
@@ -80,7 +90,11 @@ describe("the ladder walked day by day through National Day 2026", () => {
     const p = await w.t.pair({ parentId: city.jurisdiction.id });
     const strict = await w.t.pair();
     const admin = strict.user("court", "admin");
-    const set = await w.t.request(`/v1/jurisdictions/${strict.jurisdiction.id}/settings`, { method: "PATCH", as: admin, json: { countMakeupWorkdays: false } });
+    const set = await w.t.request(`/v1/jurisdictions/${strict.jurisdiction.id}/settings`, {
+      method: "PATCH",
+      as: admin,
+      json: { countMakeupWorkdays: false },
+    });
     expect(set.status).toBe(200);
 
     const a = await w.openDoc(p, "2026-09-08"); // due 10-08
@@ -88,27 +102,64 @@ describe("the ladder walked day by day through National Day 2026", () => {
     const c = await w.openDoc(strict, "2026-09-12"); // 10-12, make-up days not counted
     expect([a.dueOn, b.dueOn, c.dueOn]).toEqual(["2026-10-08", "2026-10-12", "2026-10-12"]);
 
-    const firstSeen = new Map<string, Map<string, string>>([[a.id, new Map()], [b.id, new Map()], [c.id, new Map()]]);
+    const firstSeen = new Map<string, Map<string, string>>([
+      [a.id, new Map()],
+      [b.id, new Map()],
+      [c.id, new Map()],
+    ]);
     for (const day of days("2026-09-12", "2026-11-06")) {
       for (const at of ["00:05", "10:00", "23:50"]) {
         await w.sweepAt(day, at);
-        for (const [id, seen] of firstSeen) for (const r of await w.ledger(id)) if (!seen.has(r.step)) seen.set(r.step, day);
+        for (const [id, seen] of firstSeen)
+          for (const r of await w.ledger(id)) if (!seen.has(r.step)) seen.set(r.step, day);
       }
     }
     // Working days counted back from 10-08: 09-30, 09-29, 09-28 (09-25…27 Mid-Autumn), 09-24, 23, 22, 21.
-    expect(Object.fromEntries(firstSeen.get(a.id)!)).toEqual({ "T-7": "2026-09-21", "T-3": "2026-09-28", T0: "2026-10-08", "T+1": "2026-10-09", "T+15": "2026-10-28" });
+    expect(Object.fromEntries(firstSeen.get(a.id)!)).toEqual({
+      "T-7": "2026-09-21",
+      "T-3": "2026-09-28",
+      T0: "2026-10-08",
+      "T+1": "2026-10-09",
+      "T+15": "2026-10-28",
+    });
     // 10-10 (a make-up Saturday) is one of the working days before 10-12 when 调休 counts …
-    expect(Object.fromEntries(firstSeen.get(b.id)!)).toEqual({ "T-7": "2026-09-24", "T-3": "2026-10-08", T0: "2026-10-12", "T+1": "2026-10-13", "T+15": "2026-11-02" });
+    expect(Object.fromEntries(firstSeen.get(b.id)!)).toEqual({
+      "T-7": "2026-09-24",
+      "T-3": "2026-10-08",
+      T0: "2026-10-12",
+      "T+1": "2026-10-13",
+      "T+15": "2026-11-02",
+    });
     // … and is not where it does not.
-    expect(Object.fromEntries(firstSeen.get(c.id)!)).toEqual({ "T-7": "2026-09-23", "T-3": "2026-09-30", T0: "2026-10-12", "T+1": "2026-10-13", "T+15": "2026-11-02" });
-    for (const id of [a.id, b.id, c.id]) expect((await w.ledger(id)).map((r) => [r.step, r.status])).toEqual([
-      ["T-7", "sent"], ["T-3", "sent"], ["T0", "sent"], ["T+1", "sent"], ["T+15", "sent"],
-    ]);
+    expect(Object.fromEntries(firstSeen.get(c.id)!)).toEqual({
+      "T-7": "2026-09-23",
+      "T-3": "2026-09-30",
+      T0: "2026-10-12",
+      "T+1": "2026-10-13",
+      "T+15": "2026-11-02",
+    });
+    for (const id of [a.id, b.id, c.id])
+      expect((await w.ledger(id)).map((r) => [r.step, r.status])).toEqual([
+        ["T-7", "sent"],
+        ["T-3", "sent"],
+        ["T0", "sent"],
+        ["T+1", "sent"],
+        ["T+15", "sent"],
+      ]);
 
     // Who heard what about document a, exactly once each.
     const kinds = async (userId: string) => (await w.notices(userId, a.id)).map((n) => n.kind);
-    expect(await kinds(p.user("court", "handler").id)).toEqual(["deadline.reminder", "deadline.reminder", "deadline.due", "deadline.overdue"]);
-    expect(await kinds(p.user("court", "department_head").id)).toEqual(["deadline.reminder", "deadline.due", "deadline.overdue"]);
+    expect(await kinds(p.user("court", "handler").id)).toEqual([
+      "deadline.reminder",
+      "deadline.reminder",
+      "deadline.due",
+      "deadline.overdue",
+    ]);
+    expect(await kinds(p.user("court", "department_head").id)).toEqual([
+      "deadline.reminder",
+      "deadline.due",
+      "deadline.overdue",
+    ]);
     expect(await kinds(p.user("court", "registrar").id)).toEqual(["deadline.due"]);
     expect(await kinds(p.user("court", "leader").id)).toEqual(["deadline.overdue", "deadline.overdue"]);
     expect(await kinds(p.user("proc", "handler").id)).toEqual(["deadline.overdue"]);
@@ -124,7 +175,9 @@ describe("the ladder walked day by day through National Day 2026", () => {
 
     // The timeline shows each step once; the webhook outbox has one event per step.
     const detail = await w.t.request(`/v1/documents/${a.id}`, { as: p.user("court", "registrar") });
-    expect(detail.body.timeline.filter((e: any) => e.type === "escalated").map((e: any) => e.note.split(" ")[0])).toEqual(["T-7", "T-3", "T0", "T+1", "T+15"]);
+    expect(
+      detail.body.timeline.filter((e: any) => e.type === "escalated").map((e: any) => e.note.split(" ")[0]),
+    ).toEqual(["T-7", "T-3", "T0", "T+1", "T+15"]);
     const [outbox] = await w.t.deps.db.all<{ n: number; urgent: number }>(
       sql`select count(*) as n, sum(urgent) as urgent from webhook_events where subject_id = ${a.id} and type = 'document.escalated'`,
     );
@@ -139,19 +192,31 @@ describe("at-least-once triggers", () => {
     const doc = await w.openDoc(p, "2026-09-08"); // due 10-08
     w.t.clock.set(cst("2026-09-21", "10:00"));
     const s1 = new Date("2026-09-21T02:00:00Z");
-    const same = await Promise.all([runScheduled(w.t.deps, "*/15 * * * *", s1), runScheduled(w.t.deps, "*/15 * * * *", s1)]);
+    const same = await Promise.all([
+      runScheduled(w.t.deps, "*/15 * * * *", s1),
+      runScheduled(w.t.deps, "*/15 * * * *", s1),
+    ]);
     expect(same.map((o) => o[0]!.status).sort()).toEqual(["ok", "skipped"]);
     expect((await runScheduled(w.t.deps, "*/15 * * * *", s1))[0]!.status).toBe("skipped");
     // Overlapping runs of different scheduled times race on the same due steps.
-    await Promise.all([1, 2, 3, 4].map((i) => runJob(w.t.deps, "sweep", new Date(s1.getTime() + i * 900_000))));
+    await Promise.all(
+      [1, 2, 3, 4].map((i) => runJob(w.t.deps, "sweep", new Date(s1.getTime() + i * 900_000))),
+    );
     expect((await w.ledger(doc.id)).map((r) => r.step)).toEqual(["T-7"]);
     expect(await w.notices(p.user("court", "handler").id, doc.id)).toHaveLength(1);
     // The same on the due day, where the step fans out to several people.
     w.t.clock.set(cst("2026-10-08", "09:00"));
     await Promise.all([5, 6].map((i) => runJob(w.t.deps, "sweep", new Date(s1.getTime() + i * 900_000))));
-    expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([["T-7", "sent"], ["T-3", "superseded"], ["T0", "sent"]]);
+    expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([
+      ["T-7", "sent"],
+      ["T-3", "superseded"],
+      ["T0", "sent"],
+    ]);
     for (const role of ["handler", "department_head", "registrar"] as const)
-      expect((await w.notices(p.user("court", role).id, doc.id)).filter((n) => n.kind === "deadline.due"), role).toHaveLength(1);
+      expect(
+        (await w.notices(p.user("court", role).id, doc.id)).filter((n) => n.kind === "deadline.due"),
+        role,
+      ).toHaveLength(1);
     await expect(runScheduled(w.t.deps, "*/7 * * * *", s1)).rejects.toThrow(/no jobs for cron expression/);
   });
 
@@ -161,7 +226,10 @@ describe("at-least-once triggers", () => {
     const doc = await w.openDoc(p, "2026-09-08"); // due 10-08; no sweep runs until 10-09
     await w.sweepAt("2026-10-09");
     expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([
-      ["T-7", "superseded"], ["T-3", "superseded"], ["T0", "superseded"], ["T+1", "sent"],
+      ["T-7", "superseded"],
+      ["T-3", "superseded"],
+      ["T0", "superseded"],
+      ["T+1", "sent"],
     ]);
     const handler = await w.notices(p.user("court", "handler").id, doc.id);
     expect(handler.map((n) => n.kind)).toEqual(["deadline.overdue"]);
@@ -186,13 +254,20 @@ describe("what restarts and what stops the ladder", () => {
     await w.sweepAt("2026-09-04"); // 7 working days before 09-15
     expect((await w.ledger(doc.id)).map((r) => [r.step, r.version])).toEqual([["T-7", 1]]);
     w.t.clock.set(cst("2026-09-07"));
-    const req = await w.post(`/v1/documents/${doc.id}/extensions`, p.user("court", "handler"), { reason: "案情复杂,需调取执行卷宗" });
-    const approved = await w.post(`/v1/documents/${doc.id}/extensions/${req.pendingExtension.id}/decision`, p.user("court", "leader"), { approve: true });
+    const req = await w.post(`/v1/documents/${doc.id}/extensions`, p.user("court", "handler"), {
+      reason: "案情复杂,需调取执行卷宗",
+    });
+    const approved = await w.post(
+      `/v1/documents/${doc.id}/extensions/${req.pendingExtension.id}/decision`,
+      p.user("court", "leader"),
+      { approve: true },
+    );
     expect([approved.dueOn, approved.deadline.version]).toEqual(["2026-10-15", 2]);
     const seen = new Map<string, string>();
     for (const day of days("2026-09-07", "2026-10-16")) {
       await w.sweepAt(day);
-      for (const r of await w.ledger(doc.id)) if (!seen.has(`${r.step}@v${r.version}`)) seen.set(`${r.step}@v${r.version}`, day);
+      for (const r of await w.ledger(doc.id))
+        if (!seen.has(`${r.step}@v${r.version}`)) seen.set(`${r.step}@v${r.version}`, day);
     }
     // Version 1's later steps never fire; version 2 restarts at T-7 (10-10 is a make-up working day).
     expect(Object.fromEntries(seen)).toEqual({
@@ -203,7 +278,11 @@ describe("what restarts and what stops the ladder", () => {
       "T+1@v2": "2026-10-16",
     });
     expect((await w.notices(p.user("court", "handler").id, doc.id)).map((n) => n.kind)).toEqual([
-      "deadline.reminder", "deadline.reminder", "deadline.reminder", "deadline.due", "deadline.overdue",
+      "deadline.reminder",
+      "deadline.reminder",
+      "deadline.reminder",
+      "deadline.due",
+      "deadline.overdue",
     ]);
   }, 60_000);
 
@@ -213,8 +292,14 @@ describe("what restarts and what stops the ladder", () => {
     const doc = await w.openDoc(p, "2026-09-08");
     await w.sweepAt("2026-09-21");
     w.t.clock.set(cst("2026-09-22"));
-    await w.post(`/v1/documents/${doc.id}/reply`, p.user("court", "handler"), { content: "已裁定再审", decision: "adopted", retrialRuled: true, repliedOn: "2026-09-22" });
-    for (const day of ["2026-09-28", "2026-10-08", "2026-10-09", "2026-10-28", "2026-11-30"]) await w.sweepAt(day);
+    await w.post(`/v1/documents/${doc.id}/reply`, p.user("court", "handler"), {
+      content: "已裁定再审",
+      decision: "adopted",
+      retrialRuled: true,
+      repliedOn: "2026-09-22",
+    });
+    for (const day of ["2026-09-28", "2026-10-08", "2026-10-09", "2026-10-28", "2026-11-30"])
+      await w.sweepAt(day);
     expect((await w.ledger(doc.id)).map((r) => r.step)).toEqual(["T-7"]);
   });
 
@@ -223,7 +308,9 @@ describe("what restarts and what stops the ladder", () => {
     const p = await w.t.pair();
     const doc = await w.openDoc(p, "2026-09-08", {}, false);
     await w.sweepAt("2026-09-21");
-    expect((await w.notices(p.user("court", "registrar").id, doc.id)).map((n) => n.kind)).toEqual(["deadline.reminder"]);
+    expect((await w.notices(p.user("court", "registrar").id, doc.id)).map((n) => n.kind)).toEqual([
+      "deadline.reminder",
+    ]);
     expect(await w.notices(p.user("court", "handler").id, doc.id)).toEqual([]);
   });
 });
@@ -247,7 +334,10 @@ describe("ladder rules at their edges", () => {
     const doc = await w.openDoc(p, "2026-09-29", { type: "correction.criminal_notice", periodDays: 3 }); // sender-set: 3 days → 10-02 → 10-08
     expect(doc.dueOn).toBe("2026-10-08");
     await w.sweepAt("2026-09-29");
-    expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([["T-7", "superseded"], ["T-3", "sent"]]);
+    expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([
+      ["T-7", "superseded"],
+      ["T-3", "sent"],
+    ]);
   });
 
   it("validates ladders: offsets in range and distinct, at least one audience", () => {
@@ -255,7 +345,14 @@ describe("ladder rules at their edges", () => {
     expect(LadderInput.safeParse({ steps: [{ offset: -21, audience: ["handler"] }] }).success).toBe(false);
     expect(LadderInput.safeParse({ steps: [{ offset: 61, audience: ["handler"] }] }).success).toBe(false);
     expect(LadderInput.safeParse({ steps: [{ offset: 1, audience: [] }] }).success).toBe(false);
-    expect(LadderInput.safeParse({ steps: [{ offset: 1, audience: ["handler"] }, { offset: 1, audience: ["sender"] }] }).success).toBe(false);
+    expect(
+      LadderInput.safeParse({
+        steps: [
+          { offset: 1, audience: ["handler"] },
+          { offset: 1, audience: ["sender"] },
+        ],
+      }).success,
+    ).toBe(false);
     expect(LadderInput.safeParse({ steps: [{ offset: 1, audience: ["janitor"] }] }).success).toBe(false);
     expect([-7, 0, 15].map(stepKey)).toEqual(["T-7", "T0", "T+15"]);
   });
@@ -272,35 +369,116 @@ describe("the ladder admin API", () => {
     expect(get.body.defaults.map((s: any) => s.offset)).toEqual([-7, -3, 0, 1, 15]);
     expect(get.body.items.find((i: any) => i.kind === "protest.civil")).toMatchObject({ source: "default" });
 
-    expectProblem(await w.t.request("/v1/admin/escalation-ladders", { as: p.user("court", "handler") }), 403, "forbidden");
-    const bad = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "PUT", as: admin, json: { steps: [{ offset: 2, audience: ["handler"] }, { offset: 2, audience: ["sender"] }] } });
+    expectProblem(
+      await w.t.request("/v1/admin/escalation-ladders", { as: p.user("court", "handler") }),
+      403,
+      "forbidden",
+    );
+    const bad = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
+      method: "PUT",
+      as: admin,
+      json: {
+        steps: [
+          { offset: 2, audience: ["handler"] },
+          { offset: 2, audience: ["sender"] },
+        ],
+      },
+    });
     expectProblem(bad, 400, "validation_failed");
-    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/nonsense", { method: "PUT", as: admin, json: { steps: [{ offset: 2, audience: ["handler"] }] } }), 400, "validation_failed");
+    expectProblem(
+      await w.t.request("/v1/admin/escalation-ladders/document/nonsense", {
+        method: "PUT",
+        as: admin,
+        json: { steps: [{ offset: 2, audience: ["handler"] }] },
+      }),
+      400,
+      "validation_failed",
+    );
     const put = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
       method: "PUT",
       as: admin,
-      json: { steps: [{ offset: 2, audience: ["recipient_leaders"], urgent: true }, { offset: -1, audience: ["handler"] }] },
+      json: {
+        steps: [
+          { offset: 2, audience: ["recipient_leaders"], urgent: true },
+          { offset: -1, audience: ["handler"] },
+        ],
+      },
     });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ kind: "protest.civil", source: "jurisdiction", steps: [{ offset: -1, key: "T-1" }, { offset: 2, key: "T+2" }] });
-    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "PUT", as: p.user("proc", "leader"), json: { steps: [{ offset: 1, audience: ["handler"] }] } }), 403);
+    expect(put.body).toMatchObject({
+      kind: "protest.civil",
+      source: "jurisdiction",
+      steps: [
+        { offset: -1, key: "T-1" },
+        { offset: 2, key: "T+2" },
+      ],
+    });
+    expectProblem(
+      await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
+        method: "PUT",
+        as: p.user("proc", "leader"),
+        json: { steps: [{ offset: 1, audience: ["handler"] }] },
+      }),
+      403,
+    );
     // The receiving court cannot weaken the ladder that escalates its own overdue replies.
     const weaken = { steps: [{ offset: 60, audience: ["handler"] }] };
-    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "PUT", as: p.user("court", "admin"), json: weaken }), 403, "forbidden");
-    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/*", { method: "PUT", as: p.user("court", "admin"), json: weaken }), 422, "per_type_only");
-    expectProblem(await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "DELETE", as: p.user("court", "admin") }), 403, "forbidden");
+    expectProblem(
+      await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
+        method: "PUT",
+        as: p.user("court", "admin"),
+        json: weaken,
+      }),
+      403,
+      "forbidden",
+    );
+    expectProblem(
+      await w.t.request("/v1/admin/escalation-ladders/document/*", {
+        method: "PUT",
+        as: p.user("court", "admin"),
+        json: weaken,
+      }),
+      422,
+      "per_type_only",
+    );
+    expectProblem(
+      await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
+        method: "DELETE",
+        as: p.user("court", "admin"),
+      }),
+      403,
+      "forbidden",
+    );
 
     const doc = await w.openDoc(p, "2026-09-08"); // due 10-08: T-1 = 09-30, T+2 = 10-10 (make-up Saturday)
     const untouched = await w.openDoc(other, "2026-09-08");
     for (const day of days("2026-09-21", "2026-10-12")) await w.sweepAt(day);
-    expect((await w.ledger(doc.id)).map((r) => [r.step, r.createdAt.slice(0, 10)])).toEqual([["T-1", "2026-09-30"], ["T+2", "2026-10-10"]].map(([s, d]) => [s, new Date(cst(d!).getTime()).toISOString().slice(0, 10)]));
+    expect((await w.ledger(doc.id)).map((r) => [r.step, r.createdAt.slice(0, 10)])).toEqual(
+      [
+        ["T-1", "2026-09-30"],
+        ["T+2", "2026-10-10"],
+      ].map(([s, d]) => [s, new Date(cst(d!).getTime()).toISOString().slice(0, 10)]),
+    );
     expect((await w.ledger(untouched.id)).map((r) => r.step)).toEqual(["T-7", "T-3", "T0", "T+1"]);
 
     const after = await w.t.request("/v1/admin/escalation-ladders", { as: admin });
-    expect(after.body.items.find((i: any) => i.kind === "protest.civil")).toMatchObject({ source: "jurisdiction" });
-    expect((await w.t.request("/v1/admin/escalation-ladders", { as: other.user("proc", "admin") })).body.items.find((i: any) => i.kind === "protest.civil").source).toBe("default");
-    const del = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", { method: "DELETE", as: admin });
+    expect(after.body.items.find((i: any) => i.kind === "protest.civil")).toMatchObject({
+      source: "jurisdiction",
+    });
+    expect(
+      (
+        await w.t.request("/v1/admin/escalation-ladders", { as: other.user("proc", "admin") })
+      ).body.items.find((i: any) => i.kind === "protest.civil").source,
+    ).toBe("default");
+    const del = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
+      method: "DELETE",
+      as: admin,
+    });
     expect(del.status).toBe(204);
-    expect((await w.t.request("/v1/admin/escalation-ladders", { as: admin })).body.items.find((i: any) => i.kind === "protest.civil").source).toBe("default");
+    expect(
+      (await w.t.request("/v1/admin/escalation-ladders", { as: admin })).body.items.find(
+        (i: any) => i.kind === "protest.civil",
+      ).source,
+    ).toBe("default");
   }, 60_000);
 });

@@ -12,7 +12,9 @@ import type { Role } from "../src/vocab";
 
 let counter = 0;
 
-export async function setup(opts: { clock?: ReturnType<typeof fixedClock>; env?: Record<string, string> } = {}) {
+export async function setup(
+  opts: { clock?: ReturnType<typeof fixedClock>; env?: Record<string, string> } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "fjxt-test-"));
   const clock = opts.clock ?? fixedClock("2026-09-01T02:00:00Z");
   const env = { LIBSQL_URL: `file:${join(dir, "test.db")}`, ...opts.env };
@@ -28,7 +30,11 @@ export async function setup(opts: { clock?: ReturnType<typeof fixedClock>; env?:
     privateJwk: privateJwk as JWK,
     /** A signed token for a user id (or any subject), with optional claim overrides. */
     token: (sub: string, claims: JWTPayload = {}, expiresIn = "1h") =>
-      signToken(privateJwk!, { sub, ...claims }, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, expiresIn, now: clock.now() }),
+      signToken(
+        privateJwk!,
+        { sub, ...claims },
+        { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, expiresIn, now: clock.now() },
+      ),
     /** A request through the app; `as` signs a token for that user. */
     async request(path: string, init: RequestInit & { as?: { id: string }; json?: unknown } = {}) {
       const headers = new Headers(init.headers);
@@ -78,7 +84,11 @@ export async function setup(opts: { clock?: ReturnType<typeof fixedClock>; env?:
 export type TestApp = Awaited<ReturnType<typeof setup>>;
 
 /** Asserts the RFC 9457 shape every error shares. */
-export function expectProblem(res: { status: number; headers: Headers; body: any }, status: number, code?: string) {
+export function expectProblem(
+  res: { status: number; headers: Headers; body: any },
+  status: number,
+  code?: string,
+) {
   const ok =
     res.status === status &&
     res.headers.get("content-type")?.startsWith("application/problem+json") &&
@@ -89,5 +99,8 @@ export function expectProblem(res: { status: number; headers: Headers; body: any
     typeof res.body?.requestId === "string" &&
     res.body.requestId === res.headers.get("x-request-id") &&
     (code === undefined || res.body?.code === code);
-  if (!ok) throw new Error(`expected problem ${status}${code ? " " + code : ""}, got ${res.status} ${res.headers.get("content-type")} ${JSON.stringify(res.body)}`);
+  if (!ok)
+    throw new Error(
+      `expected problem ${status}${code ? ` ${code}` : ""}, got ${res.status} ${res.headers.get("content-type")} ${JSON.stringify(res.body)}`,
+    );
 }

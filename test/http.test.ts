@@ -17,11 +17,14 @@ beforeAll(async () => {
 });
 
 describe("unknown routes and methods", () => {
-  it.each(["/nope", "/v1/nope", "/v1/me/", "/v1/me/extra", "/openapiXjson"])("answers 404 route_not_found for GET %s", async (path) => {
-    const res = await t.request(path);
-    expectProblem(res, 404, "route_not_found");
-    expect(res.headers.get("allow")).toBeNull();
-  });
+  it.each(["/nope", "/v1/nope", "/v1/me/", "/v1/me/extra", "/openapiXjson"])(
+    "answers 404 route_not_found for GET %s",
+    async (path) => {
+      const res = await t.request(path);
+      expectProblem(res, 404, "route_not_found");
+      expect(res.headers.get("allow")).toBeNull();
+    },
+  );
 
   it("answers 405 with Allow for a method the path does not serve", async () => {
     const me = await t.request("/v1/me", { method: "DELETE" });
@@ -42,12 +45,18 @@ describe("validation", () => {
   it("answers 400 validation_failed naming the query field", async () => {
     const res = await t.request("/v1/users?limit=0", { as: admin });
     expectProblem(res, 400, "validation_failed");
-    expect(res.body.errors).toEqual([expect.objectContaining({ in: "query", path: "limit", code: "too_small" })]);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ in: "query", path: "limit", code: "too_small" }),
+    ]);
     expect(typeof res.body.errors[0].message).toBe("string");
   });
 
   it("answers 400 validation_failed naming every bad body field", async () => {
-    const res = await t.request(departmentsPath, { method: "POST", as: admin, json: { name: "", functions: ["trial", "astrology"] } });
+    const res = await t.request(departmentsPath, {
+      method: "POST",
+      as: admin,
+      json: { name: "", functions: ["trial", "astrology"] },
+    });
     expectProblem(res, 400, "validation_failed");
     const paths = res.body.errors.map((e: { in: string; path: string }) => `${e.in}:${e.path}`).sort();
     expect(paths).toEqual(["json:functions.1", "json:name"]);
@@ -76,11 +85,19 @@ describe("the problem shape of each error class", () => {
   });
 
   it("answers 404 not_found for a record that does not exist", async () => {
-    expectProblem(await t.request("/v1/jurisdictions/01J0000000000000000000000", { as: admin }), 404, "not_found");
+    expectProblem(
+      await t.request("/v1/jurisdictions/01J0000000000000000000000", { as: admin }),
+      404,
+      "not_found",
+    );
   });
 
   it("answers 409 department_exists for a duplicate department", async () => {
-    expectProblem(await t.request(departmentsPath, { method: "POST", as: admin, json: { name: "立案庭" } }), 409, "department_exists");
+    expectProblem(
+      await t.request(departmentsPath, { method: "POST", as: admin, json: { name: "立案庭" } }),
+      409,
+      "department_exists",
+    );
   });
 
   it("answers 415 unsupported_media_type for a text/plain body, declared length or not", async () => {
@@ -92,7 +109,12 @@ describe("the problem shape of each error class", () => {
       body: text,
     });
     expectProblem(declared, 415, "unsupported_media_type");
-    const streamed = await t.request(departmentsPath, { method: "POST", as: admin, headers: { "content-type": "text/plain" }, body: "hello" });
+    const streamed = await t.request(departmentsPath, {
+      method: "POST",
+      as: admin,
+      headers: { "content-type": "text/plain" },
+      body: "hello",
+    });
     expectProblem(streamed, 415, "unsupported_media_type");
   });
 });
@@ -109,7 +131,11 @@ describe("the body limit", () => {
   it("answers 413 body_too_large above BODY_LIMIT_BYTES and writes nothing", async () => {
     const path = `/v1/organizations/${p.court.id}/departments`;
     const name = "超".repeat(400); // 1200 bytes of UTF-8
-    const streamed = await small.request(path, { method: "POST", as: p.user("court", "admin"), json: { name } });
+    const streamed = await small.request(path, {
+      method: "POST",
+      as: p.user("court", "admin"),
+      json: { name },
+    });
     expectProblem(streamed, 413, "body_too_large");
     const body = JSON.stringify({ name });
     const declared = await small.request(path, {
@@ -165,7 +191,9 @@ describe("GET /health", () => {
   it("reports the database reachable and the schema version of the applied migrations", async () => {
     const res = await t.request("/health");
     expect(res.status).toBe(200);
-    const journal = JSON.parse(readFileSync(join(ROOT, "migrations/meta/_journal.json"), "utf8")) as { entries: unknown[] };
+    const journal = JSON.parse(readFileSync(join(ROOT, "migrations/meta/_journal.json"), "utf8")) as {
+      entries: unknown[];
+    };
     expect(res.body).toEqual({
       status: "ok",
       db: "ok",
@@ -191,7 +219,9 @@ describe("request ids", () => {
   });
 
   it("gives each request its own id", async () => {
-    const ids = await Promise.all([1, 2, 3].map(async () => (await t.request("/health")).headers.get("x-request-id")));
+    const ids = await Promise.all(
+      [1, 2, 3].map(async () => (await t.request("/health")).headers.get("x-request-id")),
+    );
     expect(new Set(ids).size).toBe(3);
   });
 
@@ -208,7 +238,11 @@ describe("CORS for web clients", () => {
   it("answers a preflight for an authenticated JSON POST", async () => {
     const res = await t.request(departmentsPath, {
       method: "OPTIONS",
-      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");

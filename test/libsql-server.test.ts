@@ -35,7 +35,10 @@ async function pipeline(body: unknown, url = srv.url, headers: Record<string, st
   return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as any };
 }
 
-const exec = (sql: string, args?: unknown[]) => ({ type: "execute", stmt: { sql, ...(args ? { args } : {}) } });
+const exec = (sql: string, args?: unknown[]) => ({
+  type: "execute",
+  stmt: { sql, ...(args ? { args } : {}) },
+});
 
 describe("values and arguments through @libsql/client", () => {
   it("binds positional, numbered and named arguments, with or without the prefix", async () => {
@@ -46,7 +49,9 @@ describe("values and arguments through @libsql/client", () => {
     expect(r.rows[0]!.s).toBe("b-a");
     const named = await db.execute({ sql: "select v from kv where k = :k or k = :k", args: { k: "named" } });
     expect(named.rows.map((x) => x.v)).toEqual(["n"]);
-    expect((await db.execute("select count(*) as n from kv where k in ('pos', 'named', 'prefixed')")).rows[0]!.n).toBe(3n);
+    expect(
+      (await db.execute("select count(*) as n from kv where k in ('pos', 'named', 'prefixed')")).rows[0]!.n,
+    ).toBe(3n);
   });
 
   it("round-trips NULL, blobs, 64-bit integers, floats and text exactly", async () => {
@@ -54,9 +59,17 @@ describe("values and arguments through @libsql/client", () => {
     const big = 9223372036854775807n;
     const small = -9223372036854775808n;
     await db.execute({ sql: "create table vals (i integer, r real, t text, b blob, n)" });
-    await db.execute({ sql: "insert into vals values (?, ?, ?, ?, ?)", args: [big, 1.5, "法检 ✓", blob, null] });
-    await db.execute({ sql: "insert into vals values (?, ?, ?, ?, ?)", args: [small, 2.0, "", new Uint8Array(0), null] });
-    const r = await db.execute("select i, r, t, b, n, typeof(r) as tr, i - 1 as im from vals order by i desc");
+    await db.execute({
+      sql: "insert into vals values (?, ?, ?, ?, ?)",
+      args: [big, 1.5, "法检 ✓", blob, null],
+    });
+    await db.execute({
+      sql: "insert into vals values (?, ?, ?, ?, ?)",
+      args: [small, 2.0, "", new Uint8Array(0), null],
+    });
+    const r = await db.execute(
+      "select i, r, t, b, n, typeof(r) as tr, i - 1 as im from vals order by i desc",
+    );
     expect(r.columns).toEqual(["i", "r", "t", "b", "n", "tr", "im"]);
     expect(r.columnTypes).toEqual(["INTEGER", "REAL", "TEXT", "BLOB", "", "", ""]);
     const [a, b] = r.rows as any[];
@@ -82,7 +95,10 @@ describe("values and arguments through @libsql/client", () => {
     const sel = await db.execute("select * from kv");
     expect(sel.rowsAffected).toBe(0);
     expect(sel.lastInsertRowid).toBeUndefined();
-    const ret = await db.execute({ sql: "insert into kv (k, v) values (?, 9) returning id, v", args: ["ret"] });
+    const ret = await db.execute({
+      sql: "insert into kv (k, v) values (?, 9) returning id, v",
+      args: ["ret"],
+    });
     expect(ret.rows[0]!.v).toBe(9n);
     expect(ret.rowsAffected).toBe(1);
     expect(ret.lastInsertRowid).toBe(ret.rows[0]!.id);
@@ -117,7 +133,9 @@ describe("batches, transactions and streams through @libsql/client", () => {
     expect(err).toBeInstanceOf(LibsqlError);
     expect(err.code).toBe("SQLITE_CONSTRAINT");
     expect(err.statementIndex).toBe(1);
-    expect((await db.execute("select count(*) as n from acct where owner like 'atomic-%'")).rows[0]!.n).toBe(0n);
+    expect((await db.execute("select count(*) as n from acct where owner like 'atomic-%'")).rows[0]!.n).toBe(
+      0n,
+    );
     const ok = await db.batch(
       [
         { sql: "insert into acct (owner, balance) values (?, ?)", args: ["atomic-4", 10] },
@@ -133,15 +151,23 @@ describe("batches, transactions and streams through @libsql/client", () => {
     try {
       const tx = await db.transaction("write");
       await tx.execute({ sql: "insert into acct (owner, balance) values (?, 1)", args: ["tx-commit"] });
-      expect((await tx.execute("select count(*) as n from acct where owner = 'tx-commit'")).rows[0]!.n).toBe(1n);
-      expect((await other.execute("select count(*) as n from acct where owner = 'tx-commit'")).rows[0]!.n).toBe(0);
+      expect((await tx.execute("select count(*) as n from acct where owner = 'tx-commit'")).rows[0]!.n).toBe(
+        1n,
+      );
+      expect(
+        (await other.execute("select count(*) as n from acct where owner = 'tx-commit'")).rows[0]!.n,
+      ).toBe(0);
       await tx.commit();
-      expect((await other.execute("select count(*) as n from acct where owner = 'tx-commit'")).rows[0]!.n).toBe(1);
+      expect(
+        (await other.execute("select count(*) as n from acct where owner = 'tx-commit'")).rows[0]!.n,
+      ).toBe(1);
 
       const rb = await db.transaction("write");
       await rb.execute({ sql: "insert into acct (owner, balance) values (?, 1)", args: ["tx-rollback"] });
       await rb.rollback();
-      expect((await other.execute("select count(*) as n from acct where owner = 'tx-rollback'")).rows[0]!.n).toBe(0);
+      expect(
+        (await other.execute("select count(*) as n from acct where owner = 'tx-rollback'")).rows[0]!.n,
+      ).toBe(0);
     } finally {
       other.close();
     }
@@ -185,7 +211,9 @@ describe("batches, transactions and streams through @libsql/client", () => {
     expect(forged.body).toMatchObject({ code: "BATON_INVALID" });
     const idForged = Buffer.from(baton, "base64");
     idForged[0] = idForged[0]! ^ 1; // another stream id under the old MAC
-    expect((await pipeline({ baton: idForged.toString("base64"), requests: [] })).body.code).toBe("BATON_INVALID");
+    expect((await pipeline({ baton: idForged.toString("base64"), requests: [] })).body.code).toBe(
+      "BATON_INVALID",
+    );
 
     const second = await pipeline({ baton, requests: [exec("select 2")] });
     expect(second.status).toBe(200);
@@ -214,9 +242,15 @@ describe("batches, transactions and streams through @libsql/client", () => {
       ["seq-2", "a;b"],
       ["seq-3", 3n],
     ]);
-    const err = await db.executeMultiple("insert into kv (k) values ('seq-4'); insert into kv (k) values ('seq-1'); insert into kv (k) values ('seq-5');").catch((e) => e);
+    const err = await db
+      .executeMultiple(
+        "insert into kv (k) values ('seq-4'); insert into kv (k) values ('seq-1'); insert into kv (k) values ('seq-5');",
+      )
+      .catch((e) => e);
     expect(err.code).toBe("SQLITE_CONSTRAINT");
-    expect((await db.execute("select count(*) as n from kv where k in ('seq-4', 'seq-5')")).rows[0]!.n).toBe(1n);
+    expect((await db.execute("select count(*) as n from kv where k in ('seq-4', 'seq-5')")).rows[0]!.n).toBe(
+      1n,
+    );
   });
 
   it("lets ten concurrent writers all succeed, every row present", async () => {
@@ -226,20 +260,33 @@ describe("batches, transactions and streams through @libsql/client", () => {
         writers.map(async (w, i) => {
           // Interleaved interactive transactions: each holds the write lock across HTTP requests.
           const tx = await w.transaction("write");
-          await tx.execute({ sql: "insert into acct (owner, balance) values (?, ?)", args: [`writer-${i}`, i] });
+          await tx.execute({
+            sql: "insert into acct (owner, balance) values (?, ?)",
+            args: [`writer-${i}`, i],
+          });
           await sleep(5);
-          await tx.execute({ sql: "update acct set balance = balance + 1 where owner = ?", args: [`writer-${i}`] });
+          await tx.execute({
+            sql: "update acct set balance = balance + 1 where owner = ?",
+            args: [`writer-${i}`],
+          });
           await tx.commit();
-          await w.batch([{ sql: "insert into acct (owner, balance) values (?, ?)", args: [`writer-${i}-b`, i] }], "write");
-          await w.execute({ sql: "insert into acct (owner, balance) values (?, ?)", args: [`writer-${i}-c`, i] });
+          await w.batch(
+            [{ sql: "insert into acct (owner, balance) values (?, ?)", args: [`writer-${i}-b`, i] }],
+            "write",
+          );
+          await w.execute({
+            sql: "insert into acct (owner, balance) values (?, ?)",
+            args: [`writer-${i}-c`, i],
+          });
         }),
       );
     } finally {
-      writers.forEach((w) => w.close());
+      for (const w of writers) w.close();
     }
     const r = await db.execute("select owner, balance from acct where owner like 'writer-%' order by owner");
     expect(r.rows).toHaveLength(30);
-    for (let i = 0; i < 10; i++) expect(r.rows.find((x) => x.owner === `writer-${i}`)!.balance).toBe(BigInt(i + 1));
+    for (let i = 0; i < 10; i++)
+      expect(r.rows.find((x) => x.owner === `writer-${i}`)!.balance).toBe(BigInt(i + 1));
   });
 });
 
@@ -258,8 +305,26 @@ describe("raw pipeline JSON", () => {
               cond({ type: "ok", step: 1 }, "select 'ok1'"), // 3 skipped
               cond({ type: "error", step: 1 }, "select 'err1'"), // 4 runs
               cond({ type: "not", cond: { type: "error", step: 0 } }, "select 'not'"), // 5 runs
-              cond({ type: "and", conds: [{ type: "ok", step: 0 }, { type: "ok", step: 3 }] }, "select 'and'"), // 6 skipped
-              cond({ type: "or", conds: [{ type: "ok", step: 3 }, { type: "error", step: 1 }] }, "select 'or'"), // 7 runs
+              cond(
+                {
+                  type: "and",
+                  conds: [
+                    { type: "ok", step: 0 },
+                    { type: "ok", step: 3 },
+                  ],
+                },
+                "select 'and'",
+              ), // 6 skipped
+              cond(
+                {
+                  type: "or",
+                  conds: [
+                    { type: "ok", step: 3 },
+                    { type: "error", step: 1 },
+                  ],
+                },
+                "select 'or'",
+              ), // 7 runs
               cond({ type: "error", step: 3 }, "select 'skipped-is-not-error'"), // 8 skipped
               cond({ type: "and", conds: [] }, "select 'empty-and'"), // 9 runs
               cond({ type: "or", conds: [] }, "select 'empty-or'"), // 10 skipped
@@ -294,13 +359,27 @@ describe("raw pipeline JSON", () => {
         { type: "close_sql", sql_id: 7 },
         { type: "sequence", sql: "select 1; select 2" },
         { type: "execute", stmt: { sql: "select ?", args: [{ type: "blob", base64: "AAEC/w" }] } },
-        { type: "execute", stmt: { sql: "select ?, ?", args: [{ type: "integer", value: "-9223372036854775808" }, { type: "float", value: 0.25 }] } },
+        {
+          type: "execute",
+          stmt: {
+            sql: "select ?, ?",
+            args: [
+              { type: "integer", value: "-9223372036854775808" },
+              { type: "float", value: 0.25 },
+            ],
+          },
+        },
       ],
     });
     expect(res.status).toBe(200);
     const r = res.body.results.map((x: any) => x.response);
     expect(r[0]).toEqual({ type: "store_sql" });
-    expect(r[1].result.rows).toEqual([[{ type: "text", value: "pos" }, { type: "text", value: "p" }]]);
+    expect(r[1].result.rows).toEqual([
+      [
+        { type: "text", value: "pos" },
+        { type: "text", value: "p" },
+      ],
+    ]);
     expect(r[2].result.rows).toEqual([]);
     expect(r[3].result).toEqual({
       params: [{ name: ":k" }, { name: null }],
@@ -319,7 +398,10 @@ describe("raw pipeline JSON", () => {
       { type: "float", value: 0.25 },
     ]);
     // The stored SQL was closed: using it now is a protocol error for the whole pipeline.
-    const gone = await pipeline({ baton: res.body.baton, requests: [{ type: "execute", stmt: { sql_id: 7 } }] });
+    const gone = await pipeline({
+      baton: res.body.baton,
+      requests: [{ type: "execute", stmt: { sql_id: 7 } }],
+    });
     expect(gone.status).toBe(400);
     expect(gone.body.code).toBe("SQL_NOT_FOUND");
   });
@@ -328,22 +410,73 @@ describe("raw pipeline JSON", () => {
     const cases: [unknown, string][] = [
       ["{not json", "JSON_DESERIALIZE"],
       [{ requests: "nope" }, "JSON_DESERIALIZE"],
-      [{ requests: [exec("insert into kv (k) values ('never')"), { type: "frobnicate" }] }, "STREAM_REQUEST_NOT_RECOGNIZED"],
-      [{ requests: [exec("insert into kv (k) values ('never')"), exec("select ?", [{ type: "integer", value: "1.5" }])] }, "JSON_DESERIALIZE"],
-      [{ requests: [exec("select ?", [{ type: "integer", value: "9223372036854775808" }])] }, "JSON_DESERIALIZE"],
+      [
+        { requests: [exec("insert into kv (k) values ('never')"), { type: "frobnicate" }] },
+        "STREAM_REQUEST_NOT_RECOGNIZED",
+      ],
+      [
+        {
+          requests: [
+            exec("insert into kv (k) values ('never')"),
+            exec("select ?", [{ type: "integer", value: "1.5" }]),
+          ],
+        },
+        "JSON_DESERIALIZE",
+      ],
+      [
+        { requests: [exec("select ?", [{ type: "integer", value: "9223372036854775808" }])] },
+        "JSON_DESERIALIZE",
+      ],
       [{ requests: [exec("select ?", [{ type: "date", value: "x" }])] }, "VALUE_TYPE_NOT_RECOGNIZED"],
-      [{ requests: [{ type: "batch", batch: { steps: [{ condition: { type: "ok", step: 0 }, stmt: { sql: "select 1" } }] } }] }, "BATCH_COND_BAD_STEP"],
-      [{ requests: [{ type: "batch", batch: { steps: [{ stmt: { sql: "select 1" } }, { condition: { type: "maybe" }, stmt: { sql: "select 1" } }] } }] }, "BATCH_COND_NOT_RECOGNIZED"],
+      [
+        {
+          requests: [
+            {
+              type: "batch",
+              batch: { steps: [{ condition: { type: "ok", step: 0 }, stmt: { sql: "select 1" } }] },
+            },
+          ],
+        },
+        "BATCH_COND_BAD_STEP",
+      ],
+      [
+        {
+          requests: [
+            {
+              type: "batch",
+              batch: {
+                steps: [
+                  { stmt: { sql: "select 1" } },
+                  { condition: { type: "maybe" }, stmt: { sql: "select 1" } },
+                ],
+              },
+            },
+          ],
+        },
+        "BATCH_COND_NOT_RECOGNIZED",
+      ],
       [{ requests: [{ type: "execute", stmt: { sql: "select 1", sql_id: 1 } }] }, "SQL_ID_AND_SQL_GIVEN"],
       [{ requests: [{ type: "execute", stmt: {} }] }, "SQL_ID_OR_SQL_NOT_GIVEN"],
-      [{ requests: [{ type: "store_sql", sql_id: 1, sql: "select 1" }, { type: "store_sql", sql_id: 1, sql: "select 2" }] }, "SQL_EXISTS"],
+      [
+        {
+          requests: [
+            { type: "store_sql", sql_id: 1, sql: "select 1" },
+            { type: "store_sql", sql_id: 1, sql: "select 2" },
+          ],
+        },
+        "SQL_EXISTS",
+      ],
       [{ requests: [{ type: "close" }, exec("select 1")] }, "BATON_STREAM_CLOSED"],
       [{ requests: [{ type: "get_autocommit" }] }, "NOT_SUPPORTED"],
       [{ baton: "not a baton", requests: [] }, "BATON_INVALID"],
     ];
     for (const [body, code] of cases) {
       const res = await pipeline(body);
-      expect([res.status, res.type, res.body.code], JSON.stringify(body)).toEqual([400, "application/json", code]);
+      expect([res.status, res.type, res.body.code], JSON.stringify(body)).toEqual([
+        400,
+        "application/json",
+        code,
+      ]);
       expect(typeof res.body.message).toBe("string");
     }
     expect((await db.execute("select count(*) as n from kv where k = 'never'")).rows[0]!.n).toBe(0n);
@@ -354,8 +487,18 @@ describe("raw pipeline JSON", () => {
       requests: [
         exec("select 1; select 2"),
         exec(""),
-        { type: "execute", stmt: { sql: "select ?", args: [{ type: "null" }], named_args: [{ name: "a", value: { type: "null" } }] } },
-        { type: "batch", batch: { steps: [{ stmt: { sql: "select 1" } }, { stmt: { sql: "select 1; select 2" } }] } },
+        {
+          type: "execute",
+          stmt: {
+            sql: "select ?",
+            args: [{ type: "null" }],
+            named_args: [{ name: "a", value: { type: "null" } }],
+          },
+        },
+        {
+          type: "batch",
+          batch: { steps: [{ stmt: { sql: "select 1" } }, { stmt: { sql: "select 1; select 2" } }] },
+        },
         exec("select 'still here'"),
       ],
     });
@@ -383,7 +526,13 @@ describe("raw pipeline JSON", () => {
     expect((await get("/v2/pipeline")).status).toBe(405);
 
     await get("/stats?reset=1");
-    await pipeline({ requests: [exec("select 1"), { type: "batch", batch: { steps: [{ stmt: { sql: "select 1" } }, { stmt: { sql: "select 2" } }] } }, { type: "close" }] });
+    await pipeline({
+      requests: [
+        exec("select 1"),
+        { type: "batch", batch: { steps: [{ stmt: { sql: "select 1" } }, { stmt: { sql: "select 2" } }] } },
+        { type: "close" },
+      ],
+    });
     await db.execute("select 1");
     const stats = await (await get("/stats")).json();
     expect(stats).toMatchObject({ pipelines: 2, statements: 4, requests: 5 });
@@ -397,8 +546,14 @@ describe("authentication and binding", () => {
     const guarded = await startHranaServer({ file: join(dir, "guarded.db"), port: 0, authToken: "s3cret" });
     try {
       const none = await pipeline({ requests: [exec("select 1")] }, guarded.url);
-      expect([none.status, none.type, none.body.code]).toEqual([401, "application/json", "AUTH_UNAUTHORIZED"]);
-      expect((await pipeline({ requests: [] }, guarded.url, { authorization: "Bearer wrong" })).status).toBe(401);
+      expect([none.status, none.type, none.body.code]).toEqual([
+        401,
+        "application/json",
+        "AUTH_UNAUTHORIZED",
+      ]);
+      expect((await pipeline({ requests: [] }, guarded.url, { authorization: "Bearer wrong" })).status).toBe(
+        401,
+      );
       expect((await fetch(`${guarded.url}/stats`)).status).toBe(401);
       expect((await fetch(`${guarded.url}/v2`)).status).toBe(200); // version probes stay open, as with sqld
       const client = createClient({ url: guarded.url, authToken: "s3cret" });
@@ -424,6 +579,8 @@ describe("authentication and binding", () => {
   });
 
   it("refuses a non-loopback address without a token", async () => {
-    await expect(startHranaServer({ file: join(dir, "x.db"), port: 0, host: "0.0.0.0" })).rejects.toThrow(/non-loopback/);
+    await expect(startHranaServer({ file: join(dir, "x.db"), port: 0, host: "0.0.0.0" })).rejects.toThrow(
+      /non-loopback/,
+    );
   });
 });

@@ -19,12 +19,26 @@ async function openDoc(pair: Pair, receivedOn: string) {
     method: "POST",
     as: pair.user("proc", "handler"),
     headers: { "idempotency-key": `ntf-key-${++keyN}-abcdef` },
-    json: { type: "protest.civil", docNumber: `示检〔2026〕${keyN}号`, caseNumbers: ["(2025)示01民终1号"], caseCategory: "civil", title: `通知测试${keyN}`, attachments: [] },
+    json: {
+      type: "protest.civil",
+      docNumber: `示检〔2026〕${keyN}号`,
+      caseNumbers: ["(2025)示01民终1号"],
+      caseCategory: "civil",
+      title: `通知测试${keyN}`,
+      attachments: [],
+    },
   });
   const id = sent.body.id as string;
   const reg = pair.user("court", "registrar");
   await t.request(`/v1/documents/${id}/receive`, { method: "POST", as: reg, json: { receivedOn } });
-  await t.request(`/v1/documents/${id}/assign`, { method: "POST", as: reg, json: { departmentId: pair.dept(pair.court.id, "民事审判第一庭").id, handlerId: pair.user("court", "handler").id } });
+  await t.request(`/v1/documents/${id}/assign`, {
+    method: "POST",
+    as: reg,
+    json: {
+      departmentId: pair.dept(pair.court.id, "民事审判第一庭").id,
+      handlerId: pair.user("court", "handler").id,
+    },
+  });
   return id;
 }
 let scheduled = 0;
@@ -43,7 +57,11 @@ beforeAll(async () => {
 
 describe("GET /v1/notifications", () => {
   it("pages the caller's notices newest first, with bilingual text, a link and the unread count", async () => {
-    const ids = [await openDoc(p, "2026-09-08"), await openDoc(p, "2026-09-08"), await openDoc(p, "2026-09-09")];
+    const ids = [
+      await openDoc(p, "2026-09-08"),
+      await openDoc(p, "2026-09-08"),
+      await openDoc(p, "2026-09-09"),
+    ];
     await job("sweep", "2026-09-21", "10:00"); // T-7 of the first two
     await job("sweep", "2026-09-22", "10:00"); // T-7 of the third
     const handler = p.user("court", "handler");
@@ -52,38 +70,80 @@ describe("GET /v1/notifications", () => {
     expect(page1.status).toBe(200);
     expect(page1.body.unreadCount).toBe(8);
     expect(page1.body.items).toHaveLength(5);
-    expect(page1.body.items.map((n: any) => n.kind)).toEqual(["digest", "deadline.reminder", "digest", "deadline.reminder", "deadline.reminder"]);
-    expect(page1.body.items[0].subject).toEqual({ type: "digest", id: "2026-09-22", href: "/v1/documents?box=inbox&sort=due" });
+    expect(page1.body.items.map((n: any) => n.kind)).toEqual([
+      "digest",
+      "deadline.reminder",
+      "digest",
+      "deadline.reminder",
+      "deadline.reminder",
+    ]);
+    expect(page1.body.items[0].subject).toEqual({
+      type: "digest",
+      id: "2026-09-22",
+      href: "/v1/documents?box=inbox&sort=due",
+    });
     const first = page1.body.items[1];
-    expect(first).toMatchObject({ kind: "deadline.reminder", subject: { type: "document", id: ids[2], href: `/v1/documents/${ids[2]}` }, urgent: false, readAt: null });
+    expect(first).toMatchObject({
+      kind: "deadline.reminder",
+      subject: { type: "document", id: ids[2], href: `/v1/documents/${ids[2]}` },
+      urgent: false,
+      readAt: null,
+    });
     expect(first.text.zh).toContain("距期限还有7个工作日");
     expect(first.text.en).toContain("7 working day(s) left");
-    const page2 = await t.request(`/v1/notifications?limit=5&cursor=${encodeURIComponent(page1.body.nextCursor)}`, { as: handler });
-    expect(page2.body.items.map((n: any) => n.kind)).toEqual(["document.assigned", "document.assigned", "document.assigned"]);
+    const page2 = await t.request(
+      `/v1/notifications?limit=5&cursor=${encodeURIComponent(page1.body.nextCursor)}`,
+      { as: handler },
+    );
+    expect(page2.body.items.map((n: any) => n.kind)).toEqual([
+      "document.assigned",
+      "document.assigned",
+      "document.assigned",
+    ]);
     expect(page2.body.nextCursor).toBeNull();
     const all = [...page1.body.items, ...page2.body.items].map((n: any) => n.id);
     expect(new Set(all).size).toBe(8);
     expect([...all].sort().reverse()).toEqual(all);
     // Nobody else's inbox shows them.
-    expect((await t.request("/v1/notifications", { as: other.user("court", "handler") })).body).toEqual({ unreadCount: 0, items: [], nextCursor: null });
+    expect((await t.request("/v1/notifications", { as: other.user("court", "handler") })).body).toEqual({
+      unreadCount: 0,
+      items: [],
+      nextCursor: null,
+    });
   });
 
   it("marks one read (idempotently), hides others' notices (404), and marks all read up to an id", async () => {
     const handler = p.user("court", "handler");
     const list = await t.request("/v1/notifications", { as: handler });
     const [newest, second] = list.body.items;
-    const read = await t.request(`/v1/notifications/${encodeURIComponent(second.id)}/read`, { method: "POST", as: handler });
+    const read = await t.request(`/v1/notifications/${encodeURIComponent(second.id)}/read`, {
+      method: "POST",
+      as: handler,
+    });
     expect(read.status).toBe(200);
     expect(read.body.readAt).toBe(t.clock.now().toISOString());
     t.clock.advance(60_000);
-    const again = await t.request(`/v1/notifications/${encodeURIComponent(second.id)}/read`, { method: "POST", as: handler });
+    const again = await t.request(`/v1/notifications/${encodeURIComponent(second.id)}/read`, {
+      method: "POST",
+      as: handler,
+    });
     expect(again.body.readAt).toBe(read.body.readAt);
-    expectProblem(await t.request(`/v1/notifications/${encodeURIComponent(second.id)}/read`, { method: "POST", as: p.user("court", "leader") }), 404, "not_found");
+    expectProblem(
+      await t.request(`/v1/notifications/${encodeURIComponent(second.id)}/read`, {
+        method: "POST",
+        as: p.user("court", "leader"),
+      }),
+      404,
+      "not_found",
+    );
     const unread = await t.request("/v1/notifications?unread=true", { as: handler });
     expect(unread.body.unreadCount).toBe(list.body.unreadCount - 1);
     expect(unread.body.items.map((n: any) => n.id)).not.toContain(second.id);
     const upTo = unread.body.items[1].id;
-    const some = await t.request(`/v1/notifications/read-all?upTo=${encodeURIComponent(upTo)}`, { method: "POST", as: handler });
+    const some = await t.request(`/v1/notifications/read-all?upTo=${encodeURIComponent(upTo)}`, {
+      method: "POST",
+      as: handler,
+    });
     expect(some.body).toEqual({ updated: list.body.unreadCount - 2, unreadCount: 1 });
     const rest = await t.request("/v1/notifications/read-all", { method: "POST", as: handler });
     expect(rest.body).toEqual({ updated: 1, unreadCount: 0 });
@@ -97,7 +157,9 @@ describe("the daily digest", () => {
     const doc = await openDoc(q, "2026-09-08"); // due 10-08
     const handler = q.user("court", "handler");
     const digests = () =>
-      t.deps.db.all<{ day: string; zh: string; en: string }>(sql`select subject_id as day, text_zh as zh, text_en as en from notifications where user_id = ${handler.id} and kind = 'digest' order by subject_id`);
+      t.deps.db.all<{ day: string; zh: string; en: string }>(
+        sql`select subject_id as day, text_zh as zh, text_en as en from notifications where user_id = ${handler.id} and kind = 'digest' order by subject_id`,
+      );
     // 08:00 CST trigger: before the default 08:30 start, so nothing yet; the 08:30 sweep delivers it.
     await runScheduled(t.deps, "0 0 * * *", new Date("2026-09-29T00:00:00Z"));
     t.clock.set("2026-09-29T00:00:00Z");
@@ -116,7 +178,11 @@ describe("the daily digest", () => {
     await job("sweep", "2026-10-11", "10:00");
     expect((await digests()).map((x) => x.day)).toEqual(["2026-09-29", "2026-10-10"]);
     // A jurisdiction that starts at 08:00 gets it from the 08:00 trigger.
-    const put = await t.request("/v1/admin/business-hours", { method: "PUT", as: q.user("court", "admin"), json: { start: "08:00", end: "18:00" } });
+    const put = await t.request("/v1/admin/business-hours", {
+      method: "PUT",
+      as: q.user("court", "admin"),
+      json: { start: "08:00", end: "18:00" },
+    });
     expect(put.body).toEqual({ start: "08:00", end: "18:00", timeZone: "Asia/Shanghai", default: false });
     const counts = await job("daily_digest", "2026-10-12", "08:00");
     expect(counts.digests).toBeGreaterThan(0);
@@ -125,9 +191,26 @@ describe("the daily digest", () => {
     expect(overdue.at(-1)!.zh).toContain("1件已逾期");
     void doc;
     // Settings are per jurisdiction and for admins.
-    expect((await t.request("/v1/admin/business-hours", { as: p.user("court", "admin") })).body).toMatchObject({ start: "08:30", end: "17:30", default: true });
-    expectProblem(await t.request("/v1/admin/business-hours", { method: "PUT", as: q.user("court", "leader"), json: { start: "08:00", end: "18:00" } }), 403);
-    expectProblem(await t.request("/v1/admin/business-hours", { method: "PUT", as: q.user("court", "admin"), json: { start: "18:00", end: "08:00" } }), 400, "validation_failed");
+    expect(
+      (await t.request("/v1/admin/business-hours", { as: p.user("court", "admin") })).body,
+    ).toMatchObject({ start: "08:30", end: "17:30", default: true });
+    expectProblem(
+      await t.request("/v1/admin/business-hours", {
+        method: "PUT",
+        as: q.user("court", "leader"),
+        json: { start: "08:00", end: "18:00" },
+      }),
+      403,
+    );
+    expectProblem(
+      await t.request("/v1/admin/business-hours", {
+        method: "PUT",
+        as: q.user("court", "admin"),
+        json: { start: "18:00", end: "08:00" },
+      }),
+      400,
+      "validation_failed",
+    );
   });
 });
 
@@ -149,7 +232,12 @@ describe("GET /v1/admin/jobs", () => {
     const after = await t.request("/v1/admin/jobs", { as: city.user("proc", "admin") });
     const digest = after.body.items.find((j: any) => j.job === "daily_digest");
     expect(digest.lastStatus).toBe("error");
-    expect(digest.runs[0]).toMatchObject({ status: "error", error: "LibsqlError: boom", durationMs: 1500, counts: null });
+    expect(digest.runs[0]).toMatchObject({
+      status: "error",
+      error: "LibsqlError: boom",
+      durationMs: 1500,
+      counts: null,
+    });
     expectProblem(await t.request("/v1/admin/jobs", { as: city.user("court", "leader") }), 403, "forbidden");
     expectProblem(await t.request("/v1/admin/jobs", { as: p.user("court", "admin") }), 403, "forbidden"); // a basic-level admin
   });

@@ -7,8 +7,16 @@ import { setup, type TestApp } from "./helpers";
 const PUBLIC = new Set(["GET /", "GET /health", "GET /openapi.json", "GET /docs"]);
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"] as const;
 
-type Operation = { security?: Record<string, string[]>[]; responses: Record<string, any>; "x-roles"?: string[] };
-type Doc = { openapi: string; paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>; components: any };
+type Operation = {
+  security?: Record<string, string[]>[];
+  responses: Record<string, any>;
+  "x-roles"?: string[];
+};
+type Doc = {
+  openapi: string;
+  paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
+  components: any;
+};
 
 let t: TestApp;
 let doc: Doc;
@@ -23,7 +31,12 @@ beforeAll(async () => {
 
 const operations = () =>
   Object.entries(doc.paths).flatMap(([path, item]) =>
-    METHODS.filter((m) => item[m]).map((m) => ({ key: `${m.toUpperCase()} ${path}`, path, method: m, op: item[m]! })),
+    METHODS.filter((m) => item[m]).map((m) => ({
+      key: `${m.toUpperCase()} ${path}`,
+      path,
+      method: m,
+      op: item[m]!,
+    })),
   );
 
 describe("GET /openapi.json", () => {
@@ -45,8 +58,14 @@ describe("GET /openapi.json", () => {
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
     );
     const documented = new Set(operations().map((o) => o.key));
-    expect([...served].filter((k) => !documented.has(k)), "served but not documented").toEqual([]);
-    expect([...documented].filter((k) => !served.has(k)), "documented but not served").toEqual([]);
+    expect(
+      [...served].filter((k) => !documented.has(k)),
+      "served but not documented",
+    ).toEqual([]);
+    expect(
+      [...documented].filter((k) => !served.has(k)),
+      "documented but not served",
+    ).toEqual([]);
     expect(served.size).toBeGreaterThanOrEqual(10);
   });
 

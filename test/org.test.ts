@@ -17,7 +17,10 @@ describe("GET /v1/me", () => {
     const res = await t.request("/v1/me", { as: me });
     expect(res.status).toBe(200);
     expect(res.body.user.email).toBe(me.email);
-    expect(res.body.organization).toMatchObject({ id: a.court.id, kind: { code: "court", label: { zh: "人民法院" } } });
+    expect(res.body.organization).toMatchObject({
+      id: a.court.id,
+      kind: { code: "court", label: { zh: "人民法院" } },
+    });
     expect(res.body.jurisdiction.id).toBe(a.jurisdiction.id);
     expect(res.body.roles).toEqual([{ code: "registrar", label: { zh: "收文登记员", en: "Registrar" } }]);
   });
@@ -28,7 +31,9 @@ describe("GET /v1/users", () => {
     const res = await t.request("/v1/users?limit=4", { as: a.user("proc", "admin") });
     expect(res.status).toBe(200);
     expect(res.body.items).toHaveLength(4);
-    const next = await t.request(`/v1/users?limit=4&cursor=${res.body.nextCursor}`, { as: a.user("proc", "admin") });
+    const next = await t.request(`/v1/users?limit=4&cursor=${res.body.nextCursor}`, {
+      as: a.user("proc", "admin"),
+    });
     const all = [...res.body.items, ...next.body.items];
     expect(all).toHaveLength(6);
     expect(new Set(all.map((u: any) => u.id)).size).toBe(6);
@@ -56,7 +61,10 @@ describe("tenant isolation", () => {
     const me = a.user("proc", "registrar");
     const own = await t.request(`/v1/organizations/${a.court.id}/departments`, { as: me });
     expect(own.status).toBe(200);
-    expect(own.body.items.find((d: any) => d.name === "办公室").functions[0]).toEqual({ code: "general_office", label: { zh: "办公室", en: "General office" } });
+    expect(own.body.items.find((d: any) => d.name === "办公室").functions[0]).toEqual({
+      code: "general_office",
+      label: { zh: "办公室", en: "General office" },
+    });
     expectProblem(await t.request(`/v1/organizations/${b.court.id}/departments`, { as: me }), 404);
     expectProblem(await t.request(`/v1/organizations/nonexistent/departments`, { as: me }), 404);
   });
@@ -71,9 +79,18 @@ describe("tenant isolation", () => {
     const district = await t.pair({ parentId: a.jurisdiction.id });
     const sibling = await t.pair({ parentId: a.jurisdiction.id });
     const fromDistrict = await t.request("/v1/jurisdictions", { as: district.user("court", "handler") });
-    expect(fromDistrict.body.items.map((j: any) => j.id).sort()).toEqual([a.jurisdiction.id, district.jurisdiction.id].sort());
-    expectProblem(await t.request(`/v1/jurisdictions/${sibling.jurisdiction.id}`, { as: district.user("court", "handler") }), 404);
-    const fromCity = await t.request(`/v1/jurisdictions/${district.jurisdiction.id}`, { as: a.user("court", "handler") });
+    expect(fromDistrict.body.items.map((j: any) => j.id).sort()).toEqual(
+      [a.jurisdiction.id, district.jurisdiction.id].sort(),
+    );
+    expectProblem(
+      await t.request(`/v1/jurisdictions/${sibling.jurisdiction.id}`, {
+        as: district.user("court", "handler"),
+      }),
+      404,
+    );
+    const fromCity = await t.request(`/v1/jurisdictions/${district.jurisdiction.id}`, {
+      as: a.user("court", "handler"),
+    });
     expect(fromCity.status).toBe(200);
   });
 });
@@ -87,21 +104,50 @@ describe("POST /v1/organizations/{id}/departments", () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.functions).toEqual([{ code: "trial", label: { zh: "审判业务", en: "Trial division" } }]);
-    const list = await t.request(`/v1/organizations/${a.court.id}/departments`, { as: a.user("court", "handler") });
+    const list = await t.request(`/v1/organizations/${a.court.id}/departments`, {
+      as: a.user("court", "handler"),
+    });
     expect(list.body.items.map((d: any) => d.name)).toContain("少年家事审判庭");
   });
 
   it("answers 409 for a duplicate name and writes nothing", async () => {
-    const res = await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: a.user("court", "admin"), json: { name: "办公室" } });
+    const res = await t.request(`/v1/organizations/${a.court.id}/departments`, {
+      method: "POST",
+      as: a.user("court", "admin"),
+      json: { name: "办公室" },
+    });
     expectProblem(res, 409, "department_exists");
   });
 
   it("answers 403 to a non-admin and to the counterpart's admin, 404 to another pair, writing nothing", async () => {
     const body = { name: "新部门" };
-    expectProblem(await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: a.user("court", "handler"), json: body }), 403);
-    expectProblem(await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: a.user("proc", "admin"), json: body }), 403);
-    expectProblem(await t.request(`/v1/organizations/${a.court.id}/departments`, { method: "POST", as: b.user("court", "admin"), json: body }), 404);
-    const list = await t.request(`/v1/organizations/${a.court.id}/departments`, { as: a.user("court", "handler") });
+    expectProblem(
+      await t.request(`/v1/organizations/${a.court.id}/departments`, {
+        method: "POST",
+        as: a.user("court", "handler"),
+        json: body,
+      }),
+      403,
+    );
+    expectProblem(
+      await t.request(`/v1/organizations/${a.court.id}/departments`, {
+        method: "POST",
+        as: a.user("proc", "admin"),
+        json: body,
+      }),
+      403,
+    );
+    expectProblem(
+      await t.request(`/v1/organizations/${a.court.id}/departments`, {
+        method: "POST",
+        as: b.user("court", "admin"),
+        json: body,
+      }),
+      404,
+    );
+    const list = await t.request(`/v1/organizations/${a.court.id}/departments`, {
+      as: a.user("court", "handler"),
+    });
     expect(list.body.items.map((d: any) => d.name)).not.toContain("新部门");
   });
 });

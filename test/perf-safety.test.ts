@@ -27,8 +27,17 @@ const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}`
 
 async function craft(sub: string, claims: JWTPayload = {}) {
   const jwk = t.privateJwk;
-  const body = { iss: t.config.JWT_ISSUER, aud: t.config.JWT_AUDIENCE, sub, iat: epoch(), exp: epoch() + 3600, ...claims };
-  return new SignJWT(body).setProtectedHeader({ alg: "EdDSA", kid: jwk.kid, typ: TOKEN_TYPE }).sign(await importJWK(jwk, "EdDSA"));
+  const body = {
+    iss: t.config.JWT_ISSUER,
+    aud: t.config.JWT_AUDIENCE,
+    sub,
+    iat: epoch(),
+    exp: epoch() + 3600,
+    ...claims,
+  };
+  return new SignJWT(body)
+    .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid, typ: TOKEN_TYPE })
+    .sign(await importJWK(jwk, "EdDSA"));
 }
 
 describe("the verified-token cache", () => {
@@ -129,7 +138,10 @@ describe("the principal look-up", () => {
       const alone = await scope.run([]);
       const batched = await scope.run([listJurisdictions(scope, { limit: 5 })]);
       expect(alone.principal).toEqual(batched.principal);
-      expect(alone.principal).toMatchObject({ id: u.id, roles: expect.arrayContaining([expect.any(String)]) });
+      expect(alone.principal).toMatchObject({
+        id: u.id,
+        roles: expect.arrayContaining([expect.any(String)]),
+      });
       expect(batched.results[0].length).toBeGreaterThan(0);
     }
   });
@@ -137,7 +149,10 @@ describe("the principal look-up", () => {
   it("answers 401 unknown_user for an unknown subject on both paths", async () => {
     const scope = new Scope(t.deps.db, { issuer: "local", sub: "nobody" }, "any");
     await expect(scope.run([])).rejects.toMatchObject({ status: 401, code: "unknown_user" });
-    await expect(scope.run([listJurisdictions(scope, { limit: 5 })])).rejects.toMatchObject({ status: 401, code: "unknown_user" });
+    await expect(scope.run([listJurisdictions(scope, { limit: 5 })])).rejects.toMatchObject({
+      status: 401,
+      code: "unknown_user",
+    });
   });
 
   it("binds the subject as a parameter, never as SQL text", async () => {
@@ -152,17 +167,43 @@ describe("the principal look-up", () => {
 
 describe("the Worker's zod without locales (wrangler.toml [alias])", () => {
   // What workers/zod leaves out of zod's entry point, on purpose; nothing in the app uses them.
-  const OMITTED = ["locales", "fromJSONSchema", "compile", "withParser", "INVALID", "ZodCompileAsyncError", "ZodCompileUnsupportedError"];
-  const OMITTED_FROM_CORE = ["locales", "compile", "compileFn", "withParser", "INVALID", "ZodCompileAsyncError", "ZodCompileUnsupportedError"];
+  const OMITTED = [
+    "locales",
+    "fromJSONSchema",
+    "compile",
+    "withParser",
+    "INVALID",
+    "ZodCompileAsyncError",
+    "ZodCompileUnsupportedError",
+  ];
+  const OMITTED_FROM_CORE = [
+    "locales",
+    "compile",
+    "compileFn",
+    "withParser",
+    "INVALID",
+    "ZodCompileAsyncError",
+    "ZodCompileUnsupportedError",
+  ];
 
   it("exports everything zod exports but the omitted names", async () => {
     const real = await import("zod");
     // @ts-expect-error plain ESM without types
     const shim = await import("../workers/zod/index.js");
-    const expected = Object.keys(real).filter((k) => !OMITTED.includes(k)).sort();
+    const expected = Object.keys(real)
+      .filter((k) => !OMITTED.includes(k))
+      .sort();
     expect(Object.keys(shim).sort()).toEqual(expected);
-    expect(Object.keys(shim.z).sort()).toEqual(Object.keys(real.z).filter((k) => !OMITTED.includes(k)).sort());
-    expect(Object.keys(shim.z.core).sort()).toEqual(Object.keys(real.z.core).filter((k) => !OMITTED_FROM_CORE.includes(k)).sort());
+    expect(Object.keys(shim.z).sort()).toEqual(
+      Object.keys(real.z)
+        .filter((k) => !OMITTED.includes(k))
+        .sort(),
+    );
+    expect(Object.keys(shim.z.core).sort()).toEqual(
+      Object.keys(real.z.core)
+        .filter((k) => !OMITTED_FROM_CORE.includes(k))
+        .sort(),
+    );
     // The same classes, so schemas built with either are one kind of schema.
     expect(shim.z.ZodType).toBe(real.z.ZodType);
   });
@@ -172,7 +213,14 @@ describe("the Worker's zod without locales (wrangler.toml [alias])", () => {
     // @ts-expect-error plain ESM without types
     const shim = (await import("../workers/zod/index.js")).z as typeof real;
     for (const z of [real, shim]) {
-      const r = z.object({ name: z.string().min(2), n: z.coerce.number().int(), m: z.number().max(5), at: z.iso.datetime() }).safeParse({ name: "x", n: "7.5", m: 6, at: "yesterday" });
+      const r = z
+        .object({
+          name: z.string().min(2),
+          n: z.coerce.number().int(),
+          m: z.number().max(5),
+          at: z.iso.datetime(),
+        })
+        .safeParse({ name: "x", n: "7.5", m: 6, at: "yesterday" });
       expect(r.success).toBe(false);
       expect(r.error!.issues.map((i) => i.message)).toEqual([
         "Too small: expected string to have >=2 characters",
@@ -186,8 +234,12 @@ describe("the Worker's zod without locales (wrangler.toml [alias])", () => {
   it("is not needed by the app: no source file uses an omitted name", async () => {
     const { readdirSync, readFileSync } = await import("node:fs");
     const { join } = await import("node:path");
-    const files = (readdirSync("src", { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => join("src", f));
-    const used = files.filter((f) => new RegExp(`\\bz\\.(${OMITTED.join("|")})\\b|\\bz\\.core\\.locales\\b`).test(readFileSync(f, "utf8")));
+    const files = (readdirSync("src", { recursive: true }) as string[])
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => join("src", f));
+    const used = files.filter((f) =>
+      new RegExp(`\\bz\\.(${OMITTED.join("|")})\\b|\\bz\\.core\\.locales\\b`).test(readFileSync(f, "utf8")),
+    );
     expect(used).toEqual([]);
   });
 });
@@ -195,7 +247,12 @@ describe("the Worker's zod without locales (wrangler.toml [alias])", () => {
 describe("the Worker host", () => {
   it("answers 500 config_invalid for a database URL its HTTP-only client cannot open", async () => {
     const { default: worker } = await import("../workers/index");
-    const env = { LIBSQL_URL: "wss://db.example", JWT_JWKS: JSON.stringify({ keys: [{ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }] }) };
+    const env = {
+      LIBSQL_URL: "wss://db.example",
+      JWT_JWKS: JSON.stringify({
+        keys: [{ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }],
+      }),
+    };
     const res = await worker.fetch(new Request("https://api.example/health"), env, {} as ExecutionContext);
     expect(res.status).toBe(500);
     const body = (await res.json()) as { code: string; errors: { path: string; message: string }[] };

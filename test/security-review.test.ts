@@ -22,7 +22,13 @@ const epoch = () => Math.floor(t.clock.now().getTime() / 1000);
 
 /** A token signed with the trusted development key, with the given claims. */
 async function signed(claims: JWTPayload) {
-  return new SignJWT({ iss: t.config.JWT_ISSUER, aud: t.config.JWT_AUDIENCE, iat: epoch(), exp: epoch() + 3600, ...claims })
+  return new SignJWT({
+    iss: t.config.JWT_ISSUER,
+    aud: t.config.JWT_AUDIENCE,
+    iat: epoch(),
+    exp: epoch() + 3600,
+    ...claims,
+  })
     .setProtectedHeader({ alg: "EdDSA", kid: t.privateJwk.kid, typ: TOKEN_TYPE })
     .sign(await importJWK(t.privateJwk, "EdDSA"));
 }
@@ -31,13 +37,17 @@ describe("bearer tokens whose sub is not a string", () => {
   it("answer 401 token_claim_invalid with a Bearer challenge, not 500", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     for (const sub of [["x"], { id: a.user("court", "admin").id }, 42, true]) {
-      const res = await t.request("/v1/me", { headers: { authorization: `Bearer ${await signed({ sub } as unknown as JWTPayload)}` } });
+      const res = await t.request("/v1/me", {
+        headers: { authorization: `Bearer ${await signed({ sub } as unknown as JWTPayload)}` },
+      });
       expectProblem(res, 401, "token_claim_invalid");
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer error="invalid_token"/);
     }
     expect(errors).not.toHaveBeenCalled();
     // A string subject is still accepted.
-    const ok = await t.request("/v1/me", { headers: { authorization: `Bearer ${await signed({ sub: a.user("court", "admin").id })}` } });
+    const ok = await t.request("/v1/me", {
+      headers: { authorization: `Bearer ${await signed({ sub: a.user("court", "admin").id })}` },
+    });
     expect(ok.status).toBe(200);
   });
 });
@@ -47,7 +57,11 @@ describe("the Worker's config_invalid problem", () => {
     const logged: string[] = [];
     vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args.join(" ")));
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-    const res = await worker.fetch(new Request("http://worker.test/health"), { LIBSQL_URL: "not a url" }, ctx);
+    const res = await worker.fetch(
+      new Request("http://worker.test/health"),
+      { LIBSQL_URL: "not a url" },
+      ctx,
+    );
     const body = (await res.json()) as { requestId: string; code: string };
     expectProblem({ status: res.status, headers: res.headers, body }, 500, "config_invalid");
     expect(logged.some((line) => line.includes(body.requestId))).toBe(true);
@@ -61,10 +75,16 @@ describe("webhook deliveries from the Node host", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
     // A resolver that answers like a hostile or intranet DNS: a public-looking name → loopback.
-    const lookup = ((host: string, options: { all?: boolean }, cb: (e: Error | null, a: unknown, f?: number) => void) =>
+    const lookup = ((
+      _host: string,
+      options: { all?: boolean },
+      cb: (e: Error | null, a: unknown, f?: number) => void,
+    ) =>
       options?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) as never;
     try {
-      await expect(guardedFetch(lookup)(`http://hooks.example.com:${port}/x`, { method: "POST", body: "{}" })).rejects.toMatchObject({ cause: { code: "EPRIVATEADDRESS" } });
+      await expect(
+        guardedFetch(lookup)(`http://hooks.example.com:${port}/x`, { method: "POST", body: "{}" }),
+      ).rejects.toMatchObject({ cause: { code: "EPRIVATEADDRESS" } });
       expect(hits).toBe(0);
       // The same server is reachable when the name is not involved (the refusal is the guard's, not the network's).
       expect((await fetch(`http://127.0.0.1:${port}/x`)).status).toBe(200);

@@ -6,7 +6,9 @@ import { parseConfig } from "../src/config";
 import * as schema from "../src/db/schema";
 import { setup, type TestApp } from "./helpers";
 
-const TABLES: SQLiteTable[] = (Object.values(schema) as unknown[]).filter((v): v is SQLiteTable => is(v, SQLiteTable));
+const TABLES: SQLiteTable[] = (Object.values(schema) as unknown[]).filter((v): v is SQLiteTable =>
+  is(v, SQLiteTable),
+);
 const name = (t: SQLiteTable) => getTableName(t);
 const jurisdictionColumn = (t: SQLiteTable) =>
   Object.values(getTableColumns(t)).find((c) => c.name === "jurisdiction_id") ??
@@ -14,18 +16,31 @@ const jurisdictionColumn = (t: SQLiteTable) =>
 
 describe("the tenancy mechanism", () => {
   it("finds the tables of the schema", () => {
-    expect(TABLES.map(name)).toEqual(expect.arrayContaining(["jurisdictions", "organizations", "departments", "users", "role_assignments", "job_runs"]));
+    expect(TABLES.map(name)).toEqual(
+      expect.arrayContaining([
+        "jurisdictions",
+        "organizations",
+        "departments",
+        "users",
+        "role_assignments",
+        "job_runs",
+      ]),
+    );
   });
 
   it("has a policy for every table that holds a jurisdiction_id", () => {
-    const missing = TABLES.filter((t) => Object.values(getTableColumns(t)).some((c) => c.name === "jurisdiction_id"))
+    const missing = TABLES.filter((t) =>
+      Object.values(getTableColumns(t)).some((c) => c.name === "jurisdiction_id"),
+    )
       .filter((t) => !SCOPED_TABLES.includes(t))
       .map(name);
     expect(missing).toEqual([]);
   });
 
   it("classifies every table as scoped or deliberately unscoped, never both", () => {
-    expect(TABLES.filter((t) => !SCOPED_TABLES.includes(t) && !UNSCOPED_TABLES.includes(t)).map(name)).toEqual([]);
+    expect(
+      TABLES.filter((t) => !SCOPED_TABLES.includes(t) && !UNSCOPED_TABLES.includes(t)).map(name),
+    ).toEqual([]);
     expect(SCOPED_TABLES.filter((t) => UNSCOPED_TABLES.includes(t)).map(name)).toEqual([]);
     expect(UNSCOPED_TABLES.filter((t) => jurisdictionColumn(t)).map(name)).toEqual([]);
   });
@@ -64,7 +79,13 @@ describe("the tenancy mechanism", () => {
         if (!seen) continue;
         expect(seen.has(b.jurisdiction.id), name(table)).toBe(false);
       }
-      for (const table of [schema.jurisdictions, schema.organizations, schema.departments, schema.users, schema.roleAssignments])
+      for (const table of [
+        schema.jurisdictions,
+        schema.organizations,
+        schema.departments,
+        schema.users,
+        schema.roleAssignments,
+      ])
         expect([...(await visibleJurisdictions(scope, table))!], name(table)).toEqual([a.jurisdiction.id]);
     });
 
@@ -100,7 +121,8 @@ describe("parseConfig", () => {
   });
 
   it("accepts an external JWKS only over https, or over http on this machine", () => {
-    const ext = (url: string) => parseConfig({ ...base, JWT_EXTERNAL_ISSUER: "https://idp.example", JWT_EXTERNAL_JWKS_URL: url });
+    const ext = (url: string) =>
+      parseConfig({ ...base, JWT_EXTERNAL_ISSUER: "https://idp.example", JWT_EXTERNAL_JWKS_URL: url });
     expect(ext("https://idp.example/jwks.json").ok).toBe(true);
     expect(ext("http://127.0.0.1:9000/jwks.json").ok).toBe(true);
     const plain = ext("http://idp.example/jwks.json");
@@ -131,12 +153,27 @@ describe("parseConfig", () => {
 
   it.each([
     ["a missing LIBSQL_URL", { LIBSQL_URL: undefined }, "LIBSQL_URL", undefined],
-    ["a LIBSQL_URL of another database", { LIBSQL_URL: "postgres://admin:hunter2@db.example/prod" }, "LIBSQL_URL", "hunter2"],
-    ["a JWT_JWKS that is not JSON", { JWT_JWKS: '{"keys":[{"d":"PRIVATE-SECRET"' }, "JWT_JWKS", "PRIVATE-SECRET"],
+    [
+      "a LIBSQL_URL of another database",
+      { LIBSQL_URL: "postgres://admin:hunter2@db.example/prod" },
+      "LIBSQL_URL",
+      "hunter2",
+    ],
+    [
+      "a JWT_JWKS that is not JSON",
+      { JWT_JWKS: '{"keys":[{"d":"PRIVATE-SECRET"' },
+      "JWT_JWKS",
+      "PRIVATE-SECRET",
+    ],
     ["a JWT_JWKS without keys", { JWT_JWKS: '{"keys":[],"note":"SECRET-NOTE"}' }, "JWT_JWKS", "SECRET-NOTE"],
     ["a body limit that is not a number", { BODY_LIMIT_BYTES: "lots" }, "BODY_LIMIT_BYTES", "lots"],
     ["a JWT_MAX_AGE jose cannot read", { JWT_MAX_AGE: "12  h" }, "JWT_MAX_AGE", undefined],
-    ["an external issuer without its JWKS URL", { JWT_EXTERNAL_ISSUER: "https://idp.example" }, "JWT_EXTERNAL_ISSUER", "idp.example"],
+    [
+      "an external issuer without its JWKS URL",
+      { JWT_EXTERNAL_ISSUER: "https://idp.example" },
+      "JWT_EXTERNAL_ISSUER",
+      "idp.example",
+    ],
   ])("reports %s by key name without its value", (_, env, key, secret) => {
     const r = parseConfig({ ...base, ...env });
     expect(r.ok).toBe(false);

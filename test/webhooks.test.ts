@@ -27,7 +27,12 @@ async function receiver() {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
-  return { got, answers, url: (path: string) => `http://127.0.0.1:${port}${path}`, close: () => new Promise((r) => server.close(r)) };
+  return {
+    got,
+    answers,
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 let t: TestApp;
@@ -42,7 +47,9 @@ async function deliverAt(when: Date) {
   const scheduled = new Date(when.getTime() + ++runs);
   const r = await runJob(t.deps, "webhooks", scheduled);
   if (r.status !== "ok") {
-    const [row] = await t.deps.db.all<{ error: string }>(sql`select error from job_runs where job = 'webhooks' and scheduled_at = ${scheduled.toISOString()}`);
+    const [row] = await t.deps.db.all<{ error: string }>(
+      sql`select error from job_runs where job = 'webhooks' and scheduled_at = ${scheduled.toISOString()}`,
+    );
     throw new Error(`webhooks job: ${row?.error}`);
   }
   return r.counts!;
@@ -52,13 +59,24 @@ async function sendDoc(pair: Pair) {
     method: "POST",
     as: pair.user("proc", "handler"),
     headers: { "idempotency-key": `wh-key-${++keyN}-abcdef` },
-    json: { type: "protest.civil", docNumber: `示检〔2026〕${keyN}号`, caseNumbers: ["(2025)示01民终1号"], caseCategory: "civil", title: `回调测试${keyN}`, attachments: [] },
+    json: {
+      type: "protest.civil",
+      docNumber: `示检〔2026〕${keyN}号`,
+      caseNumbers: ["(2025)示01民终1号"],
+      caseCategory: "civil",
+      title: `回调测试${keyN}`,
+      attachments: [],
+    },
   });
   expect(res.status).toBe(201);
   return res.body.id as string;
 }
 const register = async (pair: Pair, side: "court" | "proc", path: string, eventTypes: string[] = ["*"]) => {
-  const res = await t.request("/v1/webhooks", { method: "POST", as: pair.user(side, "admin"), json: { url: rx.url(path), eventTypes } });
+  const res = await t.request("/v1/webhooks", {
+    method: "POST",
+    as: pair.user(side, "admin"),
+    json: { url: rx.url(path), eventTypes },
+  });
   expect(res.status).toBe(201);
   return res.body as { id: string; secret: string };
 };
@@ -67,7 +85,10 @@ function verify(secret: string, r: Received) {
   vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(t.clock.now());
   try {
-    return new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
+    return new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as {
+      type: string;
+      data: Record<string, unknown>;
+    };
   } finally {
     vi.useRealTimers();
   }
@@ -83,10 +104,19 @@ afterAll(() => rx.close());
 describe("webhook endpoints", () => {
   it("are registered, listed, changed and deleted by the organisation's admins only", async () => {
     const admin = p.user("court", "admin");
-    const created = await t.request("/v1/webhooks", { method: "POST", as: admin, json: { url: rx.url("/crud"), eventTypes: ["document.received"], description: "收文系统" } });
+    const created = await t.request("/v1/webhooks", {
+      method: "POST",
+      as: admin,
+      json: { url: rx.url("/crud"), eventTypes: ["document.received"], description: "收文系统" },
+    });
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
-    expect(created.body).toMatchObject({ url: rx.url("/crud"), eventTypes: ["document.received"], active: true, consecutiveFailures: 0 });
+    expect(created.body).toMatchObject({
+      url: rx.url("/crud"),
+      eventTypes: ["document.received"],
+      active: true,
+      consecutiveFailures: 0,
+    });
     const id = created.body.id;
     expect((await t.request("/v1/webhooks", { as: admin })).body.items.map((e: any) => e.id)).toContain(id);
     expect((await t.request("/v1/webhooks", { as: admin })).body.items[0].secret).toBeUndefined();
@@ -94,22 +124,56 @@ describe("webhook endpoints", () => {
     const rotated = await t.request(`/v1/webhooks/${id}/rotate-secret`, { method: "POST", as: admin });
     expect(rotated.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
     expect(rotated.body.secret).not.toBe(created.body.secret);
-    expect((await t.request(`/v1/webhooks/${id}/rotate-secret`, { method: "POST", as: p.user("court", "handler") })).status).toBe(403);
+    expect(
+      (
+        await t.request(`/v1/webhooks/${id}/rotate-secret`, {
+          method: "POST",
+          as: p.user("court", "handler"),
+        })
+      ).status,
+    ).toBe(403);
     expectProblem(await t.request("/v1/webhooks", { as: p.user("court", "leader") }), 403, "forbidden");
     expectProblem(await t.request(`/v1/webhooks/${id}`, { as: p.user("proc", "admin") }), 404, "not_found");
-    expectProblem(await t.request("/v1/webhooks", { method: "POST", as: admin, json: { url: rx.url("/x"), eventTypes: ["document.nonsense"] } }), 400, "validation_failed");
-    const patched = await t.request(`/v1/webhooks/${id}`, { method: "PATCH", as: admin, json: { eventTypes: ["document.received", "document.replied"] } });
+    expectProblem(
+      await t.request("/v1/webhooks", {
+        method: "POST",
+        as: admin,
+        json: { url: rx.url("/x"), eventTypes: ["document.nonsense"] },
+      }),
+      400,
+      "validation_failed",
+    );
+    const patched = await t.request(`/v1/webhooks/${id}`, {
+      method: "PATCH",
+      as: admin,
+      json: { eventTypes: ["document.received", "document.replied"] },
+    });
     expect(patched.body.eventTypes).toEqual(["document.received", "document.replied"]);
-    expectProblem(await t.request(`/v1/webhooks/${id}`, { method: "DELETE", as: p.user("proc", "admin") }), 404);
+    expectProblem(
+      await t.request(`/v1/webhooks/${id}`, { method: "DELETE", as: p.user("proc", "admin") }),
+      404,
+    );
     expect((await t.request(`/v1/webhooks/${id}`, { method: "DELETE", as: admin })).status).toBe(204);
     expectProblem(await t.request(`/v1/webhooks/${id}`, { as: admin }), 404);
   });
 
   it("refuses private and loopback URLs unless the deployment allows them", async () => {
     for (const url of [
-      "http://127.0.0.1:8080/x", "https://127.0.0.1/x", "https://localhost/x", "https://10.1.2.3/x", "https://172.16.0.1/x", "https://192.168.1.10/x",
-      "https://169.254.169.254/latest", "https://[::1]/x", "https://[fd00::1]/x", "https://[::ffff:127.0.0.1]/x", "https://2130706433/x", "https://0x7f.1/x",
-      "https://intranet.local/x", "https://100.64.0.1/x", "https://0.0.0.0/x",
+      "http://127.0.0.1:8080/x",
+      "https://127.0.0.1/x",
+      "https://localhost/x",
+      "https://10.1.2.3/x",
+      "https://172.16.0.1/x",
+      "https://192.168.1.10/x",
+      "https://169.254.169.254/latest",
+      "https://[::1]/x",
+      "https://[fd00::1]/x",
+      "https://[::ffff:127.0.0.1]/x",
+      "https://2130706433/x",
+      "https://0x7f.1/x",
+      "https://intranet.local/x",
+      "https://100.64.0.1/x",
+      "https://0.0.0.0/x",
     ])
       expect(webhookUrlProblem(url, false), url).not.toBeNull();
     expect(webhookUrlProblem("http://example.com/x", false)).toMatch(/https/);
@@ -120,7 +184,11 @@ describe("webhook endpoints", () => {
 
     const strict = await setup(); // ALLOW_PRIVATE_WEBHOOKS defaults to false
     const q = await strict.pair();
-    const res = await strict.request("/v1/webhooks", { method: "POST", as: q.user("court", "admin"), json: { url: "https://192.168.0.5/hook", eventTypes: ["*"] } });
+    const res = await strict.request("/v1/webhooks", {
+      method: "POST",
+      as: q.user("court", "admin"),
+      json: { url: "https://192.168.0.5/hook", eventTypes: ["*"] },
+    });
     expectProblem(res, 400, "validation_failed");
     expect(res.body.errors[0]).toMatchObject({ path: "url", code: "url_refused" });
   });
@@ -134,26 +202,46 @@ describe("delivery", () => {
     await register(stranger, "court", "/stranger");
     t.clock.set(cst("2026-09-08"));
     const id = await sendDoc(p);
-    const rec = await t.request(`/v1/documents/${id}/receive`, { method: "POST", as: p.user("court", "registrar"), json: { receivedOn: "2026-09-08" } });
+    const rec = await t.request(`/v1/documents/${id}/receive`, {
+      method: "POST",
+      as: p.user("court", "registrar"),
+      json: { receivedOn: "2026-09-08" },
+    });
     expect(rec.status).toBe(200);
     const counts = await deliverAt(cst("2026-09-08", "10:05"));
     expect(counts).toMatchObject({ attempted: 3, delivered: 3, failed: 0 });
     const toCourt = rx.got.filter((r) => r.path === "/court");
-    expect(toCourt.map((r) => verify(court.secret, r).type)).toEqual(["document.created", "document.received"]);
+    expect(toCourt.map((r) => verify(court.secret, r).type)).toEqual([
+      "document.created",
+      "document.received",
+    ]);
     const received = verify(court.secret, toCourt[1]!);
-    expect(received.data).toMatchObject({ documentId: id, status: "received", dueOn: "2026-10-08", href: `/v1/documents/${id}` });
+    expect(received.data).toMatchObject({
+      documentId: id,
+      status: "received",
+      dueOn: "2026-10-08",
+      href: `/v1/documents/${id}`,
+    });
     expect(toCourt[1]!.headers["webhook-id"]).toBe(received.data.eventId);
     const toProc = rx.got.filter((r) => r.path === "/proc");
     expect(toProc.map((r) => verify(proc.secret, r).type)).toEqual(["document.received"]);
     // A wrong secret or a tampered body is rejected by the same verifier.
     expect(() => verify(court.secret, toProc[0]!)).toThrow();
-    expect(() => verify(court.secret, { ...toCourt[0]!, body: toCourt[0]!.body.replace("created", "withdrawn") })).toThrow();
+    expect(() =>
+      verify(court.secret, { ...toCourt[0]!, body: toCourt[0]!.body.replace("created", "withdrawn") }),
+    ).toThrow();
     expect(rx.got.filter((r) => r.path === "/stranger")).toEqual([]);
     // Nothing twice: a second run delivers nothing new.
     expect(await deliverAt(cst("2026-09-08", "10:10"))).toMatchObject({ attempted: 0 });
     // A failed document change writes no event.
-    await t.request(`/v1/documents/${id}/receive`, { method: "POST", as: p.user("court", "registrar"), json: { receivedOn: "2026-09-08" } });
-    const [n] = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from webhook_events where subject_id = ${id}`);
+    await t.request(`/v1/documents/${id}/receive`, {
+      method: "POST",
+      as: p.user("court", "registrar"),
+      json: { receivedOn: "2026-09-08" },
+    });
+    const [n] = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from webhook_events where subject_id = ${id}`,
+    );
     expect(n!.n).toBe(2);
   });
 
@@ -163,10 +251,25 @@ describe("delivery", () => {
     await register(q, "court", "/hours");
     t.clock.set(cst("2026-09-08"));
     const id = await sendDoc(q);
-    await t.request(`/v1/documents/${id}/receive`, { method: "POST", as: q.user("court", "registrar"), json: { receivedOn: "2026-09-08" } });
-    await t.request(`/v1/documents/${id}/assign`, { method: "POST", as: q.user("court", "registrar"), json: { departmentId: q.dept(q.court.id, "民事审判第一庭").id, handlerId: q.user("court", "handler").id } });
+    await t.request(`/v1/documents/${id}/receive`, {
+      method: "POST",
+      as: q.user("court", "registrar"),
+      json: { receivedOn: "2026-09-08" },
+    });
+    await t.request(`/v1/documents/${id}/assign`, {
+      method: "POST",
+      as: q.user("court", "registrar"),
+      json: {
+        departmentId: q.dept(q.court.id, "民事审判第一庭").id,
+        handlerId: q.user("court", "handler").id,
+      },
+    });
     t.clock.set(cst("2026-09-08", "19:00"));
-    const urged = await t.request(`/v1/documents/${id}/urge`, { method: "POST", as: q.user("proc", "handler"), json: { note: "请尽快" } });
+    const urged = await t.request(`/v1/documents/${id}/urge`, {
+      method: "POST",
+      as: q.user("proc", "handler"),
+      json: { note: "请尽快" },
+    });
     expect(urged.status).toBe(200);
     const seen = () => rx.got.filter((r) => r.path === "/hours").map((r) => JSON.parse(r.body).type);
     await deliverAt(cst("2026-09-08", "19:05")); // after hours: only the urgent 催办
@@ -186,9 +289,19 @@ describe("delivery", () => {
     const first = await sendDoc(q);
     const attemptsOf = () => rx.got.filter((r) => r.path === "/failing");
     // Business hours all day, so the backoff alone decides when each retry happens.
-    await t.request("/v1/admin/business-hours", { method: "PUT", as: q.user("court", "admin"), json: { start: "00:00", end: "23:59" } });
+    await t.request("/v1/admin/business-hours", {
+      method: "PUT",
+      as: q.user("court", "admin"),
+      json: { start: "00:00", end: "23:59" },
+    });
     const nextAttempt = async () =>
-      new Date((await t.deps.db.all<{ at: string }>(sql`select next_attempt_at as at from webhook_deliveries where endpoint_id = ${ep.id}`))[0]!.at);
+      new Date(
+        (
+          await t.deps.db.all<{ at: string }>(
+            sql`select next_attempt_at as at from webhook_deliveries where endpoint_id = ${ep.id}`,
+          )
+        )[0]!.at,
+      );
     let at = cst("2026-09-08", "10:00");
     const times: number[] = [];
     for (let i = 0; i < 100 && times.length < WEBHOOK_POLICY.maxAttempts; i++) {
@@ -204,28 +317,46 @@ describe("delivery", () => {
     expect(gaps).toEqual([1, 2, 3, 4, 5, 6, 7].map(backoffMs));
     expect(gaps.map((g) => g / 60_000)).toEqual([1, 3, 9, 27, 81, 243, 729]);
     expect(times).toHaveLength(WEBHOOK_POLICY.maxAttempts);
-    const [delivery] = await t.deps.db.all<{ status: string; attempts: number }>(sql`select status, attempts from webhook_deliveries where endpoint_id = ${ep.id}`);
+    const [delivery] = await t.deps.db.all<{ status: string; attempts: number }>(
+      sql`select status, attempts from webhook_deliveries where endpoint_id = ${ep.id}`,
+    );
     expect(delivery).toEqual({ status: "failed", attempts: WEBHOOK_POLICY.maxAttempts });
     // Same message id on every retry, so a receiver can deduplicate.
     expect(new Set(attemptsOf().map((r) => r.headers["webhook-id"])).size).toBe(1);
     const log = await t.request(`/v1/webhooks/${ep.id}/attempts?limit=3`, { as: q.user("court", "admin") });
     expect(log.body.items).toHaveLength(3);
-    expect(log.body.items[0]).toMatchObject({ attempt: WEBHOOK_POLICY.maxAttempts, statusCode: 500, error: "HTTP 500", deliveryStatus: "failed", eventType: "document.created" });
+    expect(log.body.items[0]).toMatchObject({
+      attempt: WEBHOOK_POLICY.maxAttempts,
+      statusCode: 500,
+      error: "HTTP 500",
+      deliveryStatus: "failed",
+      eventType: "document.created",
+    });
     expect(log.body.nextCursor).not.toBeNull();
     let endpoint = (await t.request(`/v1/webhooks/${ep.id}`, { as: q.user("court", "admin") })).body;
     expect(endpoint).toMatchObject({ active: true, consecutiveFailures: WEBHOOK_POLICY.maxAttempts });
 
     // Two more failures reach the disabling limit.
     t.clock.set(at);
-    await t.request(`/v1/documents/${first}/withdraw`, { method: "POST", as: q.user("proc", "handler"), json: { note: "撤回" } });
+    await t.request(`/v1/documents/${first}/withdraw`, {
+      method: "POST",
+      as: q.user("proc", "handler"),
+      json: { note: "撤回" },
+    });
     for (let i = 0; i < 100; i++) {
       await deliverAt(at);
       endpoint = (await t.request(`/v1/webhooks/${ep.id}`, { as: q.user("court", "admin") })).body;
       if (!endpoint.active) break;
-      const [next] = await t.deps.db.all<{ at: string }>(sql`select min(next_attempt_at) as at from webhook_deliveries where endpoint_id = ${ep.id} and status = 'pending'`);
+      const [next] = await t.deps.db.all<{ at: string }>(
+        sql`select min(next_attempt_at) as at from webhook_deliveries where endpoint_id = ${ep.id} and status = 'pending'`,
+      );
       at = new Date(Math.max(new Date(next!.at).getTime(), at.getTime() + 60_000));
     }
-    expect(endpoint).toMatchObject({ active: false, consecutiveFailures: WEBHOOK_POLICY.disableAfter, disabledReason: expect.stringContaining("consecutive") });
+    expect(endpoint).toMatchObject({
+      active: false,
+      consecutiveFailures: WEBHOOK_POLICY.disableAfter,
+      disabledReason: expect.stringContaining("consecutive"),
+    });
     const inbox = await t.request("/v1/notifications", { as: q.user("court", "admin") });
     expect(inbox.body.items.filter((n: any) => n.kind === "webhook.disabled")).toHaveLength(1);
     // Disabled: nothing more is attempted; re-enabled and fixed, the pending delivery goes through.
@@ -234,7 +365,11 @@ describe("delivery", () => {
     await deliverAt(cst("2026-09-11")); // Friday: due, but the endpoint is disabled
     expect(attemptsOf().length).toBe(count);
     rx.answers.set("/failing", 200);
-    const re = await t.request(`/v1/webhooks/${ep.id}`, { method: "PATCH", as: q.user("court", "admin"), json: { active: true } });
+    const re = await t.request(`/v1/webhooks/${ep.id}`, {
+      method: "PATCH",
+      as: q.user("court", "admin"),
+      json: { active: true },
+    });
     expect(re.body).toMatchObject({ active: true, consecutiveFailures: 0, disabledAt: null });
     await deliverAt(cst("2026-09-12")); // Saturday: held until the next working day
     expect(attemptsOf().length).toBe(count);
@@ -249,7 +384,10 @@ describe("delivery", () => {
     await register(q, "court", "/overlap");
     for (let i = 0; i < 5; i++) await sendDoc(q);
     t.clock.set(cst("2026-09-08", "11:00"));
-    await Promise.all([runJob(t.deps, "webhooks", new Date(cst("2026-09-08", "11:00").getTime() + 1)), runJob(t.deps, "webhooks", new Date(cst("2026-09-08", "11:00").getTime() + 2))]);
+    await Promise.all([
+      runJob(t.deps, "webhooks", new Date(cst("2026-09-08", "11:00").getTime() + 1)),
+      runJob(t.deps, "webhooks", new Date(cst("2026-09-08", "11:00").getTime() + 2)),
+    ]);
     const got = rx.got.filter((r) => r.path === "/overlap").map((r) => r.headers["webhook-id"]);
     expect(got).toHaveLength(5);
     expect(new Set(got).size).toBe(5);

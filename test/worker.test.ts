@@ -41,7 +41,11 @@ const userOf = (kind: "court" | "procuratorate", role: string) => {
   return pair.people.find((p) => p.orgId === org.id && p.role === role)!;
 };
 const token = (sub: string) =>
-  signToken(keys.privateJwk, { sub }, { issuer: toml.vars!.JWT_ISSUER!, audience: toml.vars!.JWT_AUDIENCE!, now: new Date() });
+  signToken(
+    keys.privateJwk,
+    { sub },
+    { issuer: toml.vars!.JWT_ISSUER!, audience: toml.vars!.JWT_AUDIENCE!, now: new Date() },
+  );
 
 async function call(path: string, init: { method?: string; as?: string; json?: unknown } = {}, worker = mf) {
   const headers: Record<string, string> = {};
@@ -58,14 +62,27 @@ async function call(path: string, init: { method?: string; as?: string; json?: u
 
 beforeAll(async () => {
   // The same build `npm run build` / `wrangler deploy` makes, into a temporary directory.
-  const node = existsSync(join(ROOT, "node_modules/.bin/node")) ? join(ROOT, "node_modules/.bin/node") : process.execPath;
-  const build = spawnSync(node, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", join(dir, "dist")], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 120_000,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-  });
-  if (build.status !== 0 || !existsSync(script)) throw new Error(`wrangler build failed:\n${build.stdout}\n${build.stderr}`);
+  const node = existsSync(join(ROOT, "node_modules/.bin/node"))
+    ? join(ROOT, "node_modules/.bin/node")
+    : process.execPath;
+  const build = spawnSync(
+    node,
+    [
+      join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+      "deploy",
+      "--dry-run",
+      "--outdir",
+      join(dir, "dist"),
+    ],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+    },
+  );
+  if (build.status !== 0 || !existsSync(script))
+    throw new Error(`wrangler build failed:\n${build.stdout}\n${build.stderr}`);
 
   const file = join(dir, "worker.db");
   const db = openDb(`file:${file}`);
@@ -109,12 +126,18 @@ describe("the Worker bundle in workerd", () => {
     expect(none.body).toMatchObject({ status: 401, code: "unauthenticated" });
 
     const foreign = await generateDevKeys();
-    const forged = await signToken(foreign.privateJwk, { sub: userOf("court", "registrar").id }, {
-      issuer: toml.vars!.JWT_ISSUER!,
-      audience: toml.vars!.JWT_AUDIENCE!,
-      now: new Date(),
+    const forged = await signToken(
+      foreign.privateJwk,
+      { sub: userOf("court", "registrar").id },
+      {
+        issuer: toml.vars!.JWT_ISSUER!,
+        audience: toml.vars!.JWT_AUDIENCE!,
+        now: new Date(),
+      },
+    );
+    const res = await mf.dispatchFetch("http://worker.test/v1/me", {
+      headers: { authorization: `Bearer ${forged}` },
     });
-    const res = await mf.dispatchFetch("http://worker.test/v1/me", { headers: { authorization: `Bearer ${forged}` } });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
     expect(((await res.json()) as any).code).toMatch(/^token_/);
@@ -140,9 +163,14 @@ describe("the Worker bundle in workerd", () => {
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ orgId: admin.orgId, name: "审判监督第二庭" });
-    const list = await call(`/v1/organizations/${admin.orgId}/departments`, { as: userOf("court", "handler").id });
+    const list = await call(`/v1/organizations/${admin.orgId}/departments`, {
+      as: userOf("court", "handler").id,
+    });
     expect(list.body.items.map((d: any) => d.id)).toContain(created.body.id);
-    const row = await sql.execute({ sql: "select org_id, name from departments where id = ?", args: [created.body.id] });
+    const row = await sql.execute({
+      sql: "select org_id, name from departments where id = ?",
+      args: [created.body.id],
+    });
     expect(row.rows[0]).toMatchObject({ org_id: admin.orgId, name: "审判监督第二庭" });
   });
 
@@ -154,14 +182,22 @@ describe("the Worker bundle in workerd", () => {
     // waitUntil work may finish just after the event; poll briefly (bounded).
     let rows: Record<string, unknown>[] = [];
     for (let i = 0; i < 50 && rows.length === 0; i++) {
-      rows = (await sql.execute({ sql: "select job, status from job_runs where scheduled_at = ? and status != 'running'", args: [scheduledTime.toISOString()] })).rows;
+      rows = (
+        await sql.execute({
+          sql: "select job, status from job_runs where scheduled_at = ? and status != 'running'",
+          args: [scheduledTime.toISOString()],
+        })
+      ).rows;
       if (rows.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
     expect(rows).toEqual([expect.objectContaining({ job: "sweep", status: "ok" })]);
   });
 
   it("answers 500 config_invalid when a binding is missing or malformed", async () => {
-    const cases: Record<string, string>[] = [{ LIBSQL_URL: srv.url }, { LIBSQL_URL: "not a url", JWT_JWKS: JSON.stringify(keys.jwks) }];
+    const cases: Record<string, string>[] = [
+      { LIBSQL_URL: srv.url },
+      { LIBSQL_URL: "not a url", JWT_JWKS: JSON.stringify(keys.jwks) },
+    ];
     for (const bindings of cases) {
       const bad = miniflare(bindings);
       try {

@@ -20,7 +20,8 @@ function build(env: Env): Built {
   const parsed = parseConfig(env);
   let built: Built;
   if (!parsed.ok) built = parsed;
-  else if (!parsed.config.JWT_JWKS) built = { ok: false, invalid: ["JWT_JWKS: required on Workers (no development keys here)"] };
+  else if (!parsed.config.JWT_JWKS)
+    built = { ok: false, invalid: ["JWT_JWKS: required on Workers (no development keys here)"] };
   else {
     const config = parsed.config;
     let db: Deps["db"] | undefined;
@@ -34,7 +35,13 @@ function build(env: Env): Built {
       // e.g. a file: or ws(s): URL, which the Worker's HTTP client cannot open.
       built = { ok: false, invalid: [`LIBSQL_URL: ${error} (use a libsql: or https: URL on Workers)`] };
     } else {
-      const deps: Deps = { db, clock: systemClock, ids: ulidGen(systemClock), config, verify: createVerifier(config, () => systemClock.now()) };
+      const deps: Deps = {
+        db,
+        clock: systemClock,
+        ids: ulidGen(systemClock),
+        config,
+        verify: createVerifier(config, () => systemClock.now()),
+      };
       built = { ok: true, app: createApp(deps), deps };
     }
   }
@@ -44,7 +51,9 @@ function build(env: Env): Built {
 
 function misconfigured(invalid: string[]): Response {
   const requestId = crypto.randomUUID();
-  console.error(JSON.stringify({ level: "error", requestId, message: "invalid Worker configuration", invalid }));
+  console.error(
+    JSON.stringify({ level: "error", requestId, message: "invalid Worker configuration", invalid }),
+  );
   return new Response(
     JSON.stringify({
       type: "https://fajian.example/problems/config-invalid",
@@ -72,7 +81,14 @@ export default {
     // Cron Events, besides being logged.
     try {
       const outcome = await runScheduled(built.deps, controller.cron, new Date(controller.scheduledTime));
-      console.log(JSON.stringify({ level: "info", cron: controller.cron, scheduledAt: controller.scheduledTime, outcome }));
+      console.log(
+        JSON.stringify({
+          level: "info",
+          cron: controller.cron,
+          scheduledAt: controller.scheduledTime,
+          outcome,
+        }),
+      );
     } catch (e) {
       console.error(JSON.stringify({ level: "error", cron: controller.cron, message: String(e) }));
       throw e;

@@ -53,7 +53,10 @@ export function createVerifier(config: Config, now: () => Date, opts: { cacheSiz
   const local = createLocalJWKSet(config.JWT_JWKS!);
   const external =
     config.JWT_EXTERNAL_ISSUER && config.JWT_EXTERNAL_JWKS_URL
-      ? { issuer: config.JWT_EXTERNAL_ISSUER, keys: createRemoteJWKSet(new URL(config.JWT_EXTERNAL_JWKS_URL)) }
+      ? {
+          issuer: config.JWT_EXTERNAL_ISSUER,
+          keys: createRemoteJWKSet(new URL(config.JWT_EXTERNAL_JWKS_URL)),
+        }
       : undefined;
   const maxAge = durationSeconds(config.JWT_MAX_AGE);
   const cacheSize = opts.cacheSize ?? VERIFIED_CACHE_SIZE;
@@ -83,11 +86,18 @@ export function createVerifier(config: Config, now: () => Date, opts: { cacheSiz
       throw toAuthError(e);
     }
     // jose checks that sub is present, not that it is a string; anything else would reach SQL as a parameter.
-    if (typeof payload.sub !== "string") throw unauthorized("token_claim_invalid", "The token's sub claim is not acceptable.");
+    if (typeof payload.sub !== "string")
+      throw unauthorized("token_claim_invalid", "The token's sub claim is not acceptable.");
     const subject: Subject = Object.freeze({ issuer: useExternal ? "external" : "local", sub: payload.sub });
     if (cacheSize <= 0) return subject;
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-    cache.set(token, { subject, exp: payload.exp!, nbf: payload.nbf, iat: payload.iat!, cachedAt: epoch(at) });
+    cache.set(token, {
+      subject,
+      exp: payload.exp!,
+      nbf: payload.nbf,
+      iat: payload.iat!,
+      cachedAt: epoch(at),
+    });
     return subject;
   };
 
@@ -98,7 +108,14 @@ export function createVerifier(config: Config, now: () => Date, opts: { cacheSiz
       cache.delete(token);
       // The same comparisons as jose's (clock tolerance 0): anything else is verified afresh.
       const t = epoch(at);
-      if (t < hit.exp && (hit.nbf === undefined || hit.nbf <= t) && t - hit.iat <= maxAge && t >= hit.iat && t - hit.cachedAt < VERIFIED_CACHE_TTL_SECONDS && t >= hit.cachedAt) {
+      if (
+        t < hit.exp &&
+        (hit.nbf === undefined || hit.nbf <= t) &&
+        t - hit.iat <= maxAge &&
+        t >= hit.iat &&
+        t - hit.cachedAt < VERIFIED_CACHE_TTL_SECONDS &&
+        t >= hit.cachedAt
+      ) {
         cache.set(token, hit); // most recently used
         return hit.subject;
       }
@@ -124,12 +141,17 @@ function toAuthError(e: unknown): ApiError {
       ? unauthorized("token_too_old", "The token was issued longer ago than the maximum token age.")
       : unauthorized("token_expired", "The token has expired.");
   if (e instanceof errors.JWTClaimValidationFailed) {
-    if (e.reason === "missing") return unauthorized("token_claim_missing", `The token lacks the required ${e.claim} claim.`);
+    if (e.reason === "missing")
+      return unauthorized("token_claim_missing", `The token lacks the required ${e.claim} claim.`);
     const known = CLAIM_ERRORS[e.claim];
-    return known ? unauthorized(...known) : unauthorized("token_claim_invalid", `The token's ${e.claim} claim is not acceptable.`);
+    return known
+      ? unauthorized(...known)
+      : unauthorized("token_claim_invalid", `The token's ${e.claim} claim is not acceptable.`);
   }
-  if (e instanceof errors.JOSEAlgNotAllowed) return unauthorized("token_algorithm", "The token's algorithm is not accepted.");
-  if (e instanceof errors.JWKSNoMatchingKey) return unauthorized("token_unknown_key", "The token was signed by an unknown key.");
+  if (e instanceof errors.JOSEAlgNotAllowed)
+    return unauthorized("token_algorithm", "The token's algorithm is not accepted.");
+  if (e instanceof errors.JWKSNoMatchingKey)
+    return unauthorized("token_unknown_key", "The token was signed by an unknown key.");
   if (e instanceof errors.JWSSignatureVerificationFailed)
     return unauthorized("token_signature", "The token's signature does not verify.");
   if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid)

@@ -73,9 +73,17 @@ const policies = new Map<SQLiteTable, Policy>([
   [roleAssignments, (me, c) => sql`${c(roleAssignments.orgId)} = ${me.orgId}`],
   [receivingRoutes, (me, c) => sql`${c(receivingRoutes.jurisdictionId)} in ${visibleJurisdictions(me)}`],
   // National defaults (no jurisdiction) and the caller's own jurisdiction's overrides.
-  [deadlineRules, (me, c) => sql`(${c(deadlineRules.jurisdictionId)} is null or ${c(deadlineRules.jurisdictionId)} = ${me.jurisdictionId})`],
+  [
+    deadlineRules,
+    (me, c) =>
+      sql`(${c(deadlineRules.jurisdictionId)} is null or ${c(deadlineRules.jurisdictionId)} = ${me.jurisdictionId})`,
+  ],
   // A document is seen by its sender, its recipient and, once flagged for 跟进监督, the next level up.
-  [documents, (me, c) => documentVisible(me, c(documents.senderOrgId), c(documents.recipientOrgId), c(documents.followupOrgId))],
+  [
+    documents,
+    (me, c) =>
+      documentVisible(me, c(documents.senderOrgId), c(documents.recipientOrgId), c(documents.followupOrgId)),
+  ],
   [documentEvents, (me, c) => sql`${c(documentEvents.documentId)} in ${visibleDocumentIds(me)}`],
   [extensionRequests, (me, c) => sql`${c(extensionRequests.documentId)} in ${visibleDocumentIds(me)}`],
   [committeeSessions, (me, c) => sql`${c(committeeSessions.documentId)} in ${visibleDocumentIds(me)}`],
@@ -84,10 +92,18 @@ const policies = new Map<SQLiteTable, Policy>([
   [escalationLadders, (me, c) => sql`${c(escalationLadders.jurisdictionId)} = ${me.jurisdictionId}`],
   [deliverySettings, (me, c) => sql`${c(deliverySettings.jurisdictionId)} = ${me.jurisdictionId}`],
   // A step of the ladder is seen by whoever sees its subject (documents now; other subject types add a branch).
-  [escalationSteps, (me, c) => sql`(${c(escalationSteps.subjectType)} = 'document' and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})`],
+  [
+    escalationSteps,
+    (me, c) =>
+      sql`(${c(escalationSteps.subjectType)} = 'document' and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})`,
+  ],
   // Webhooks belong to an organisation; an event to the organisations it names.
   [webhookEndpoints, (me, c) => sql`${c(webhookEndpoints.orgId)} = ${me.orgId}`],
-  [webhookEvents, (me, c) => sql`exists (select 1 from json_each(${c(webhookEvents.orgIds)}) wo_ where wo_.value = ${me.orgId})`],
+  [
+    webhookEvents,
+    (me, c) =>
+      sql`exists (select 1 from json_each(${c(webhookEvents.orgIds)}) wo_ where wo_.value = ${me.orgId})`,
+  ],
   [webhookDeliveries, (me, c) => sql`${c(webhookDeliveries.orgId)} = ${me.orgId}`],
   [webhookAttempts, (me, c) => sql`${c(webhookAttempts.orgId)} = ${me.orgId}`],
 ]);
@@ -150,7 +166,6 @@ export class Scope {
     return sql`((select o_.kind from organizations o_ where o_.id = ${this.me.orgId}) = ${kind})`;
   }
 
-
   /**
    * The principal look-up as one libSQL statement: its SQL text is rendered once per issuer kind
    * (see PRINCIPAL_SQL), so a request only binds its subject.
@@ -179,7 +194,10 @@ export class Scope {
     } else {
       const [head, tail] = stmt.sql.split("?") as [string, string];
       const lookup = this.db.all<[string]>(sql`${sql.raw(head)}${stmt.args[0]}${sql.raw(tail)}`);
-      const [rows, ...rest] = (await this.db.batch([lookup, ...queries] as never)) as unknown as [[string][], ...unknown[]];
+      const [rows, ...rest] = (await this.db.batch([lookup, ...queries] as never)) as unknown as [
+        [string][],
+        ...unknown[],
+      ];
       json = rows[0]?.[0];
       results = rest as BatchResponse<T>;
     }
@@ -214,7 +232,8 @@ export class Scope {
   }
 
   authorize(principal: Principal) {
-    if (this.allowedRoles !== "any" && !principal.roles.some((r) => this.allowedRoles.includes(r))) throw forbidden();
+    if (this.allowedRoles !== "any" && !principal.roles.some((r) => this.allowedRoles.includes(r)))
+      throw forbidden();
   }
 }
 
@@ -241,7 +260,8 @@ function principalSql(issuer: Subject["issuer"]): string {
       from ${u} inner join ${o} on ${o.id} = ${u.orgId} inner join ${j} on ${j.id} = ${u.jurisdictionId}
       where ${subject} = ${sql.placeholder("sub")} and ${u.active} = 1`;
     text = new SQLiteAsyncDialect().sqlToQuery(query).sql.replace(/\s+/g, " ");
-    if (text.split("?").length !== 2) throw new Error("the principal look-up must have exactly one parameter");
+    if (text.split("?").length !== 2)
+      throw new Error("the principal look-up must have exactly one parameter");
     PRINCIPAL_SQL.set(issuer, text);
   }
   return text;

@@ -17,7 +17,8 @@ const working = (alias: string, makeup: Expr) =>
  * later, or the same-numbered day N months later, clamped to that month's last day (民法典 第202条).
  */
 export function rawEnd(start: Expr, days: Expr, months: Expr): SQL {
-  const s = e(start), m = e(months);
+  const s = e(start),
+    m = e(months);
   return sql`(case when ${m} is not null then min(date(${s}, '+' || ${m} || ' months'), date(${s}, 'start of month', '+' || (${m} + 1) || ' months', '-1 day')) else date(${s}, '+' || ${e(days)} || ' days') end)`;
 }
 
@@ -27,16 +28,19 @@ export function rollForward(day: Expr, makeup: Expr): SQL {
 }
 
 /** The due date of a period counted from `start`. */
-export const dueOn = (start: Expr, days: Expr, months: Expr, makeup: Expr) => rollForward(rawEnd(start, days, months), makeup);
+export const dueOn = (start: Expr, days: Expr, months: Expr, makeup: Expr) =>
+  rollForward(rawEnd(start, days, months), makeup);
 
 /** True when every year from `from` to `to` has its official calendar loaded. */
 export function calendarComplete(from: Expr, to: Expr): SQL {
-  const y1 = sql`cast(strftime('%Y', ${e(from)}) as integer)`, y2 = sql`cast(strftime('%Y', ${e(to)}) as integer)`;
+  const y1 = sql`cast(strftime('%Y', ${e(from)}) as integer)`,
+    y2 = sql`cast(strftime('%Y', ${e(to)}) as integer)`;
   return sql`((select count(*) from calendar_years y_ where y_.year between ${y1} and ${y2}) = ${y2} - ${y1} + 1)`;
 }
 
 /** The working-day indexes of `today` (columns `i`, make-up days counted, and `s`, not), for `workdaysLate`. */
-export const todayIndex = (today: string) => sql`select wd_idx as i, wd_idx_strict as s from calendar_days where day = ${today}`;
+export const todayIndex = (today: string) =>
+  sql`select wd_idx as i, wd_idx_strict as s from calendar_days where day = ${today}`;
 
 /**
  * Working days from a due date to today on the jurisdiction's calendar: 0 on the due day, negative

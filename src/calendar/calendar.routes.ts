@@ -6,16 +6,31 @@ import { ApiError, forbidden } from "../http/problem";
 import { docSender, DOC_TYPES } from "../vocab";
 import { jurisdictions } from "../db/schema";
 import { IsoDate } from "../documents/documents.schemas";
-import { explain, loadYearStatements, previewQuery, recomputeDeadlineStatements, reindexStatement, type PreviewRow } from "./calendar.service";
+import {
+  explain,
+  loadYearStatements,
+  previewQuery,
+  recomputeDeadlineStatements,
+  reindexStatement,
+  type PreviewRow,
+} from "./calendar.service";
 
 const tags = ["Deadlines"];
 
-const Step = z.object({ kind: z.enum(["start", "raw_end", "roll_forward", "due"]), date: z.string(), note: z.object({ zh: z.string(), en: z.string() }) });
+const Step = z.object({
+  kind: z.enum(["start", "raw_end", "roll_forward", "due"]),
+  date: z.string(),
+  note: z.object({ zh: z.string(), en: z.string() }),
+});
 const RuleRef = z.object({
   id: z.string(),
   code: z.enum(DOC_TYPES.codes),
   version: z.number().int(),
-  period: z.object({ days: z.number().int().nullable(), months: z.number().int().nullable(), senderSets: z.boolean() }),
+  period: z.object({
+    days: z.number().int().nullable(),
+    months: z.number().int().nullable(),
+    senderSets: z.boolean(),
+  }),
   source: z.string(),
 });
 const Preview = z
@@ -23,15 +38,29 @@ const Preview = z
   .openapi("DeadlinePreview", {
     example: {
       dueOn: "2026-10-08",
-      rule: { id: "default:protest.civil", code: "protest.civil", version: 1, period: { days: 30, months: null, senderSets: false }, source: "民事诉讼法 第222条" },
+      rule: {
+        id: "default:protest.civil",
+        code: "protest.civil",
+        version: 1,
+        period: { days: 30, months: null, senderSets: false },
+        source: "民事诉讼法 第222条",
+      },
       calendarComplete: true,
       steps: [],
     },
   });
 
-const SpecialDay = z.object({ date: IsoDate, kind: z.enum(["holiday", "makeup"]), name: z.string().trim().min(1).max(50) });
+const SpecialDay = z.object({
+  date: IsoDate,
+  kind: z.enum(["holiday", "makeup"]),
+  name: z.string().trim().min(1).max(50),
+});
 const CalendarYear = z
-  .object({ year: z.number().int(), loaded: z.object({ source: z.string(), loadedAt: z.string() }).nullable(), days: z.array(SpecialDay) })
+  .object({
+    year: z.number().int(),
+    loaded: z.object({ source: z.string(), loadedAt: z.string() }).nullable(),
+    days: z.array(SpecialDay),
+  })
   .openapi("CalendarYear");
 const Year = z.object({ year: z.coerce.number().int().min(2000).max(2060) });
 
@@ -40,7 +69,9 @@ const Rule = z
     id: z.string(),
     type: coded(DOC_TYPES.codes),
     version: z.number().int(),
-    local: z.boolean().openapi({ description: "An override of this jurisdiction (else the national default)" }),
+    local: z
+      .boolean()
+      .openapi({ description: "An override of this jurisdiction (else the national default)" }),
     periodDays: z.number().int().nullable(),
     periodMonths: z.number().int().nullable(),
     senderSets: z.boolean(),
@@ -57,16 +88,39 @@ const RuleInput = z
     periodMonths: z.number().int().min(1).max(24).optional(),
     source: z.string().trim().min(1).max(500).openapi({ example: "本市法检框架意见:三十日内回复" }),
   })
-  .refine((r) => (r.periodDays === undefined) !== (r.periodMonths === undefined), { message: "give exactly one of periodDays and periodMonths", path: ["periodDays"] })
+  .refine((r) => (r.periodDays === undefined) !== (r.periodMonths === undefined), {
+    message: "give exactly one of periodDays and periodMonths",
+    path: ["periodDays"],
+  })
   .openapi("DeadlineRuleOverride");
 
 type RuleRow = {
-  id: string; type: (typeof DOC_TYPES.codes)[number]; version: number; jurisdictionId: string | null; periodDays: number | null; periodMonths: number | null;
-  senderSets: number; maxDays: number | null; maxMonths: number | null; extensionDays: number | null; extensionMonths: number | null; source: string;
+  id: string;
+  type: (typeof DOC_TYPES.codes)[number];
+  version: number;
+  jurisdictionId: string | null;
+  periodDays: number | null;
+  periodMonths: number | null;
+  senderSets: number;
+  maxDays: number | null;
+  maxMonths: number | null;
+  extensionDays: number | null;
+  extensionMonths: number | null;
+  source: string;
 };
 const toRule = (r: RuleRow) => ({
-  id: r.id, type: DOC_TYPES.item(r.type), version: r.version, local: r.jurisdictionId !== null, periodDays: r.periodDays, periodMonths: r.periodMonths,
-  senderSets: !!r.senderSets, maxDays: r.maxDays, maxMonths: r.maxMonths, extensionDays: r.extensionDays, extensionMonths: r.extensionMonths, source: r.source,
+  id: r.id,
+  type: DOC_TYPES.item(r.type),
+  version: r.version,
+  local: r.jurisdictionId !== null,
+  periodDays: r.periodDays,
+  periodMonths: r.periodMonths,
+  senderSets: !!r.senderSets,
+  maxDays: r.maxDays,
+  maxMonths: r.maxMonths,
+  extensionDays: r.extensionDays,
+  extensionMonths: r.extensionMonths,
+  source: r.source,
 });
 const RULE_COLUMNS = sql`id, type, version, jurisdiction_id as jurisdictionId, period_days as periodDays, period_months as periodMonths, sender_sets as senderSets,
   max_days as maxDays, max_months as maxMonths, extension_days as extensionDays, extension_months as extensionMonths, source`;
@@ -92,21 +146,57 @@ export const calendarRoutes = newRouter()
     async (c) => {
       const q = c.req.valid("query");
       const scope = c.var.scope;
-      const { results: [row] } = await scope.run([previewQuery(scope.db, { jurisdictionId: scope.me.jurisdictionId, ...q })]);
+      const {
+        results: [row],
+      } = await scope.run([previewQuery(scope.db, { jurisdictionId: scope.me.jurisdictionId, ...q })]);
       const r = row as PreviewRow | undefined;
       if (!r?.ruleId) throw new ApiError(404, "no_rule", `No deadline rule for ${q.type}.`);
       const given = q.periodDays !== undefined || q.periodMonths !== undefined;
-      if (given && !r.senderSets) throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "query", path: "periodDays", message: "the period of this type is set by its rule", code: "not_sender_set" }] });
+      if (given && !r.senderSets)
+        throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+          errors: [
+            {
+              in: "query",
+              path: "periodDays",
+              message: "the period of this type is set by its rule",
+              code: "not_sender_set",
+            },
+          ],
+        });
       if (given) {
         const path = q.periodDays !== undefined ? "periodDays" : "periodMonths";
-        const over = q.periodDays !== undefined ? r.maxDays == null || q.periodDays > r.maxDays : r.maxMonths == null || q.periodMonths! > r.maxMonths;
-        if (over) throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "query", path, message: `at most ${r.maxDays} days or ${r.maxMonths} months for this type`, code: "too_big" }] });
+        const over =
+          q.periodDays !== undefined
+            ? r.maxDays == null || q.periodDays > r.maxDays
+            : r.maxMonths == null || q.periodMonths! > r.maxMonths;
+        if (over)
+          throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+            errors: [
+              {
+                in: "query",
+                path,
+                message: `at most ${r.maxDays} days or ${r.maxMonths} months for this type`,
+                code: "too_big",
+              },
+            ],
+          });
       }
-      if (!r.dueOn) throw new ApiError(422, "outside_calendar", "The due date falls outside the calendar the system holds (2000–2060).");
+      if (!r.dueOn)
+        throw new ApiError(
+          422,
+          "outside_calendar",
+          "The due date falls outside the calendar the system holds (2000–2060).",
+        );
       return c.json(
         {
           dueOn: r.dueOn,
-          rule: { id: r.ruleId, code: q.type, version: r.ruleVersion!, period: { days: r.periodDays, months: r.periodMonths, senderSets: !!r.senderSets }, source: r.source! },
+          rule: {
+            id: r.ruleId,
+            code: q.type,
+            version: r.ruleVersion!,
+            period: { days: r.periodDays, months: r.periodMonths, senderSets: !!r.senderSets },
+            source: r.source!,
+          },
           calendarComplete: !!r.complete,
           steps: explain(q.receivedOn, r),
         },
@@ -127,9 +217,15 @@ export const calendarRoutes = newRouter()
     async (c) => {
       const { year } = c.req.valid("param");
       const db = c.var.scope.db;
-      const { results: [days, loaded] } = await c.var.scope.run([
-        db.all<{ date: string; kind: "holiday" | "makeup"; name: string }>(sql`select day as date, kind, name from calendar_days where day between ${`${year}-01-01`} and ${`${year}-12-31`} and kind in ('holiday', 'makeup') order by day`),
-        db.all<{ source: string; loadedAt: string }>(sql`select source, loaded_at as loadedAt from calendar_years where year = ${year}`),
+      const {
+        results: [days, loaded],
+      } = await c.var.scope.run([
+        db.all<{ date: string; kind: "holiday" | "makeup"; name: string }>(
+          sql`select day as date, kind, name from calendar_days where day between ${`${year}-01-01`} and ${`${year}-12-31`} and kind in ('holiday', 'makeup') order by day`,
+        ),
+        db.all<{ source: string; loadedAt: string }>(
+          sql`select source, loaded_at as loadedAt from calendar_years where year = ${year}`,
+        ),
       ]);
       return c.json({ year, loaded: loaded[0] ?? null, days }, 200);
     },
@@ -150,17 +246,34 @@ export const calendarRoutes = newRouter()
       const { year } = c.req.valid("param");
       const { days } = c.req.valid("json");
       const wrong = days.findIndex((d) => !d.date.startsWith(`${year}-`));
-      if (wrong >= 0) throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "json", path: `days.${wrong}.date`, message: `not in ${year}` }] });
+      if (wrong >= 0)
+        throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+          errors: [{ in: "json", path: `days.${wrong}.date`, message: `not in ${year}` }],
+        });
       const scope = c.var.scope;
       const guard = sql`(${scope.hasRole()} and (select level from jurisdictions where id = ${scope.me.jurisdictionId}) = 'city')`;
       const now = c.var.deps.clock.now().toISOString();
       const { principal } = await scope.run([
         ...loadYearStatements(scope.db, year, days, { source: "admin", at: now, by: scope.me.userId }, guard),
         reindexStatement(scope.db, guard),
-        ...recomputeDeadlineStatements(scope.db, { year, guard, actor: scope.me.userId, at: now, eventPrefix: c.var.deps.ids() }),
+        ...recomputeDeadlineStatements(scope.db, {
+          year,
+          guard,
+          actor: scope.me.userId,
+          at: now,
+          eventPrefix: c.var.deps.ids(),
+        }),
       ]);
-      if (principal.jurisdictionLevel !== "city") throw forbidden("The national calendar is maintained by city-level administrators.");
-      return c.json({ year, loaded: { source: "admin", loadedAt: now }, days: [...days].sort((a, b) => a.date.localeCompare(b.date)) }, 200);
+      if (principal.jurisdictionLevel !== "city")
+        throw forbidden("The national calendar is maintained by city-level administrators.");
+      return c.json(
+        {
+          year,
+          loaded: { source: "admin", loadedAt: now },
+          days: [...days].sort((a, b) => a.date.localeCompare(b.date)),
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -168,23 +281,37 @@ export const calendarRoutes = newRouter()
       method: "patch",
       path: "/v1/jurisdictions/{id}/settings",
       tags,
-      summary: "Jurisdiction settings: whether make-up working days (调休) count as working days (its admins)",
+      summary:
+        "Jurisdiction settings: whether make-up working days (调休) count as working days (its admins)",
       roles: ["admin"],
-      request: { params: z.object({ id: z.string().min(1).max(64) }), body: jsonBody(z.object({ countMakeupWorkdays: z.boolean() })) },
-      responses: { 200: jsonResponse(z.object({ id: z.string(), countMakeupWorkdays: z.boolean() }), "The settings") },
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: jsonBody(z.object({ countMakeupWorkdays: z.boolean() })),
+      },
+      responses: {
+        200: jsonResponse(z.object({ id: z.string(), countMakeupWorkdays: z.boolean() }), "The settings"),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const { countMakeupWorkdays } = c.req.valid("json");
       const scope = c.var.scope;
-      const { principal, results: [, visible] } = await scope.run(
+      const {
+        principal,
+        results: [, visible],
+      } = await scope.run(
         [
-          scope.db.run(sql`update jurisdictions set count_makeup_workdays = ${countMakeupWorkdays ? 1 : 0} where id = ${id} and id = ${scope.me.jurisdictionId} and ${scope.hasRole()}`),
-          scope.db.all<{ id: string }>(sql`select id from jurisdictions where id = ${id} and ${scope.visible(jurisdictions)}`),
+          scope.db.run(
+            sql`update jurisdictions set count_makeup_workdays = ${countMakeupWorkdays ? 1 : 0} where id = ${id} and id = ${scope.me.jurisdictionId} and ${scope.hasRole()}`,
+          ),
+          scope.db.all<{ id: string }>(
+            sql`select id from jurisdictions where id = ${id} and ${scope.visible(jurisdictions)}`,
+          ),
         ],
         ([, v]) => v[0],
       );
-      if (principal.jurisdictionId !== id || !visible[0]) throw forbidden("Settings are changed by the jurisdiction's own administrators.");
+      if (principal.jurisdictionId !== id || !visible[0])
+        throw forbidden("Settings are changed by the jurisdiction's own administrators.");
       return c.json({ id, countMakeupWorkdays }, 200);
     },
   )
@@ -193,13 +320,16 @@ export const calendarRoutes = newRouter()
       method: "get",
       path: "/v1/deadline-rules",
       tags,
-      summary: "The deadline rules in force for the caller's jurisdiction (local overrides over national defaults)",
+      summary:
+        "The deadline rules in force for the caller's jurisdiction (local overrides over national defaults)",
       roles: "any",
       responses: { 200: jsonResponse(z.object({ items: z.array(Rule) }), "Rules by type") },
     }),
     async (c) => {
       const scope = c.var.scope;
-      const { results: [rows] } = await scope.run([
+      const {
+        results: [rows],
+      } = await scope.run([
         scope.db.all<RuleRow>(sql`select ${RULE_COLUMNS} from (
           select dr.*, row_number() over (partition by type order by jurisdiction_id is null, version desc) as rn
           from deadline_rules dr where dr.jurisdiction_id is null or dr.jurisdiction_id = ${scope.me.jurisdictionId}) where rn = 1 order by type`),
@@ -212,10 +342,14 @@ export const calendarRoutes = newRouter()
       method: "put",
       path: "/v1/deadline-rules/{type}",
       tags,
-      summary: "Shorten a type's period for the caller's jurisdiction (admins of the sending institution); documents keep the rule version they were computed from",
+      summary:
+        "Shorten a type's period for the caller's jurisdiction (admins of the sending institution); documents keep the rule version they were computed from",
       roles: ["admin"],
       request: { params: z.object({ type: z.enum(DOC_TYPES.codes) }), body: jsonBody(RuleInput) },
-      responses: { 200: jsonResponse(Rule, "The new rule version"), 422: errorResponse("Longer than the statutory period") },
+      responses: {
+        200: jsonResponse(Rule, "The new rule version"),
+        422: errorResponse("Longer than the statutory period"),
+      },
     }),
     async (c) => {
       const { type } = c.req.valid("param");
@@ -224,12 +358,16 @@ export const calendarRoutes = newRouter()
       const id = c.var.deps.ids();
       const now = c.var.deps.clock.now().toISOString();
       const sender = docSender(type);
-      const pd = input.periodDays ?? null, pm = input.periodMonths ?? null;
+      const pd = input.periodDays ?? null,
+        pm = input.periodMonths ?? null;
       // Statutory periods are maxima: a local agreement may shorten one, never lengthen it (a month
       // is taken at its shortest, 28 days, and a day-period's month at its longest, 31 days).
       const notLonger = sql`(case when base.sender_sets then coalesce(${pd} <= base.max_days, ${pm} <= base.max_months, 0)
         else coalesce(${pd} <= coalesce(base.period_days, base.period_months * 28), ${pm} <= base.period_months, ${pm} * 31 <= base.period_days, 0) end)`;
-      const { principal, results: [, rows] } = await scope.run([
+      const {
+        principal,
+        results: [, rows],
+      } = await scope.run([
         scope.db.run(sql`insert into deadline_rules (id, jurisdiction_id, type, version, period_days, period_months, sender_sets, max_days, max_months, extension_days, extension_months, on_missed, source, created_at, created_by)
           select ${id}, ${scope.me.jurisdictionId}, base.type, (select coalesce(max(version), 0) + 1 from deadline_rules where type = ${type} and jurisdiction_id = ${scope.me.jurisdictionId}),
             ${input.periodDays ?? null}, ${input.periodMonths ?? null}, base.sender_sets, base.max_days, base.max_months, base.extension_days, base.extension_months, base.on_missed,
@@ -238,8 +376,15 @@ export const calendarRoutes = newRouter()
         scope.db.all<RuleRow>(sql`select ${RULE_COLUMNS} from deadline_rules where id = ${id}`),
       ]);
       if (principal.orgKind !== sender)
-        throw forbidden(`The period of ${type} is set by the institution that sends it (the ${sender}), under the local agreement.`);
-      if (!rows[0]) throw new ApiError(422, "longer_than_statute", "A local period may shorten the statutory one (or the sender-set maximum), never lengthen it.");
+        throw forbidden(
+          `The period of ${type} is set by the institution that sends it (the ${sender}), under the local agreement.`,
+        );
+      if (!rows[0])
+        throw new ApiError(
+          422,
+          "longer_than_statute",
+          "A local period may shorten the statutory one (or the sender-set maximum), never lengthen it.",
+        );
       return c.json(toRule(rows[0]), 200);
     },
   );

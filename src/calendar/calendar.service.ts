@@ -1,7 +1,14 @@
 // Loading a year's official holidays and make-up working days, and previewing a deadline.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { calendarComplete, countsMakeup, dueOn, rawEnd, reindexCalendar, rollForward } from "./calendar.engine";
+import {
+  calendarComplete,
+  countsMakeup,
+  dueOn,
+  rawEnd,
+  reindexCalendar,
+  rollForward,
+} from "./calendar.engine";
 
 export type SpecialDay = { date: string; kind: "holiday" | "makeup"; name: string };
 
@@ -10,8 +17,15 @@ export type SpecialDay = { date: string; kind: "holiday" | "makeup"; name: strin
  * `reindexStatement`. `guard` is SQL that must hold for any of them to change anything, so an
  * unauthorised caller's batch is a no-op.
  */
-export function loadYearStatements(db: Db, year: number, days: SpecialDay[], meta: { source: string; at: string; by: SQL | null }, guard: SQL = sql`1`) {
-  const from = `${year}-01-01`, to = `${year}-12-31`;
+export function loadYearStatements(
+  db: Db,
+  year: number,
+  days: SpecialDay[],
+  meta: { source: string; at: string; by: SQL | null },
+  guard: SQL = sql`1`,
+) {
+  const from = `${year}-01-01`,
+    to = `${year}-12-31`;
   return [
     db.run(sql`update calendar_days set kind = case when strftime('%w', day) in ('0','6') then 'weekend' else 'workday' end, name = null
       where day between ${from} and ${to} and ${guard}`),
@@ -44,7 +58,10 @@ export type PreviewRow = {
  * calendar was complete, and the rest days rolled over. `periodDays`/`periodMonths` apply to
  * sender-set types only.
  */
-export function previewQuery(db: Db, q: { jurisdictionId: SQL; type: string; receivedOn: string; periodDays?: number; periodMonths?: number }) {
+export function previewQuery(
+  db: Db,
+  q: { jurisdictionId: SQL; type: string; receivedOn: string; periodDays?: number; periodMonths?: number },
+) {
   const given = q.periodDays !== undefined || q.periodMonths !== undefined;
   return db.get<PreviewRow>(sql`
     with rule as (${effectiveRule(q.jurisdictionId, q.type)}),
@@ -69,30 +86,61 @@ export function effectiveRule(jurisdictionId: SQL, type: string | SQL): SQL {
     order by dr_.jurisdiction_id is null, dr_.version desc limit 1`;
 }
 
-export type Step = { kind: "start" | "raw_end" | "roll_forward" | "due"; date: string; note: { zh: string; en: string } };
+export type Step = {
+  kind: "start" | "raw_end" | "roll_forward" | "due";
+  date: string;
+  note: { zh: string; en: string };
+};
 
 /** Explains a computation in the order a clerk would check it by hand. */
 export function explain(receivedOn: string, row: PreviewRow): Step[] {
   const start = addDays(receivedOn, 1);
-  const period = row.periodMonths != null ? { zh: `${row.periodMonths}个月`, en: `${row.periodMonths} month(s)` } : { zh: `${row.periodDays}日`, en: `${row.periodDays} day(s)` };
+  const period =
+    row.periodMonths != null
+      ? { zh: `${row.periodMonths}个月`, en: `${row.periodMonths} month(s)` }
+      : { zh: `${row.periodDays}日`, en: `${row.periodDays} day(s)` };
   const steps: Step[] = [
-    { kind: "start", date: start, note: { zh: "收到之日不计入,次日起算", en: "The day of receipt is not counted; counting starts the next day" } },
+    {
+      kind: "start",
+      date: start,
+      note: {
+        zh: "收到之日不计入,次日起算",
+        en: "The day of receipt is not counted; counting starts the next day",
+      },
+    },
   ];
   const clamped = row.periodMonths != null && row.rawEnd!.slice(8) !== receivedOn.slice(8);
   steps.push({
     kind: "raw_end",
     date: row.rawEnd!,
     note: clamped
-      ? { zh: `期间${period.zh}届满;届满月无对应日,以该月末日为期限末日`, en: `End of ${period.en}; the final month has no such day, so its last day` }
+      ? {
+          zh: `期间${period.zh}届满;届满月无对应日,以该月末日为期限末日`,
+          en: `End of ${period.en}; the final month has no such day, so its last day`,
+        }
       : { zh: `期间${period.zh}届满`, en: `End of ${period.en}` },
   });
   for (const d of JSON.parse(row.skipped ?? "[]") as { date: string; kind: string; name: string | null }[]) {
-    const what = d.kind === "holiday" ? { zh: `法定节假日${d.name ? "(" + d.name + ")" : ""}`, en: `public holiday${d.name ? " (" + d.name + ")" : ""}` }
-      : d.kind === "makeup" ? { zh: "调休工作日(本辖区不计为工作日)", en: "make-up working day (not counted as working here)" }
-      : { zh: "周末", en: "weekend" };
-    steps.push({ kind: "roll_forward", date: d.date, note: { zh: `${what.zh},顺延`, en: `${what.en}: rolls forward` } });
+    const what =
+      d.kind === "holiday"
+        ? {
+            zh: `法定节假日${d.name ? `(${d.name})` : ""}`,
+            en: `public holiday${d.name ? ` (${d.name})` : ""}`,
+          }
+        : d.kind === "makeup"
+          ? { zh: "调休工作日(本辖区不计为工作日)", en: "make-up working day (not counted as working here)" }
+          : { zh: "周末", en: "weekend" };
+    steps.push({
+      kind: "roll_forward",
+      date: d.date,
+      note: { zh: `${what.zh},顺延`, en: `${what.en}: rolls forward` },
+    });
   }
-  steps.push({ kind: "due", date: row.dueOn!, note: { zh: "期限届满日(北京时间当日24时)", en: "Due at the end of this day, China Standard Time" } });
+  steps.push({
+    kind: "due",
+    date: row.dueOn!,
+    note: { zh: "期限届满日(北京时间当日24时)", en: "Due at the end of this day, China Standard Time" },
+  });
   return steps;
 }
 
@@ -108,14 +156,19 @@ export function addDays(date: string, n: number): string {
  * timeline event showing the change. The deadline version stays: it is the same deadline, counted on
  * the right calendar, so escalation steps already sent are not repeated. All guarded by `guard`.
  */
-export function recomputeDeadlineStatements(db: Db, q: { year: number; guard: SQL; actor: SQL; at: string; eventPrefix: string }) {
+export function recomputeDeadlineStatements(
+  db: Db,
+  q: { year: number; guard: SQL; actor: SQL; at: string; eventPrefix: string },
+) {
   const makeup = countsMakeup(sql`d.jurisdiction_id`);
-  const ext = (col: string) => sql`(select x.${sql.raw(col)} from extension_requests x where x.document_id = d.id and x.status = 'approved')`;
+  const ext = (col: string) =>
+    sql`(select x.${sql.raw(col)} from extension_requests x where x.document_id = d.id and x.status = 'approved')`;
   const base = dueOn(sql`d.received_on`, sql`d.period_days`, sql`d.period_months`, makeup);
   const due = sql`(case when exists (select 1 from extension_requests x where x.document_id = d.id and x.status = 'approved')
     then ${dueOn(base, ext("period_days"), ext("period_months"), makeup)} else ${base} end)`;
-  const snapshot = (a: string) => sql.raw(`json_object('dueOn', ${a}.due_on, 'calendarComplete', ${a}.calendar_complete)`);
-  const mine = sql`id like ${q.eventPrefix + ".%"}`;
+  const snapshot = (a: string) =>
+    sql.raw(`json_object('dueOn', ${a}.due_on, 'calendarComplete', ${a}.calendar_complete)`);
+  const mine = sql`id like ${`${q.eventPrefix}.%`}`;
   return [
     db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, note, before)
       select ${q.eventPrefix} || '.' || r.id, r.jurisdiction_id, r.id, ${q.at}, ${q.actor}, 'deadline_recomputed', ${`${q.year}年日历已更新`}, r.before
@@ -126,6 +179,8 @@ export function recomputeDeadlineStatements(db: Db, q: { year: number; guard: SQ
       where (r.due is not r.due_on or ${calendarComplete(sql`r.received_on`, sql`r.due`)} is not r.calendar_complete) and ${q.guard}`),
     db.run(sql`update documents as d set due_on = ${due}, calendar_complete = ${calendarComplete(sql`d.received_on`, due)}, updated_at = ${q.at}
       where d.id in (select document_id from document_events where ${mine})`),
-    db.run(sql`update document_events set after = (select ${snapshot("d")} from documents d where d.id = document_events.document_id) where ${mine}`),
+    db.run(
+      sql`update document_events set after = (select ${snapshot("d")} from documents d where d.id = document_events.document_id) where ${mine}`,
+    ),
   ] as const;
 }

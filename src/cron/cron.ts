@@ -66,7 +66,11 @@ export async function runJob(deps: Deps, job: keyof typeof JOBS, scheduledAt: Da
     const counts = await JOBS[job]!({ deps, scheduledAt, now: clock.now() });
     await db
       .update(jobRuns)
-      .set({ status: "ok", finishedAt: clock.now().toISOString(), counts: { ...counts, durationMs: clock.now().getTime() - started } })
+      .set({
+        status: "ok",
+        finishedAt: clock.now().toISOString(),
+        counts: { ...counts, durationMs: clock.now().getTime() - started },
+      })
       .where(key);
     return { status: "ok" as const, counts };
   } catch (e) {

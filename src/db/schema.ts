@@ -23,7 +23,9 @@ export const organizations = sqliteTable(
   "organizations",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
     kind: text("kind", { enum: ["court", "procuratorate"] }).notNull(),
     name: text("name").notNull(),
     createdAt: createdAt(),
@@ -35,8 +37,12 @@ export const departments = sqliteTable(
   "departments",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    orgId: text("org_id").notNull().references(() => organizations.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
     name: text("name").notNull(),
     /** JSON array of function tags, e.g. ["general_office"]; see DEPARTMENT_FUNCTIONS. */
     functions: text("functions", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
@@ -49,8 +55,12 @@ export const users = sqliteTable(
   "users",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    orgId: text("org_id").notNull().references(() => organizations.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
     departmentId: text("department_id").references(() => departments.id),
     email: text("email").notNull(),
     name: text("name").notNull(),
@@ -71,15 +81,24 @@ export const roleAssignments = sqliteTable(
   "role_assignments",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    orgId: text("org_id").notNull().references(() => organizations.id),
-    userId: text("user_id").notNull().references(() => users.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
     role: text("role", {
       enum: ["admin", "registrar", "handler", "department_head", "leader", "auditor"],
     }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("role_assignments_uq").on(t.userId, t.orgId, t.role), index("role_assignments_org_role_ix").on(t.orgId, t.role)],
+  (t) => [
+    uniqueIndex("role_assignments_uq").on(t.userId, t.orgId, t.role),
+    index("role_assignments_org_role_ix").on(t.orgId, t.role),
+  ],
 );
 
 /** Run ledger of scheduled jobs: one row per (job, scheduled time), so a duplicate trigger is a no-op. */
@@ -151,10 +170,16 @@ export const receivingRoutes = sqliteTable(
   "receiving_routes",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    orgId: text("org_id").notNull().references(() => organizations.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
     type: text("type").notNull(),
-    departmentId: text("department_id").notNull().references(() => departments.id),
+    departmentId: text("department_id")
+      .notNull()
+      .references(() => departments.id),
   },
   (t) => [uniqueIndex("receiving_routes_uq").on(t.orgId, t.type)],
 );
@@ -165,12 +190,22 @@ export const documents = sqliteTable(
   "documents",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
     type: text("type").notNull(),
-    status: text("status", { enum: ["sent", "received", "assigned", "replied", "acknowledged", "withdrawn"] }).notNull(),
-    senderOrgId: text("sender_org_id").notNull().references(() => organizations.id),
-    recipientOrgId: text("recipient_org_id").notNull().references(() => organizations.id),
-    receivingDepartmentId: text("receiving_department_id").notNull().references(() => departments.id),
+    status: text("status", {
+      enum: ["sent", "received", "assigned", "replied", "acknowledged", "withdrawn"],
+    }).notNull(),
+    senderOrgId: text("sender_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    recipientOrgId: text("recipient_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    receivingDepartmentId: text("receiving_department_id")
+      .notNull()
+      .references(() => departments.id),
     handlingDepartmentId: text("handling_department_id").references(() => departments.id),
     handlerId: text("handler_id").references(() => users.id),
     docNumber: text("doc_number").notNull(),
@@ -180,9 +215,13 @@ export const documents = sqliteTable(
     title: text("title").notNull(),
     summary: text("summary"),
     requestedActions: text("requested_actions"),
-    attachments: text("attachments", { mode: "json" }).$type<{ name: string; size: number; sha256: string; mediaType: string }[]>().notNull(),
+    attachments: text("attachments", { mode: "json" })
+      .$type<{ name: string; size: number; sha256: string; mediaType: string }[]>()
+      .notNull(),
     // deadline
-    ruleId: text("rule_id").notNull().references(() => deadlineRules.id),
+    ruleId: text("rule_id")
+      .notNull()
+      .references(() => deadlineRules.id),
     ruleVersion: integer("rule_version").notNull(),
     periodDays: integer("period_days"),
     periodMonths: integer("period_months"),
@@ -227,8 +266,12 @@ export const documentEvents = sqliteTable(
   "document_events",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    documentId: text("document_id").notNull().references(() => documents.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    documentId: text("document_id")
+      .notNull()
+      .references(() => documents.id),
     at: text("at").notNull(),
     actorId: text("actor_id"),
     type: text("type").notNull(),
@@ -243,8 +286,12 @@ export const extensionRequests = sqliteTable(
   "extension_requests",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    documentId: text("document_id").notNull().references(() => documents.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    documentId: text("document_id")
+      .notNull()
+      .references(() => documents.id),
     deadlineVersion: integer("deadline_version").notNull(),
     periodDays: integer("period_days"),
     periodMonths: integer("period_months"),
@@ -267,8 +314,12 @@ export const committeeSessions = sqliteTable(
   "committee_sessions",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    documentId: text("document_id").notNull().references(() => documents.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    documentId: text("document_id")
+      .notNull()
+      .references(() => documents.id),
     sessionAt: text("session_at").notNull(),
     place: text("place").notNull(),
     invitedBy: text("invited_by").notNull(),
@@ -287,8 +338,12 @@ export const notifications = sqliteTable(
   "notifications",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    userId: text("user_id").notNull().references(() => users.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
     kind: text("kind").notNull(),
     subjectType: text("subject_type").notNull(),
     subjectId: text("subject_id").notNull(),
@@ -299,7 +354,10 @@ export const notifications = sqliteTable(
     createdAt: text("created_at").notNull(),
     readAt: text("read_at"),
   },
-  (t) => [uniqueIndex("notifications_dedupe_uq").on(t.dedupeKey), index("notifications_user_ix").on(t.userId, t.id)],
+  (t) => [
+    uniqueIndex("notifications_dedupe_uq").on(t.dedupeKey),
+    index("notifications_user_ix").on(t.userId, t.id),
+  ],
 );
 
 // ── Escalation, delivery settings and webhooks ─────────────────────────────────────────────────
@@ -312,10 +370,14 @@ export const escalationLadders = sqliteTable(
   "escalation_ladders",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
     subjectType: text("subject_type").notNull(),
     kind: text("kind").notNull(),
-    steps: text("steps", { mode: "json" }).$type<{ offset: number; audience: string[]; urgent: boolean }[]>().notNull(),
+    steps: text("steps", { mode: "json" })
+      .$type<{ offset: number; audience: string[]; urgent: boolean }[]>()
+      .notNull(),
     updatedAt: text("updated_at").notNull(),
     updatedBy: text("updated_by"),
   },
@@ -330,7 +392,9 @@ export const escalationSteps = sqliteTable(
   "escalation_steps",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
     subjectType: text("subject_type").notNull(),
     subjectId: text("subject_id").notNull(),
     deadlineVersion: integer("deadline_version").notNull(),
@@ -351,7 +415,9 @@ export const escalationSteps = sqliteTable(
 
 /** Per-jurisdiction delivery settings: the business hours (China time) of webhook and digest delivery. */
 export const deliverySettings = sqliteTable("delivery_settings", {
-  jurisdictionId: text("jurisdiction_id").primaryKey().references(() => jurisdictions.id),
+  jurisdictionId: text("jurisdiction_id")
+    .primaryKey()
+    .references(() => jurisdictions.id),
   businessStart: text("business_start").notNull(),
   businessEnd: text("business_end").notNull(),
   updatedAt: text("updated_at").notNull(),
@@ -363,8 +429,12 @@ export const webhookEndpoints = sqliteTable(
   "webhook_endpoints",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    orgId: text("org_id").notNull().references(() => organizations.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
     url: text("url").notNull(),
     description: text("description"),
     /** Standard Webhooks signing secret ("whsec_" + base64). */
@@ -386,7 +456,9 @@ export const webhookEvents = sqliteTable(
   "webhook_events",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
     type: text("type").notNull(),
     subjectType: text("subject_type").notNull(),
     subjectId: text("subject_id").notNull(),
@@ -405,10 +477,18 @@ export const webhookDeliveries = sqliteTable(
   "webhook_deliveries",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    orgId: text("org_id").notNull().references(() => organizations.id),
-    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id, { onDelete: "cascade" }),
-    eventId: text("event_id").notNull().references(() => webhookEvents.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => webhookEvents.id),
     urgent: integer("urgent", { mode: "boolean" }).notNull().default(false),
     status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
@@ -432,9 +512,15 @@ export const webhookAttempts = sqliteTable(
   "webhook_attempts",
   {
     id: text("id").primaryKey(),
-    jurisdictionId: text("jurisdiction_id").notNull().references(() => jurisdictions.id),
-    orgId: text("org_id").notNull().references(() => organizations.id),
-    deliveryId: text("delivery_id").notNull().references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
     endpointId: text("endpoint_id").notNull(),
     attempt: integer("attempt").notNull(),
     at: text("at").notNull(),
@@ -442,5 +528,8 @@ export const webhookAttempts = sqliteTable(
     error: text("error"),
     durationMs: integer("duration_ms").notNull(),
   },
-  (t) => [index("webhook_attempts_endpoint_ix").on(t.endpointId, t.at), index("webhook_attempts_delivery_ix").on(t.deliveryId)],
+  (t) => [
+    index("webhook_attempts_endpoint_ix").on(t.endpointId, t.at),
+    index("webhook_attempts_delivery_ix").on(t.deliveryId),
+  ],
 );

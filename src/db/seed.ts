@@ -43,7 +43,10 @@ const PEOPLE: Record<Role, { court: [string, string, string]; proc: [string, str
   admin: { court: ["王建国", "信息技术管理员", "办公室"], proc: ["李红梅", "信息技术管理员", "办公室"] },
   registrar: { court: ["陈晓燕", "收文登记员", "办公室"], proc: ["赵丽", "收文登记员", "综合业务部"] },
   handler: { court: ["刘洋", "法官", "民事审判第一庭"], proc: ["孙磊", "检察官", "第六检察部(民事检察)"] },
-  department_head: { court: ["周明", "庭长", "民事审判第一庭"], proc: ["吴静", "部主任", "第六检察部(民事检察)"] },
+  department_head: {
+    court: ["周明", "庭长", "民事审判第一庭"],
+    proc: ["吴静", "部主任", "第六检察部(民事检察)"],
+  },
   leader: { court: ["郑国华", "院长", "办公室"], proc: ["钱志强", "检察长", "办公室"] },
   auditor: { court: ["冯敏", "审计员", "审判管理办公室"], proc: ["何平", "审计员", "综合业务部"] },
 };
@@ -51,7 +54,14 @@ const PEOPLE: Record<Role, { court: [string, string, string]; proc: [string, str
 /** The rows that onboard one pair: the jurisdiction, both organisations, departments and one user per role. */
 export function pairRows(spec: PairSpec, ids: IdGen, now: Date) {
   const createdAt = now.toISOString();
-  const jurisdiction = { id: ids(), code: spec.code, name: spec.name, level: spec.level, parentId: spec.parentId ?? null, createdAt };
+  const jurisdiction = {
+    id: ids(),
+    code: spec.code,
+    name: spec.name,
+    level: spec.level,
+    parentId: spec.parentId ?? null,
+    createdAt,
+  };
   const orgs = (["court", "procuratorate"] as const).map((kind) => ({
     id: ids(),
     jurisdictionId: jurisdiction.id,
@@ -86,7 +96,14 @@ export function pairRows(spec: PairSpec, ids: IdGen, now: Date) {
       };
     }),
   );
-  const roles = people.map((p) => ({ id: ids(), jurisdictionId: jurisdiction.id, orgId: p.orgId, userId: p.id, role: p.role, createdAt }));
+  const roles = people.map((p) => ({
+    id: ids(),
+    jurisdictionId: jurisdiction.id,
+    orgId: p.orgId,
+    userId: p.id,
+    role: p.role,
+    createdAt,
+  }));
   return { jurisdiction, orgs, depts, people, roles };
 }
 

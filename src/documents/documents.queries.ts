@@ -56,8 +56,19 @@ export type DocRow = {
   ackReason: string | null;
   followupOrgId: string | null;
   lastUrgedAt: string | null;
-  pendingExtension: { id: string; periodDays: number | null; periodMonths: number | null; reason: string } | null;
-  committeeSession: { id: string; sessionAt: string; place: string; response: "attend" | "delegate" | "decline" | null; delegateName: string | null } | null;
+  pendingExtension: {
+    id: string;
+    periodDays: number | null;
+    periodMonths: number | null;
+    reason: string;
+  } | null;
+  committeeSession: {
+    id: string;
+    sessionAt: string;
+    place: string;
+    response: "attend" | "delegate" | "decline" | null;
+    delegateName: string | null;
+  } | null;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
@@ -68,7 +79,8 @@ export type DocRow = {
 
 // Each document comes back as one JSON value built by SQLite: far cheaper to transfer and decode
 // than fifty columns per row, which is what dominates a list page's cost.
-const FIELDS = (full: boolean) => sql.raw(`json_object('id', d.id, 'jurisdictionId', d.jurisdiction_id, 'type', d.type, 'status', d.status,
+const FIELDS = (full: boolean) =>
+  sql.raw(`json_object('id', d.id, 'jurisdictionId', d.jurisdiction_id, 'type', d.type, 'status', d.status,
   'senderId', d.sender_org_id, 'senderName', so.name, 'senderKind', so.kind,
   'recipientId', d.recipient_org_id, 'recipientName', ro.name, 'recipientKind', ro.kind,
   'rdId', d.receiving_department_id, 'rdName', rd.name, 'hdId', d.handling_department_id, 'hdName', hd.name,
@@ -85,8 +97,12 @@ const FIELDS = (full: boolean) => sql.raw(`json_object('id', d.id, 'jurisdiction
      from extension_requests x where x.document_id = d.id and x.status = 'pending' and d.status in ('received', 'assigned'))),
   'committeeSession', json((select json_object('id', cs.id, 'sessionAt', cs.session_at, 'place', cs.place, 'response', cs.response, 'delegateName', cs.delegate_name)
      from committee_sessions cs where cs.document_id = d.id order by cs.invited_at desc limit 1)),
-  'createdAt', d.created_at, 'updatedAt', d.updated_at${full ? `, 'createdBy', d.created_by, 'requestHash', d.request_hash,
-  'extensionAllowed', (select (r.extension_days is not null or r.extension_months is not null) from deadline_rules r where r.id = d.rule_id)` : ""}) as j`);
+  'createdAt', d.created_at, 'updatedAt', d.updated_at${
+    full
+      ? `, 'createdBy', d.created_by, 'requestHash', d.request_hash,
+  'extensionAllowed', (select (r.extension_days is not null or r.extension_months is not null) from deadline_rules r where r.id = d.rule_id)`
+      : ""
+  }) as j`);
 
 const FROM = sql`from documents d
 join organizations so on so.id = d.sender_org_id
@@ -104,9 +120,20 @@ export const getDocument = (scope: Scope, id: string) =>
   scope.db.all<{ j: string }>(sql`${SELECT} where d.id = ${id} and ${scope.visible(documents, "d")}`);
 
 export const getDocumentByKey = (scope: Scope, key: string) =>
-  scope.db.all<{ j: string }>(sql`${SELECT} where d.created_by = ${scope.me.userId} and d.idempotency_key = ${key} and ${scope.visible(documents, "d")}`);
+  scope.db.all<{ j: string }>(
+    sql`${SELECT} where d.created_by = ${scope.me.userId} and d.idempotency_key = ${key} and ${scope.visible(documents, "d")}`,
+  );
 
-export type TimelineRow = { id: string; at: string; type: string; note: string | null; actorId: string | null; actorName: string | null; before: string | null; after: string | null };
+export type TimelineRow = {
+  id: string;
+  at: string;
+  type: string;
+  note: string | null;
+  actorId: string | null;
+  actorName: string | null;
+  before: string | null;
+  after: string | null;
+};
 
 export const getTimeline = (scope: Scope, documentId: string) =>
   scope.db.all<TimelineRow>(sql`select e.id, e.at, e.type, e.note, e.actor_id as actorId, u.name as actorName, e.before, e.after
@@ -130,11 +157,19 @@ export type ListFilter = {
 };
 
 const OPEN = sql`('received', 'assigned')`;
-const boxColumn = { inbox: sql`d.recipient_org_id`, outbox: sql`d.sender_org_id`, followup: sql`d.followup_org_id` };
+const boxColumn = {
+  inbox: sql`d.recipient_org_id`,
+  outbox: sql`d.sender_org_id`,
+  followup: sql`d.followup_org_id`,
+};
 
 /** The sort key of each order; cursors carry the last row's key. */
 export const SORT_KEY = {
-  due: { expr: sql`coalesce(d.due_on, '9999-12-31')`, dir: sql`asc`, of: (r: DocRow) => r.dueOn ?? "9999-12-31" },
+  due: {
+    expr: sql`coalesce(d.due_on, '9999-12-31')`,
+    dir: sql`asc`,
+    of: (r: DocRow) => r.dueOn ?? "9999-12-31",
+  },
   updated: { expr: sql`d.updated_at`, dir: sql`asc`, of: (r: DocRow) => r.updatedAt },
   created: { expr: sql`d.created_at`, dir: sql`desc`, of: (r: DocRow) => r.createdAt },
 } as const;
@@ -152,7 +187,12 @@ export function listDocuments(scope: Scope, f: ListFilter, today: string): SQL {
   if (f.caseNumber) conds.push(sql`instr(d.case_numbers, ${f.caseNumber}) > 0`);
   if (f.updatedSince) conds.push(sql`d.updated_at > ${f.updatedSince}`);
   const key = SORT_KEY[f.sort];
-  if (f.after) conds.push(f.sort === "created" ? sql`(${key.expr}, d.id) < (${f.after[0]}, ${f.after[1]})` : sql`(${key.expr}, d.id) > (${f.after[0]}, ${f.after[1]})`);
+  if (f.after)
+    conds.push(
+      f.sort === "created"
+        ? sql`(${key.expr}, d.id) < (${f.after[0]}, ${f.after[1]})`
+        : sql`(${key.expr}, d.id) > (${f.after[0]}, ${f.after[1]})`,
+    );
   return sql`select ${FIELDS(false)} ${FROM} where ${sql.join(conds, sql` and `)} order by ${key.expr} ${key.dir}, d.id ${key.dir} limit ${f.limit + 1}`;
 }
 
@@ -185,7 +225,13 @@ export type TransitionSpec = {
 /** The guarded statements of one state change; `applied` tells, in SQL, whether it happened. */
 export function transition(scope: Scope, t: TransitionSpec) {
   const party = t.party === "sender" ? sql`d_.sender_org_id` : sql`d_.recipient_org_id`;
-  const conds = [sql`d_.id = ${t.docId}`, scope.visible(documents, "d_"), sql`${party} = ${scope.me.orgId}`, sql`d_.status in ${t.from}`, scope.hasRole()];
+  const conds = [
+    sql`d_.id = ${t.docId}`,
+    scope.visible(documents, "d_"),
+    sql`${party} = ${scope.me.orgId}`,
+    sql`d_.status in ${t.from}`,
+    scope.hasRole(),
+  ];
   if (t.when) conds.push(t.when);
   const applied = sql`exists (select 1 from document_events ev_ where ev_.id = ${t.eventId})`;
   return {
@@ -194,8 +240,12 @@ export function transition(scope: Scope, t: TransitionSpec) {
       scope.db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, note, before)
         select ${t.eventId}, d_.jurisdiction_id, d_.id, ${t.now}, ${scope.me.userId}, ${t.event}, ${t.note ?? null}, ${SNAPSHOT("d_")}
         from documents d_ where ${sql.join(conds, sql` and `)}`),
-      scope.db.run(sql`update documents set ${t.set ? sql`${t.set}, ` : sql``}updated_at = ${t.now} where id = ${t.docId} and ${applied}`),
-      scope.db.run(sql`update document_events set after = (select ${SNAPSHOT("d_")} from documents d_ where d_.id = ${t.docId}) where id = ${t.eventId}`),
+      scope.db.run(
+        sql`update documents set ${t.set ? sql`${t.set}, ` : sql``}updated_at = ${t.now} where id = ${t.docId} and ${applied}`,
+      ),
+      scope.db.run(
+        sql`update document_events set after = (select ${SNAPSHOT("d_")} from documents d_ where d_.id = ${t.docId}) where id = ${t.eventId}`,
+      ),
       // Webhook outbox, in the same batch: written only if the event (the change) exists.
       outboxFromDocumentEvents(scope.db, sql`ev.id = ${t.eventId}`),
     ] as const,
@@ -211,7 +261,18 @@ export function deadlineSet(start: SQL, days: SQL, months: SQL) {
 /** Notices to users, written only if the change they describe (`applied`) happened. */
 export function notify(
   scope: Scope,
-  n: { id: string; applied: SQL; recipients: SQL; kind: string; docId: string; zh: string; en: string; dedupe: string; now: string; urgent?: boolean },
+  n: {
+    id: string;
+    applied: SQL;
+    recipients: SQL;
+    kind: string;
+    docId: string;
+    zh: string;
+    en: string;
+    dedupe: string;
+    now: string;
+    urgent?: boolean;
+  },
 ) {
   // One notice per recipient; ids share the app-generated (time-ordered) prefix.
   return scope.db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
@@ -277,7 +338,8 @@ export function insertDocument(
       and ${receivingDept} is not null
       and (${given ? 0 : 1} or (rule_.sender_sets and coalesce(${i.periodDays ?? null} <= rule_.max_days, ${i.periodMonths ?? null} <= rule_.max_months, 0)))
     on conflict (created_by, idempotency_key) do nothing`);
-  const event = scope.db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, after)
+  const event =
+    scope.db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, after)
     select ${d.eventId}, d_.jurisdiction_id, d_.id, ${d.now}, d_.created_by, 'created', ${SNAPSHOT("d_")} from documents d_ where d_.id = ${d.id}`);
   const rule = scope.db.all<{ senderSets: number; maxDays: number | null; maxMonths: number | null }>(sql`
     select sender_sets as senderSets, max_days as maxDays, max_months as maxMonths from (${effectiveRule(sql`${scope.me.jurisdictionId}`, i.type)})`);

@@ -1,33 +1,70 @@
 // API schemas of supervision documents (zod-openapi): inputs validated here, responses documented.
 import { z } from "@hono/zod-openapi";
 import { coded, LabelSchema } from "../http/api";
-import { ACK_RESULTS, CASE_AREAS, CASE_CATEGORIES, COMMITTEE_RESPONSES, DECISIONS, DOC_STATUSES, DOC_TYPES, ORG_KINDS } from "../vocab";
+import {
+  ACK_RESULTS,
+  CASE_AREAS,
+  CASE_CATEGORIES,
+  COMMITTEE_RESPONSES,
+  DECISIONS,
+  DOC_STATUSES,
+  DOC_TYPES,
+  ORG_KINDS,
+} from "../vocab";
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), "not a calendar date");
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD")
+  .refine(
+    (s) =>
+      !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    "not a calendar date",
+  );
 export const IsoDate = isoDate.openapi({ example: "2026-09-08" });
 
 export const Attachment = z.object({
   name: z.string().min(1).max(200),
-  size: z.number().int().min(0).max(2 ** 40),
+  size: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits"),
-  mediaType: z.string().min(3).max(100).regex(/^[\w.+-]+\/[\w.+-]+$/, "a media type such as application/pdf"),
+  mediaType: z
+    .string()
+    .min(3)
+    .max(100)
+    .regex(/^[\w.+-]+\/[\w.+-]+$/, "a media type such as application/pdf"),
 });
 
 export const NewDocument = z
   .object({
     type: z.enum(DOC_TYPES.codes),
     docNumber: z.string().trim().min(1).max(100).openapi({ example: "示检民监〔2026〕12号" }),
-    caseNumbers: z.array(z.string().trim().min(1).max(100)).min(1).max(20).openapi({ example: ["(2025)示01民终1234号"] }),
+    caseNumbers: z
+      .array(z.string().trim().min(1).max(100))
+      .min(1)
+      .max(20)
+      .openapi({ example: ["(2025)示01民终1234号"] }),
     caseCategory: z.enum(CASE_CATEGORIES.codes),
     area: z.enum(CASE_AREAS.codes).optional(),
     title: z.string().trim().min(1).max(300),
     summary: z.string().max(20_000).optional(),
     requestedActions: z.string().max(20_000).optional(),
     attachments: z.array(Attachment).max(50).default([]),
-    periodDays: z.number().int().min(1).max(366).optional().openapi({ description: "Only for types whose period the sender sets." }),
+    periodDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(366)
+      .optional()
+      .openapi({ description: "Only for types whose period the sender sets." }),
     periodMonths: z.number().int().min(1).max(12).optional(),
   })
-  .refine((d) => d.periodDays === undefined || d.periodMonths === undefined, { message: "give periodDays or periodMonths, not both", path: ["periodMonths"] })
+  .refine((d) => d.periodDays === undefined || d.periodMonths === undefined, {
+    message: "give periodDays or periodMonths, not both",
+    path: ["periodMonths"],
+  })
   .openapi("NewDocument");
 
 const Ref = z.object({ id: z.string(), name: z.string() });
@@ -61,19 +98,42 @@ export const DocumentSchema = z
       calendarComplete: z.boolean().nullable(),
     }),
     reply: z
-      .object({ repliedOn: z.string(), decision: coded(DECISIONS.codes), retrialRuled: z.boolean().nullable(), late: z.boolean() })
+      .object({
+        repliedOn: z.string(),
+        decision: coded(DECISIONS.codes),
+        retrialRuled: z.boolean().nullable(),
+        late: z.boolean(),
+      })
       .nullable(),
     acknowledgement: z.object({ result: coded(ACK_RESULTS.codes), reason: z.string().nullable() }).nullable(),
-    followup: z.object({ orgId: z.string().nullable() }).nullable().openapi({ description: "跟进监督 by the next level up: set when the reply was not accepted or the document was escalated to it (15 working days overdue)." }),
+    followup: z.object({ orgId: z.string().nullable() }).nullable().openapi({
+      description:
+        "跟进监督 by the next level up: set when the reply was not accepted or the document was escalated to it (15 working days overdue).",
+    }),
     lastUrgedAt: z.string().nullable(),
-    pendingExtension: z.object({ id: z.string(), periodDays: z.number().nullable(), periodMonths: z.number().nullable(), reason: z.string() }).nullable(),
+    pendingExtension: z
+      .object({
+        id: z.string(),
+        periodDays: z.number().nullable(),
+        periodMonths: z.number().nullable(),
+        reason: z.string(),
+      })
+      .nullable(),
     committeeSession: z
-      .object({ id: z.string(), sessionAt: z.string(), place: z.string(), response: coded(COMMITTEE_RESPONSES.codes).nullable(), delegateName: z.string().nullable() })
+      .object({
+        id: z.string(),
+        sessionAt: z.string(),
+        place: z.string(),
+        response: coded(COMMITTEE_RESPONSES.codes).nullable(),
+        delegateName: z.string().nullable(),
+      })
       .nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi("DocumentSummary", { description: "A document as lists show it (the long texts are in the full document)." });
+  .openapi("DocumentSummary", {
+    description: "A document as lists show it (the long texts are in the full document).",
+  });
 
 /** The full document: the summary plus its long texts and attachments. */
 export const DocumentFull = DocumentSchema.extend({
@@ -81,7 +141,13 @@ export const DocumentFull = DocumentSchema.extend({
   requestedActions: z.string().nullable(),
   attachments: z.array(Attachment),
   reply: z
-    .object({ repliedOn: z.string(), content: z.string(), decision: coded(DECISIONS.codes), retrialRuled: z.boolean().nullable(), late: z.boolean() })
+    .object({
+      repliedOn: z.string(),
+      content: z.string(),
+      decision: coded(DECISIONS.codes),
+      retrialRuled: z.boolean().nullable(),
+      late: z.boolean(),
+    })
     .nullable(),
 }).openapi("Document");
 
@@ -97,7 +163,9 @@ export const TimelineEvent = z
   })
   .openapi("TimelineEvent");
 
-export const DocumentDetail = DocumentFull.extend({ timeline: z.array(TimelineEvent) }).openapi("DocumentDetail");
+export const DocumentDetail = DocumentFull.extend({ timeline: z.array(TimelineEvent) }).openapi(
+  "DocumentDetail",
+);
 
 export const ListQuery = z.object({
   box: z.enum(["inbox", "outbox", "followup"]).default("inbox"),
@@ -113,42 +181,91 @@ export const ListQuery = z.object({
     })
     .openapi({ description: "Comma-separated statuses", example: "received,assigned" }),
   type: z.enum(DOC_TYPES.codes).optional(),
-  overdue: z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+  overdue: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
   dueBefore: IsoDate.optional(),
   departmentId: z.string().max(64).optional(),
   handlerId: z.string().max(64).optional(),
-  caseNumber: z.string().trim().min(1).max(100).optional().openapi({ description: "Substring of a case number (案号)" }),
-  updatedSince: z.iso.datetime().optional().openapi({ description: "Mobile sync: only documents changed after this instant (sorted by update)" }),
+  caseNumber: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({ description: "Substring of a case number (案号)" }),
+  updatedSince: z.iso
+    .datetime()
+    .optional()
+    .openapi({ description: "Mobile sync: only documents changed after this instant (sorted by update)" }),
   sort: z.enum(["due", "created", "updated"]).default("due"),
-  limit: z.coerce.number().int().min(1).max(200).default(20).openapi({ description: "Page size (default 20, a phone screen or two; at most 200)" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(20)
+    .openapi({ description: "Page size (default 20, a phone screen or two; at most 200)" }),
   cursor: z.string().max(300).optional(),
 });
 
 export const ReceiveInput = z.object({ receivedOn: IsoDate }).openapi("ReceiveInput");
-export const AssignInput = z.object({ departmentId: z.string().min(1).max(64), handlerId: z.string().min(1).max(64), note: z.string().max(2000).optional() }).openapi("AssignInput");
+export const AssignInput = z
+  .object({
+    departmentId: z.string().min(1).max(64),
+    handlerId: z.string().min(1).max(64),
+    note: z.string().max(2000).optional(),
+  })
+  .openapi("AssignInput");
 export const ReplyInput = z
   .object({
     content: z.string().trim().min(1).max(50_000),
     decision: z.enum(DECISIONS.codes),
-    retrialRuled: z.boolean().optional().openapi({ description: "Required for protests and retrial suggestions: whether a retrial was ruled" }),
+    retrialRuled: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Required for protests and retrial suggestions: whether a retrial was ruled" }),
     repliedOn: IsoDate,
   })
   .openapi("ReplyInput");
 export const AckInput = z
   .object({ result: z.enum(ACK_RESULTS.codes), reason: z.string().trim().max(5000).optional() })
-  .refine((a) => a.result !== "not_accepted" || (a.reason && a.reason.length > 0), { message: "a reason is required when the reply is not accepted", path: ["reason"] })
+  .refine((a) => a.result !== "not_accepted" || (a.reason && a.reason.length > 0), {
+    message: "a reason is required when the reply is not accepted",
+    path: ["reason"],
+  })
   .openapi("AckInput");
 export const NoteInput = z.object({ note: z.string().trim().max(2000).optional() }).openapi("NoteInput");
-export const ExtensionInput = z.object({ reason: z.string().trim().min(1).max(5000) }).openapi("ExtensionInput");
-export const ExtensionDecisionInput = z.object({ approve: z.boolean(), note: z.string().trim().max(2000).optional() }).openapi("ExtensionDecisionInput");
+export const ExtensionInput = z
+  .object({ reason: z.string().trim().min(1).max(5000) })
+  .openapi("ExtensionInput");
+export const ExtensionDecisionInput = z
+  .object({ approve: z.boolean(), note: z.string().trim().max(2000).optional() })
+  .openapi("ExtensionDecisionInput");
 export const CommitteeInput = z
-  .object({ sessionAt: z.iso.datetime({ offset: true }).openapi({ example: "2026-10-20T09:00:00+08:00" }), place: z.string().trim().min(1).max(200) })
+  .object({
+    sessionAt: z.iso.datetime({ offset: true }).openapi({ example: "2026-10-20T09:00:00+08:00" }),
+    place: z.string().trim().min(1).max(200),
+  })
   .openapi("CommitteeInput");
 export const CommitteeResponseInput = z
-  .object({ response: z.enum(COMMITTEE_RESPONSES.codes), delegateName: z.string().trim().min(1).max(100).optional(), note: z.string().max(2000).optional() })
-  .refine((r) => r.response !== "delegate" || !!r.delegateName, { message: "name the deputy who attends", path: ["delegateName"] })
+  .object({
+    response: z.enum(COMMITTEE_RESPONSES.codes),
+    delegateName: z.string().trim().min(1).max(100).optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .refine((r) => r.response !== "delegate" || !!r.delegateName, {
+    message: "name the deputy who attends",
+    path: ["delegateName"],
+  })
   .openapi("CommitteeResponseInput");
 
 export const Counts = z
-  .object({ box: z.string(), total: z.number().int(), overdue: z.number().int(), byStatus: z.record(z.string(), z.number().int()) })
+  .object({
+    box: z.string(),
+    total: z.number().int(),
+    overdue: z.number().int(),
+    byStatus: z.record(z.string(), z.number().int()),
+  })
   .openapi("DocumentCounts");

@@ -7,18 +7,32 @@ import type { Deps } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
 import { docSender, DOC_STATUSES, type DocStatus, type DocType } from "../vocab";
 import { outboxFromDocumentEvents } from "../webhooks/outbox";
-import { docs, getDocument, getDocumentByKey, insertDocument, transition, type DocRow, type TransitionSpec } from "./documents.queries";
+import {
+  docs,
+  getDocument,
+  getDocumentByKey,
+  insertDocument,
+  transition,
+  type DocRow,
+  type TransitionSpec,
+} from "./documents.queries";
 
 const ORDER: DocStatus[] = ["sent", "received", "assigned", "replied", "acknowledged"];
 
 export const invalid = (path: string, message: string, code = "invalid") =>
-  new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "json", path, message, code }] });
+  new ApiError(400, "validation_failed", "The request has invalid fields.", {
+    errors: [{ in: "json", path, message, code }],
+  });
 
 /** Why a state change did not apply, in the order a person would want to know it. */
 function refusal(doc: DocRow, p: Principal, spec: ActionSpec): ApiError {
   const mine = spec.party === "sender" ? doc.senderId : doc.recipientId;
   if (mine !== p.orgId)
-    return forbidden(spec.party === "sender" ? "Only the sending organisation may do this." : "Only the receiving organisation may do this.");
+    return forbidden(
+      spec.party === "sender"
+        ? "Only the sending organisation may do this."
+        : "Only the receiving organisation may do this.",
+    );
   if (!spec.from.includes(doc.status)) {
     const needed = spec.from.map((s) => DOC_STATUSES.label(s).en.toLowerCase()).join(" or ");
     const detail = `The document is ${DOC_STATUSES.label(doc.status).en.toLowerCase()}; this needs it ${needed}.`;
@@ -27,7 +41,10 @@ function refusal(doc: DocRow, p: Principal, spec: ActionSpec): ApiError {
     const max = Math.max(...spec.from.map((s) => ORDER.indexOf(s)));
     return conflict(rank > max ? `already_${doc.status}` : `not_yet_${spec.from[0]}`, detail);
   }
-  return spec.refuse?.(doc, p) ?? conflict("concurrent_change", "The document changed while this request ran; reload it and retry.");
+  return (
+    spec.refuse?.(doc, p) ??
+    conflict("concurrent_change", "The document changed while this request ran; reload it and retry.")
+  );
 }
 
 export type ActionSpec = Omit<TransitionSpec, "docId" | "eventId" | "now"> & {
@@ -44,7 +61,10 @@ export async function act(deps: Deps, scope: Scope, docId: string, spec: ActionS
   const t = transition(scope, { ...spec, docId, eventId, now });
   const effects = spec.effects?.(t.applied, { eventId, now }) ?? [];
   const check = scope.db.all<{ ok: number }>(sql`select ${t.applied} as ok`);
-  const { principal, results } = await scope.run([...t.statements, ...effects, getDocument(scope, docId), check] as const, (r) => (r.at(-2) as { j: string }[])[0]);
+  const { principal, results } = await scope.run(
+    [...t.statements, ...effects, getDocument(scope, docId), check] as const,
+    (r) => (r.at(-2) as { j: string }[])[0],
+  );
   const doc = docs(results.at(-2) as { j: string }[])[0]!;
   if (!(results.at(-1) as { ok: number }[])[0]?.ok) throw refusal(doc, principal, spec);
   return doc;
@@ -77,25 +97,54 @@ export async function createDocument(deps: Deps, scope: Scope, key: string, inpu
     input,
   });
   const outbox = outboxFromDocumentEvents(scope.db, sql`ev.id = ${eventId}`);
-  const { principal, results } = await scope.run([q.insert, q.event, getDocumentByKey(scope, key), q.rule, outbox]);
+  const { principal, results } = await scope.run([
+    q.insert,
+    q.event,
+    getDocumentByKey(scope, key),
+    q.rule,
+    outbox,
+  ]);
   const [, , byKey, [rule]] = results;
   const [doc] = docs(byKey);
   if (doc) {
     if (doc.id === id) return { doc, created: true };
     if (doc.requestHash !== hash)
-      throw conflict("idempotency_key_reused", "This Idempotency-Key was used for a different document; use a new key for a new document.");
+      throw conflict(
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for a different document; use a new key for a new document.",
+      );
     return { doc, created: false };
   }
   if (principal.orgKind !== docSender(input.type))
-    throw new ApiError(422, "wrong_direction", `A ${principal.orgKind} cannot send a document of type ${input.type}.`);
+    throw new ApiError(
+      422,
+      "wrong_direction",
+      `A ${principal.orgKind} cannot send a document of type ${input.type}.`,
+    );
   const given = input.periodDays !== undefined || input.periodMonths !== undefined;
-  if (given && !rule?.senderSets) throw invalid(input.periodDays !== undefined ? "periodDays" : "periodMonths", "the period of this type is set by law, not by the sender", "not_sender_set");
+  if (given && !rule?.senderSets)
+    throw invalid(
+      input.periodDays !== undefined ? "periodDays" : "periodMonths",
+      "the period of this type is set by law, not by the sender",
+      "not_sender_set",
+    );
   if (given && rule) {
-    const over = input.periodDays !== undefined ? rule.maxDays == null || input.periodDays > rule.maxDays : rule.maxMonths == null || input.periodMonths! > rule.maxMonths;
+    const over =
+      input.periodDays !== undefined
+        ? rule.maxDays == null || input.periodDays > rule.maxDays
+        : rule.maxMonths == null || input.periodMonths! > rule.maxMonths;
     if (over)
-      throw invalid(input.periodDays !== undefined ? "periodDays" : "periodMonths", `at most ${rule.maxDays} days or ${rule.maxMonths} months for this type`, "too_big");
+      throw invalid(
+        input.periodDays !== undefined ? "periodDays" : "periodMonths",
+        `at most ${rule.maxDays} days or ${rule.maxMonths} months for this type`,
+        "too_big",
+      );
   }
-  throw new ApiError(422, "no_receiving_department", "The counterpart has no receiving department configured for this type.");
+  throw new ApiError(
+    422,
+    "no_receiving_department",
+    "The counterpart has no receiving department configured for this type.",
+  );
 }
 
 export const isOpen = (status: DocStatus) => status === "received" || status === "assigned";

@@ -82,7 +82,10 @@ export const documentLadder: SubjectSource = {
             and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id and s_.status = 'superseded' order by s_."offset")))
       from ${sentOf(runId)}
       on conflict do nothing`),
-    outboxFromDocumentEvents(db, sql`ev.id in (select 'esc.' || e.id from escalation_steps e where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document')`),
+    outboxFromDocumentEvents(
+      db,
+      sql`ev.id in (select 'esc.' || e.id from escalation_steps e where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document')`,
+    ),
   ],
 };
 

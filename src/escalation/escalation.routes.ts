@@ -6,20 +6,37 @@ import { escalationLadders } from "../db/schema";
 import { defineRoute, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
 import { docSender, DOC_TYPES, type OrgKind } from "../vocab";
-import { AUDIENCE_CODES, AUDIENCES, DEFAULT_LADDERS, LadderInput, normalizeLadder, stepKey, type LadderStep } from "./ladder";
+import {
+  AUDIENCE_CODES,
+  AUDIENCES,
+  DEFAULT_LADDERS,
+  LadderInput,
+  normalizeLadder,
+  stepKey,
+  type LadderStep,
+} from "./ladder";
 
 const tags = ["Escalation"];
 const KINDS = ["*", ...DOC_TYPES.codes] as const;
 const Params = z.object({ subjectType: z.enum(["document"]), kind: z.enum(KINDS) });
 
 const Step = z
-  .object({ offset: z.number().int(), key: z.string().openapi({ example: "T-7" }), audience: z.array(z.enum(AUDIENCE_CODES)), urgent: z.boolean() })
+  .object({
+    offset: z.number().int(),
+    key: z.string().openapi({ example: "T-7" }),
+    audience: z.array(z.enum(AUDIENCE_CODES)),
+    urgent: z.boolean(),
+  })
   .openapi("EscalationStep");
 const Ladder = z
   .object({
     subjectType: z.literal("document"),
-    kind: z.enum(KINDS).openapi({ description: "A document type, or '*' for every type without its own ladder" }),
-    source: z.enum(["default", "jurisdiction", "jurisdiction_all_types"]).openapi({ description: "Where the ladder in force comes from" }),
+    kind: z
+      .enum(KINDS)
+      .openapi({ description: "A document type, or '*' for every type without its own ladder" }),
+    source: z
+      .enum(["default", "jurisdiction", "jurisdiction_all_types"])
+      .openapi({ description: "Where the ladder in force comes from" }),
     steps: z.array(Step),
     updatedAt: z.string().nullable(),
   })
@@ -28,7 +45,9 @@ const Ladders = z
   .object({
     subjectType: z.literal("document"),
     defaults: z.array(Step),
-    audiences: z.array(z.object({ code: z.enum(AUDIENCE_CODES), label: z.object({ zh: z.string(), en: z.string() }) })),
+    audiences: z.array(
+      z.object({ code: z.enum(AUDIENCE_CODES), label: z.object({ zh: z.string(), en: z.string() }) }),
+    ),
     items: z.array(Ladder),
   })
   .openapi("EscalationLadders");
@@ -39,15 +58,27 @@ const Ladders = z
  * for documents, since one would cover types sent in both directions.
  */
 function senderOf(kind: (typeof KINDS)[number]): OrgKind {
-  if (kind === "*") throw new ApiError(422, "per_type_only", "Document ladders are set per type, by the institution that sends the type.");
+  if (kind === "*")
+    throw new ApiError(
+      422,
+      "per_type_only",
+      "Document ladders are set per type, by the institution that sends the type.",
+    );
   return docSender(kind);
 }
 
 function requireSender(callerKind: OrgKind, sender: OrgKind, kind: string) {
-  if (callerKind !== sender) throw forbidden(`The ladder of ${kind} is set by the institution that sends it (the ${sender}).`);
+  if (callerKind !== sender)
+    throw forbidden(`The ladder of ${kind} is set by the institution that sends it (the ${sender}).`);
 }
 
-const view = (steps: LadderStep[]) => normalizeLadder(steps).map((s) => ({ offset: s.offset, key: stepKey(s.offset), audience: s.audience, urgent: !!s.urgent }));
+const view = (steps: LadderStep[]) =>
+  normalizeLadder(steps).map((s) => ({
+    offset: s.offset,
+    key: stepKey(s.offset),
+    audience: s.audience,
+    urgent: !!s.urgent,
+  }));
 type Row = { kind: string; steps: string; updatedAt: string };
 
 export const escalationRoutes = newRouter()
@@ -62,7 +93,9 @@ export const escalationRoutes = newRouter()
     }),
     async (c) => {
       const scope = c.var.scope;
-      const { results: [rows] } = await scope.run([
+      const {
+        results: [rows],
+      } = await scope.run([
         scope.db.all<Row>(sql`select kind, steps, updated_at as updatedAt from escalation_ladders l
           where l.subject_type = 'document' and ${scope.visible(escalationLadders, "l")}`),
       ]);
@@ -70,9 +103,29 @@ export const escalationRoutes = newRouter()
       const all = own.get("*");
       const items = KINDS.map((kind) => {
         const mine = own.get(kind);
-        if (mine) return { subjectType: "document" as const, kind, source: "jurisdiction" as const, steps: view(JSON.parse(mine.steps)), updatedAt: mine.updatedAt };
-        if (all && kind !== "*") return { subjectType: "document" as const, kind, source: "jurisdiction_all_types" as const, steps: view(JSON.parse(all.steps)), updatedAt: all.updatedAt };
-        return { subjectType: "document" as const, kind, source: "default" as const, steps: view(DEFAULT_LADDERS.document!), updatedAt: null };
+        if (mine)
+          return {
+            subjectType: "document" as const,
+            kind,
+            source: "jurisdiction" as const,
+            steps: view(JSON.parse(mine.steps)),
+            updatedAt: mine.updatedAt,
+          };
+        if (all && kind !== "*")
+          return {
+            subjectType: "document" as const,
+            kind,
+            source: "jurisdiction_all_types" as const,
+            steps: view(JSON.parse(all.steps)),
+            updatedAt: all.updatedAt,
+          };
+        return {
+          subjectType: "document" as const,
+          kind,
+          source: "default" as const,
+          steps: view(DEFAULT_LADDERS.document!),
+          updatedAt: null,
+        };
       });
       return c.json(
         {
@@ -90,7 +143,8 @@ export const escalationRoutes = newRouter()
       method: "put",
       path: "/v1/admin/escalation-ladders/{subjectType}/{kind}",
       tags,
-      summary: "Override the ladder of a document type ('*' = all types) for the caller's jurisdiction (admins)",
+      summary:
+        "Override the ladder of a document type ('*' = all types) for the caller's jurisdiction (admins)",
       description: "Applies from the next sweep. Steps already recorded for a deadline are not repeated.",
       roles: ["admin"],
       request: { params: Params, body: jsonBody(LadderInput) },
@@ -102,7 +156,10 @@ export const escalationRoutes = newRouter()
       const scope = c.var.scope;
       const sender = senderOf(kind);
       const now = c.var.deps.clock.now().toISOString();
-      const { principal, results: [, rows] } = await scope.run([
+      const {
+        principal,
+        results: [, rows],
+      } = await scope.run([
         scope.db.run(sql`insert into escalation_ladders (id, jurisdiction_id, subject_type, kind, steps, updated_at, updated_by)
           select ${c.var.deps.ids()}, ${scope.me.jurisdictionId}, ${subjectType}, ${kind}, ${JSON.stringify(steps)}, ${now}, ${scope.me.userId}
           where ${scope.hasRole()} and ${scope.isInstitution(sender)} and ${scope.me.jurisdictionId} is not null
@@ -112,7 +169,16 @@ export const escalationRoutes = newRouter()
       ]);
       requireSender(principal.orgKind, sender, kind);
       const row = rows[0]!;
-      return c.json({ subjectType, kind, source: "jurisdiction" as const, steps: view(JSON.parse(row.steps)), updatedAt: row.updatedAt }, 200);
+      return c.json(
+        {
+          subjectType,
+          kind,
+          source: "jurisdiction" as const,
+          steps: view(JSON.parse(row.steps)),
+          updatedAt: row.updatedAt,
+        },
+        200,
+      );
     },
   )
   .openapi(

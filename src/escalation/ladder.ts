@@ -38,7 +38,8 @@ const HORIZON_DAYS = 45;
 
 /** The step's stable key in the ledger: T-7, T0, T+1 … */
 export const stepKey = (offset: number) => (offset === 0 ? "T0" : offset < 0 ? `T${offset}` : `T+${offset}`);
-const stepKeySql = (off: SQL) => sql`(case when ${off} = 0 then 'T0' when ${off} < 0 then 'T' || ${off} else 'T+' || ${off} end)`;
+const stepKeySql = (off: SQL) =>
+  sql`(case when ${off} = 0 then 'T0' when ${off} < 0 then 'T' || ${off} else 'T+' || ${off} end)`;
 
 /** The built-in ladders, per subject type (README: "Deadlines, escalation and notifications"). */
 export const DEFAULT_LADDERS: Record<string, LadderStep[]> = {
@@ -53,15 +54,23 @@ export const DEFAULT_LADDERS: Record<string, LadderStep[]> = {
 
 export const LadderStepSchema = z
   .object({
-    offset: z.number().int().min(MIN_OFFSET).max(MAX_OFFSET).openapi({ description: "Working days from the due date: negative before, 0 the due day, positive overdue" }),
+    offset: z.number().int().min(MIN_OFFSET).max(MAX_OFFSET).openapi({
+      description: "Working days from the due date: negative before, 0 the due day, positive overdue",
+    }),
     audience: z.array(z.enum(AUDIENCE_CODES)).min(1).max(AUDIENCE_CODES.length),
-    urgent: z.boolean().default(false).openapi({ description: "Urgent steps' webhooks are delivered outside business hours too" }),
+    urgent: z
+      .boolean()
+      .default(false)
+      .openapi({ description: "Urgent steps' webhooks are delivered outside business hours too" }),
   })
   .openapi("LadderStep");
 
 export const LadderInput = z
   .object({ steps: z.array(LadderStepSchema).min(1).max(10) })
-  .refine((l) => new Set(l.steps.map((s) => s.offset)).size === l.steps.length, { message: "each step needs its own offset", path: ["steps"] })
+  .refine((l) => new Set(l.steps.map((s) => s.offset)).size === l.steps.length, {
+    message: "each step needs its own offset",
+    path: ["steps"],
+  })
   .openapi("LadderInput");
 
 /** Sorted by severity (offset), audiences deduplicated. */
@@ -87,7 +96,9 @@ export type SubjectSource = {
  */
 export function ledgerInsert(db: Db, source: SubjectSource, o: { runId: string; now: Date; chunk: number }) {
   const today = chinaDate(o.now);
-  const horizon = new Date(o.now.getTime() + (8 * 3600_000) + HORIZON_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const horizon = new Date(o.now.getTime() + 8 * 3600_000 + HORIZON_DAYS * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
   const st = source.subjectType;
   const defaults = JSON.stringify(DEFAULT_LADDERS[st] ?? []);
   return db.run(sql`
@@ -138,7 +149,11 @@ export async function sweepLadder(deps: Deps, source: SubjectSource, now: Date, 
     const stmts = [
       ledgerInsert(deps.db, source, { runId, now, chunk }),
       ...source.effects(deps.db, ctx),
-      deps.db.all<{ sent: number; superseded: number; subjects: number }>(sql`select coalesce(sum(status = 'sent'), 0) as sent,
+      deps.db.all<{
+        sent: number;
+        superseded: number;
+        subjects: number;
+      }>(sql`select coalesce(sum(status = 'sent'), 0) as sent,
         coalesce(sum(status = 'superseded'), 0) as superseded, count(distinct subject_id) as subjects from escalation_steps where run_id = ${runId}`),
     ];
     const results = (await deps.db.batch(stmts as never)) as unknown[];

@@ -29,14 +29,22 @@ export const ProblemSchema = z
     detail: z.string(),
     code: z.string().openapi({ example: "not_found" }),
     requestId: z.string().optional(),
-    errors: z.array(z.object({ in: z.string(), path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
+    errors: z
+      .array(z.object({ in: z.string(), path: z.string(), message: z.string(), code: z.string().optional() }))
+      .optional(),
   })
   .openapi("Problem");
 
-export const LabelSchema = z.object({ zh: z.string(), en: z.string() }).openapi("Label", { example: { zh: "办公室", en: "General office" } });
-export const coded = <T extends readonly [string, ...string[]]>(codes: T) => z.object({ code: z.enum(codes), label: LabelSchema });
+export const LabelSchema = z
+  .object({ zh: z.string(), en: z.string() })
+  .openapi("Label", { example: { zh: "办公室", en: "General office" } });
+export const coded = <T extends readonly [string, ...string[]]>(codes: T) =>
+  z.object({ code: z.enum(codes), label: LabelSchema });
 
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
 
 const STANDARD_ERRORS = {
   400: problem("Invalid input: see `errors[]`"),
@@ -49,10 +57,16 @@ const STANDARD_ERRORS = {
 export const errorResponse = problem;
 
 /** A JSON response of a route. */
-export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 
 /** A required JSON request body. */
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
 
 type RouteSpec = Omit<RouteConfig, "middleware" | "security"> & {
   /** Roles that may call the route; "any" = any authenticated user; "public" = no token. */
@@ -81,9 +95,10 @@ function authenticate(roles: readonly Role[] | "any"): MiddlewareHandler<AppEnv>
     const header = c.req.header("authorization");
     if (!header) throw missingToken();
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new ApiError(401, "auth_scheme_unsupported", "Authorization must be 'Bearer <token>'.", {
-      headers: { "www-authenticate": 'Bearer error="invalid_request"' },
-    });
+    if (!m)
+      throw new ApiError(401, "auth_scheme_unsupported", "Authorization must be 'Bearer <token>'.", {
+        headers: { "www-authenticate": 'Bearer error="invalid_request"' },
+      });
     const deps = c.get("deps");
     const subject = await deps.verify(m[1]!);
     c.set("scope", new Scope(deps.db, subject, roles));
@@ -99,14 +114,23 @@ const validationHook = (result: { success: boolean; error?: unknown; target: str
   if (result.success) return;
   const issues = (result.error as z.ZodError).issues;
   throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: issues.map((i) => ({ in: result.target, path: i.path.join("."), message: i.message, code: i.code })),
+    errors: issues.map((i) => ({
+      in: result.target,
+      path: i.path.join("."),
+      message: i.message,
+      code: i.code,
+    })),
   });
 };
 
 /** Cursor pagination query parameters shared by every list route. */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
-  cursor: z.string().max(200).optional().openapi({ description: "Opaque cursor from the previous page's `nextCursor`." }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Opaque cursor from the previous page's `nextCursor`." }),
 });
 
 /** Turns `limit + 1` fetched rows into a page: the extra row only says that there is a next page. */
@@ -115,4 +139,5 @@ export function paginate<T>(rows: T[], limit: number, cursorOf: (row: T) => stri
   return { items, nextCursor: rows.length > limit ? cursorOf(items[items.length - 1]!) : null };
 }
 
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });

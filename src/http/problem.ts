@@ -8,7 +8,10 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     detail: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } & Record<string, unknown> = {},
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } & Record<
+      string,
+      unknown
+    > = {},
   ) {
     super(detail);
   }
@@ -31,7 +34,8 @@ const TITLES: Record<number, string> = {
 
 export const notFound = (what = "resource") => new ApiError(404, "not_found", `No such ${what}.`);
 export const conflict = (code: string, detail: string) => new ApiError(409, code, detail);
-export const forbidden = (detail = "Your role does not allow this.") => new ApiError(403, "forbidden", detail);
+export const forbidden = (detail = "Your role does not allow this.") =>
+  new ApiError(403, "forbidden", detail);
 
 export function problemBody(err: ApiError, requestId: string | undefined) {
   const { headers: _h, ...extra } = err.extra;
@@ -48,7 +52,10 @@ export function problemBody(err: ApiError, requestId: string | undefined) {
 
 export function problemResponse(c: Context, err: ApiError): Response {
   const requestId: string | undefined = c.get("requestId" as never);
-  const headers: Record<string, string> = { "content-type": "application/problem+json", ...err.extra.headers };
+  const headers: Record<string, string> = {
+    "content-type": "application/problem+json",
+    ...err.extra.headers,
+  };
   // A fresh Response drops headers prepared on the context, so the request id is set here.
   if (requestId) headers["x-request-id"] = requestId;
   return new Response(JSON.stringify(problemBody(err, requestId)), { status: err.status, headers });

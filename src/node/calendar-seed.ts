@@ -16,11 +16,16 @@ export async function seedCalendar(db: Db, at: Date) {
   };
   add(data.holidays, "holiday");
   add(data.workdays, "makeup");
-  const loaded = new Set((await db.all<{ year: number }>(sql`select year from calendar_years`)).map((r) => r.year));
+  const loaded = new Set(
+    (await db.all<{ year: number }>(sql`select year from calendar_years`)).map((r) => r.year),
+  );
   const missing = [...byYear.keys()].filter((y) => !loaded.has(y)).sort();
   if (missing.length === 0) return [];
   const meta = { source: "chinese-days", at: at.toISOString(), by: null };
-  const statements = [...missing.flatMap((y) => loadYearStatements(db, y, byYear.get(y)!, meta)), reindexStatement(db)];
+  const statements = [
+    ...missing.flatMap((y) => loadYearStatements(db, y, byYear.get(y)!, meta)),
+    reindexStatement(db),
+  ];
   await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
   return missing;
 }

@@ -7,10 +7,19 @@ import { DEFAULT_DB_URL, migrateDb, openDb } from "./local";
 
 export const DEFAULT_DB_FILE = DEFAULT_DB_URL.slice("file:".length);
 
-export type ServeOptions = { file?: string; port?: number; host?: string; authToken?: string; idleTimeoutMs?: number; seed?: boolean };
+export type ServeOptions = {
+  file?: string;
+  port?: number;
+  host?: string;
+  authToken?: string;
+  idleTimeoutMs?: number;
+  seed?: boolean;
+};
 
 /** Migrates (and optionally demo-seeds) the file through the embedded client, then serves it over Hrana. */
-export async function serveDatabase(opts: ServeOptions = {}): Promise<HranaServer & { file: string; seeded: boolean }> {
+export async function serveDatabase(
+  opts: ServeOptions = {},
+): Promise<HranaServer & { file: string; seeded: boolean }> {
   const file = opts.file ?? DEFAULT_DB_FILE;
   const db = openDb(`file:${file}`);
   let seeded = false;
@@ -20,7 +29,13 @@ export async function serveDatabase(opts: ServeOptions = {}): Promise<HranaServe
   } finally {
     db.$client.close();
   }
-  const server = await startHranaServer({ file, port: opts.port ?? 8080, host: opts.host, authToken: opts.authToken, idleTimeoutMs: opts.idleTimeoutMs });
+  const server = await startHranaServer({
+    file,
+    port: opts.port ?? 8080,
+    host: opts.host,
+    authToken: opts.authToken,
+    idleTimeoutMs: opts.idleTimeoutMs,
+  });
   return { ...server, file, seeded };
 }
 
@@ -52,7 +67,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       idleTimeoutMs: Number(values["idle-timeout"]),
       seed: values.seed,
     });
-    console.log(`libSQL endpoint (Hrana over HTTP v2) on ${server.url} for ${server.file}${server.seeded ? " (demo data seeded)" : ""}`);
+    console.log(
+      `libSQL endpoint (Hrana over HTTP v2) on ${server.url} for ${server.file}${server.seeded ? " (demo data seeded)" : ""}`,
+    );
     console.log(`  LIBSQL_URL=${server.url}    stats: GET ${server.url}/stats`);
     const stop = () => void server.close().then(() => process.exit(0));
     process.once("SIGINT", stop);

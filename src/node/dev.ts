@@ -22,7 +22,17 @@ writeFileSync(envFile, `LIBSQL_URL=${server.url}\nJWT_JWKS='${JSON.stringify(jwk
 const args = process.argv.slice(2);
 const wrangler = spawn(
   process.execPath,
-  [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev", "--env-file", envFile, "--test-scheduled", "--ip", "127.0.0.1", ...(args.includes("--port") ? [] : ["--port", process.env.PORT ?? "8787"]), ...args],
+  [
+    join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+    "dev",
+    "--env-file",
+    envFile,
+    "--test-scheduled",
+    "--ip",
+    "127.0.0.1",
+    ...(args.includes("--port") ? [] : ["--port", process.env.PORT ?? "8787"]),
+    ...args,
+  ],
   { cwd: ROOT, stdio: "inherit" },
 );
 
@@ -40,7 +50,10 @@ async function stop(code: number) {
   if (wrangler.exitCode === null) {
     wrangler.kill("SIGINT");
     // wrangler normally exits within a second; never wait forever.
-    await Promise.race([new Promise((r) => wrangler.once("exit", r)), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([
+      new Promise((r) => wrangler.once("exit", r)),
+      new Promise((r) => setTimeout(r, 5000)),
+    ]);
     if (wrangler.exitCode === null) wrangler.kill("SIGKILL");
   }
   await server.close();

@@ -9,14 +9,29 @@ import { isPrivateAddress } from "../webhooks/url";
 type Lookup = typeof dnsLookup;
 
 export function guardedFetch(lookup: Lookup = dnsLookup): typeof fetch {
-  const guarded = ((hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) =>
-    lookup(hostname, options, (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
-      if (err) return callback(err, address, family);
-      const all = Array.isArray(address) ? address : [{ address, family: family ?? 4 }];
-      if (all.some((a) => isPrivateAddress(a.address)))
-        return callback(Object.assign(new Error(`${hostname} resolves to a private or loopback address`), { code: "EPRIVATEADDRESS" }), address, family);
-      callback(null, address, family);
-    })) as unknown as Lookup;
+  const guarded = ((
+    hostname: string,
+    options: object,
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) =>
+    lookup(
+      hostname,
+      options,
+      (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {
+        if (err) return callback(err, address, family);
+        const all = Array.isArray(address) ? address : [{ address, family: family ?? 4 }];
+        if (all.some((a) => isPrivateAddress(a.address)))
+          return callback(
+            Object.assign(new Error(`${hostname} resolves to a private or loopback address`), {
+              code: "EPRIVATEADDRESS",
+            }),
+            address,
+            family,
+          );
+        callback(null, address, family);
+      },
+    )) as unknown as Lookup;
   const dispatcher = new Agent({ connect: { lookup: guarded } });
-  return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  return ((input: string | URL, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }

@@ -33,17 +33,31 @@ export type HranaStats = {
   streams: { opened: number; open: number; expired: number };
 };
 
-export type HranaServer = { url: string; port: number; host: string; stats(): HranaStats; resetStats(): void; close(): Promise<void> };
+export type HranaServer = {
+  url: string;
+  port: number;
+  host: string;
+  stats(): HranaStats;
+  resetStats(): void;
+  close(): Promise<void>;
+};
 
 /** An error that invalidates the whole pipeline (HTTP 4xx/5xx), like sqld's ProtocolError and StreamError. */
 class ProtoError extends Error {
-  constructor(message: string, readonly code: string, readonly status = 400) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
 /** An error of one request or batch step, returned inside a 200 response. */
 class StmtError extends Error {
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
   }
 }
@@ -67,7 +81,8 @@ type Req =
   | { type: "store_sql"; sqlId: number; sql: string }
   | { type: "close_sql"; sqlId: number };
 
-const bad = (what: string) => new ProtoError(`Cannot deserialize client message from JSON: ${what}`, "JSON_DESERIALIZE");
+const bad = (what: string) =>
+  new ProtoError(`Cannot deserialize client message from JSON: ${what}`, "JSON_DESERIALIZE");
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 
@@ -102,7 +117,8 @@ function parseValue(v: unknown): Val {
     case "null":
       return null;
     case "integer": {
-      if (typeof o.value !== "string" || !/^-?\d{1,19}$/.test(o.value)) throw bad("integer value must be a decimal string");
+      if (typeof o.value !== "string" || !/^-?\d{1,19}$/.test(o.value))
+        throw bad("integer value must be a decimal string");
       const n = BigInt(o.value);
       if (n < I64_MIN || n > I64_MAX) throw bad("integer value out of 64-bit range");
       return n;
@@ -114,7 +130,8 @@ function parseValue(v: unknown): Val {
       if (typeof o.value !== "string") throw bad("text value must be a string");
       return o.value;
     case "blob":
-      if (typeof o.base64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.base64)) throw bad("blob value must be base64");
+      if (typeof o.base64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.base64))
+        throw bad("blob value must be base64");
       return Buffer.from(o.base64, "base64");
     default:
       throw new ProtoError("Value type not recognized", "VALUE_TYPE_NOT_RECOGNIZED");
@@ -128,7 +145,8 @@ function parseStmt(v: unknown): Stmt {
     if (typeof n.name !== "string") throw bad("named arg name must be a string");
     return [n.name, parseValue(n.value)];
   });
-  if (o.want_rows !== undefined && o.want_rows !== null && typeof o.want_rows !== "boolean") throw bad("want_rows must be a boolean");
+  if (o.want_rows !== undefined && o.want_rows !== null && typeof o.want_rows !== "boolean")
+    throw bad("want_rows must be a boolean");
   return {
     sql: optStr(o.sql, "sql"),
     sqlId: optInt(o.sql_id, "sql_id"),
@@ -252,7 +270,7 @@ function tokenize(sql: string): Tok[] {
       let len = 0;
       while (j < n) {
         const d = sql[j]!;
-        if (isIdChar(d)) (j++, len++);
+        if (isIdChar(d)) j++, len++;
         else if (d === ":" && sql[j + 1] === ":") j += 2;
         else if (d === "(" && len > 0) {
           const k = sql.indexOf(")", j);
@@ -302,7 +320,9 @@ function describeTokens(sql: string, toks: Tok[]): ScannedStmt {
       }
     }
   }
-  const sticky = ["PRAGMA", "ATTACH", "DETACH"].includes(words[0] ?? "") || (words[0] === "CREATE" && /^TEMP/.test(words[1] ?? ""));
+  const sticky =
+    ["PRAGMA", "ATTACH", "DETACH"].includes(words[0] ?? "") ||
+    (words[0] === "CREATE" && /^TEMP/.test(words[1] ?? ""));
   return { text: sql.slice(toks[0]!.start, toks[toks.length - 1]!.end), params, kind, explain, sticky };
 }
 
@@ -324,7 +344,12 @@ function scanSql(sql: string): ScannedStmt[] {
       continue;
     }
     cur.push(t);
-    if (!trigger && t.t === "word" && t.s.toUpperCase() === "TRIGGER" && cur[0]!.s.toUpperCase() === "CREATE") {
+    if (
+      !trigger &&
+      t.t === "word" &&
+      t.s.toUpperCase() === "TRIGGER" &&
+      cur[0]!.s.toUpperCase() === "CREATE"
+    ) {
       const mid = cur.slice(1, -1).map((x) => x.s.toUpperCase());
       trigger = mid.length === 0 || (mid.length === 1 && (mid[0] === "TEMP" || mid[0] === "TEMPORARY"));
     }
@@ -346,8 +371,10 @@ function scan(sql: string): ScannedStmt[] {
 
 function single(sql: string): ScannedStmt {
   const stmts = scan(sql);
-  if (stmts.length === 0) throw new StmtError("SQL string does not contain any statement", "SQL_NO_STATEMENT");
-  if (stmts.length > 1) throw new StmtError("SQL string contains more than one statement", "SQL_MANY_STATEMENTS");
+  if (stmts.length === 0)
+    throw new StmtError("SQL string does not contain any statement", "SQL_NO_STATEMENT");
+  if (stmts.length > 1)
+    throw new StmtError("SQL string contains more than one statement", "SQL_MANY_STATEMENTS");
   return stmts[0]!;
 }
 
@@ -355,7 +382,8 @@ function single(sql: string): ScannedStmt {
 function bindArgs(s: ScannedStmt, stmt: Pick<Stmt, "args" | "named">): Val[] {
   const invalid = (m: string) => new StmtError(`Arguments do not match SQL parameters: ${m}`, "ARGS_INVALID");
   const given = stmt.args.length + stmt.named.length;
-  if (given > s.params.length) throw invalid(`too many parameters, expected ${s.params.length} found ${given}`);
+  if (given > s.params.length)
+    throw invalid(`too many parameters, expected ${s.params.length} found ${given}`);
   const named = new Map(stmt.named);
   const out: Val[] = [];
   for (let i = 0; i < s.params.length; i++) {
@@ -377,16 +405,41 @@ function bindArgs(s: ScannedStmt, stmt: Pick<Stmt, "args" | "named">): Val[] {
 // Engine errors → Hrana errors with the base SQLite code, as sqld reports them.
 
 const SQLITE_CODES = [
-  "SQLITE_OK", "SQLITE_ERROR", "SQLITE_INTERNAL", "SQLITE_PERM", "SQLITE_ABORT", "SQLITE_BUSY", "SQLITE_LOCKED",
-  "SQLITE_NOMEM", "SQLITE_READONLY", "SQLITE_INTERRUPT", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTFOUND",
-  "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_EMPTY", "SQLITE_SCHEMA", "SQLITE_TOOBIG",
-  "SQLITE_CONSTRAINT", "SQLITE_MISMATCH", "SQLITE_MISUSE", "SQLITE_NOLFS", "SQLITE_AUTH", "SQLITE_FORMAT",
-  "SQLITE_RANGE", "SQLITE_NOTADB",
+  "SQLITE_OK",
+  "SQLITE_ERROR",
+  "SQLITE_INTERNAL",
+  "SQLITE_PERM",
+  "SQLITE_ABORT",
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+  "SQLITE_NOMEM",
+  "SQLITE_READONLY",
+  "SQLITE_INTERRUPT",
+  "SQLITE_IOERR",
+  "SQLITE_CORRUPT",
+  "SQLITE_NOTFOUND",
+  "SQLITE_FULL",
+  "SQLITE_CANTOPEN",
+  "SQLITE_PROTOCOL",
+  "SQLITE_EMPTY",
+  "SQLITE_SCHEMA",
+  "SQLITE_TOOBIG",
+  "SQLITE_CONSTRAINT",
+  "SQLITE_MISMATCH",
+  "SQLITE_MISUSE",
+  "SQLITE_NOLFS",
+  "SQLITE_AUTH",
+  "SQLITE_FORMAT",
+  "SQLITE_RANGE",
+  "SQLITE_NOTADB",
 ];
 const SQLITE_BUSY = 5;
 const SQLITE_BUSY_SNAPSHOT = 517;
 
-const rawCode = (e: unknown) => (e && typeof e === "object" && typeof (e as any).rawCode === "number" ? ((e as any).rawCode as number) : undefined);
+const rawCode = (e: unknown) =>
+  e && typeof e === "object" && typeof (e as any).rawCode === "number"
+    ? ((e as any).rawCode as number)
+    : undefined;
 
 function toStmtError(e: unknown): StmtError {
   if (e instanceof StmtError) return e;
@@ -428,7 +481,11 @@ function encodeValue(v: unknown): unknown {
   if (typeof v === "bigint") return { type: "integer", value: v.toString() };
   if (typeof v === "number") return { type: "float", value: v };
   if (typeof v === "string") return { type: "text", value: v };
-  if (v instanceof Uint8Array) return { type: "blob", base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64").replace(/=+$/, "") };
+  if (v instanceof Uint8Array)
+    return {
+      type: "blob",
+      base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64").replace(/=+$/, ""),
+    };
   throw new Error(`unexpected value from the engine: ${typeof v}`);
 }
 
@@ -481,7 +538,13 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
         return fn();
       } catch (e) {
         const raw = rawCode(e);
-        if (raw === undefined || (raw & 0xff) !== SQLITE_BUSY || raw === SQLITE_BUSY_SNAPSHOT || performance.now() >= deadline) throw e;
+        if (
+          raw === undefined ||
+          (raw & 0xff) !== SQLITE_BUSY ||
+          raw === SQLITE_BUSY_SNAPSHOT ||
+          performance.now() >= deadline
+        )
+          throw e;
         await sleep(wait);
         wait = Math.min(wait * 2, 20);
       }
@@ -534,7 +597,8 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     if (!timingSafeEqual(mac, data.subarray(16))) throw invalid;
     const st = streams.get(data.subarray(0, 8).toString("hex"));
     if (!st) throw invalid;
-    if (st.state === "expired") throw new ProtoError("The stream has expired due to inactivity", "STREAM_EXPIRED", 500);
+    if (st.state === "expired")
+      throw new ProtoError("The stream has expired due to inactivity", "STREAM_EXPIRED", 500);
     if (st.state === "acquired" || st.seq !== data.readBigUInt64BE(8))
       throw new ProtoError("Received a baton that has already been used", "BATON_REUSED");
     clearTimeout(st.timer);
@@ -576,7 +640,8 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     if (sql !== undefined && sqlId !== undefined)
       throw new ProtoError("Either `sql` or `sql_id` are required, but not both", "SQL_ID_AND_SQL_GIVEN");
     if (sql !== undefined) return sql;
-    if (sqlId === undefined) throw new ProtoError("Either `sql` or `sql_id` are required", "SQL_ID_OR_SQL_NOT_GIVEN");
+    if (sqlId === undefined)
+      throw new ProtoError("Either `sql` or `sql_id` are required", "SQL_ID_OR_SQL_NOT_GIVEN");
     const text = st.sqls.get(sqlId);
     if (text === undefined) throw new ProtoError(`SQL text ${sqlId} not found`, "SQL_NOT_FOUND");
     return text;
@@ -586,7 +651,10 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
   function compile(st: Stream, stmt: Stmt): { s: ScannedStmt; stmt: Stmt } {
     const s = single(sqlOf(st, stmt.sql, stmt.sqlId));
     if (stmt.args.length > 0 && stmt.named.length > 0)
-      throw new StmtError("Specifying both positional and named arguments is not supported", "ARGS_BOTH_POSITIONAL_AND_NAMED");
+      throw new StmtError(
+        "Specifying both positional and named arguments is not supported",
+        "ARGS_BOTH_POSITIONAL_AND_NAMED",
+      );
     return { s, stmt };
   }
 
@@ -607,7 +675,10 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
         let affected = 0;
         let lastId: string | null = null;
         if (["INSERT", "REPLACE", "UPDATE", "DELETE"].includes(s.kind)) {
-          const [changes, rowid] = prepare(conn, "select changes(), last_insert_rowid()").raw(true).safeIntegers(true).get() as bigint[];
+          const [changes, rowid] = prepare(conn, "select changes(), last_insert_rowid()")
+            .raw(true)
+            .safeIntegers(true)
+            .get() as bigint[];
           affected = Number(changes);
           if (s.kind === "INSERT" || s.kind === "REPLACE") lastId = String(rowid);
         }
@@ -636,10 +707,15 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
 
   function checkCond(c: Cond, stepIndex: number) {
     if (c.type === "ok" || c.type === "error") {
-      if (c.step >= stepIndex) throw new ProtoError("Invalid reference to step in a batch condition", "BATCH_COND_BAD_STEP");
+      if (c.step >= stepIndex)
+        throw new ProtoError("Invalid reference to step in a batch condition", "BATCH_COND_BAD_STEP");
     } else if (c.type === "not") checkCond(c.cond, stepIndex);
-    else if (c.type === "and" || c.type === "or") c.conds.forEach((x) => checkCond(x, stepIndex));
-    else throw new ProtoError("BatchCond of type `is_autocommit` is only supported in protocol version hrana3 and higher", "NOT_SUPPORTED");
+    else if (c.type === "and" || c.type === "or") for (const x of c.conds) checkCond(x, stepIndex);
+    else
+      throw new ProtoError(
+        "BatchCond of type `is_autocommit` is only supported in protocol version hrana3 and higher",
+        "NOT_SUPPORTED",
+      );
   }
 
   const errorOf = (e: StmtError) => ({ message: e.message, code: e.code });
@@ -717,8 +793,15 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
             const cols = p.reader ? p.columns().map((c) => ({ name: c.name, decltype: c.type })) : [];
             // sqlite3_stmt_readonly(): no write transaction is opened and the journal is not touched.
             const ops = s.explain ? [] : (prepare(conn, `EXPLAIN ${s.text}`).raw(true).all() as unknown[][]);
-            const readonly = !ops.some((o) => (o[1] === "Transaction" && o[3] !== 0) || o[1] === "Vacuum" || o[1] === "JournalMode");
-            return { params: s.params.map((name) => ({ name })), cols, is_explain: s.explain, is_readonly: readonly };
+            const readonly = !ops.some(
+              (o) => (o[1] === "Transaction" && o[3] !== 0) || o[1] === "Vacuum" || o[1] === "JournalMode",
+            );
+            return {
+              params: s.params.map((name) => ({ name })),
+              cols,
+              is_explain: s.explain,
+              is_readonly: readonly,
+            };
           });
           return ok({ type: "describe", result });
         } catch (e) {
@@ -726,18 +809,32 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
         }
       }
       case "store_sql":
-        if (st.sqls.has(req.sqlId)) throw new ProtoError(`SQL text ${req.sqlId} already exists`, "SQL_EXISTS");
+        if (st.sqls.has(req.sqlId))
+          throw new ProtoError(`SQL text ${req.sqlId} already exists`, "SQL_EXISTS");
         if (st.sqls.size >= MAX_STORED_SQLS)
-          return fail(new StmtError(`The server already stores ${st.sqls.size} SQL texts, it cannot store more`, "SQL_STORE_TOO_MANY"));
+          return fail(
+            new StmtError(
+              `The server already stores ${st.sqls.size} SQL texts, it cannot store more`,
+              "SQL_STORE_TOO_MANY",
+            ),
+          );
         if (Buffer.byteLength(req.sql) > MAX_STORED_SQL_BYTES)
-          return fail(new StmtError(`The statement is too large to be stored: ${Buffer.byteLength(req.sql)} bytes`, "SQL_STORE_TOO_LARGE"));
+          return fail(
+            new StmtError(
+              `The statement is too large to be stored: ${Buffer.byteLength(req.sql)} bytes`,
+              "SQL_STORE_TOO_LARGE",
+            ),
+          );
         st.sqls.set(req.sqlId, req.sql);
         return ok({ type: "store_sql" });
       case "close_sql":
         st.sqls.delete(req.sqlId);
         return ok({ type: "close_sql" });
       case "get_autocommit":
-        throw new ProtoError("The `get_autocommit` request is only supported in protocol version hrana3 and higher", "NOT_SUPPORTED");
+        throw new ProtoError(
+          "The `get_autocommit` request is only supported in protocol version hrana3 and higher",
+          "NOT_SUPPORTED",
+        );
     }
   }
 
@@ -760,7 +857,11 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
   // --- HTTP
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const data = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(data), ...headers });
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(data),
+      ...headers,
+    });
     res.end(data);
   };
   const text = (res: ServerResponse, status: number, body: string) => {
@@ -793,7 +894,11 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     pipelines: counts.pipelines,
     requests: counts.requests,
     statements: counts.statements,
-    streams: { opened: counts.opened, open: [...streams.values()].filter((s) => s.conn).length, expired: counts.expired },
+    streams: {
+      opened: counts.opened,
+      open: [...streams.values()].filter((s) => s.conn).length,
+      expired: counts.expired,
+    },
   });
   const resetStats = () => {
     counts = { pipelines: 0, requests: 0, statements: 0, opened: 0, expired: 0 };
@@ -805,11 +910,21 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     const method = req.method ?? "GET";
     const only = (m: string) => {
       if (method === m) return true;
-      json(res, 405, { message: `Method ${method} not allowed on ${path}`, code: "METHOD_NOT_ALLOWED" }, { allow: m });
+      json(
+        res,
+        405,
+        { message: `Method ${method} not allowed on ${path}`, code: "METHOD_NOT_ALLOWED" },
+        { allow: m },
+      );
       return false;
     };
     const unauthorized = () => {
-      json(res, 401, { message: "Unauthorized: a valid bearer token is required", code: "AUTH_UNAUTHORIZED" }, { "www-authenticate": "Bearer" });
+      json(
+        res,
+        401,
+        { message: "Unauthorized: a valid bearer token is required", code: "AUTH_UNAUTHORIZED" },
+        { "www-authenticate": "Bearer" },
+      );
       return false;
     };
     switch (path) {
@@ -835,12 +950,16 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
         if (!only("POST") || !(authorized(req) || unauthorized())) return;
         counts.pipelines++;
         const body = await readBody(req);
-        if (!body) return json(res, 413, { message: `Request body exceeds ${maxBody} bytes`, code: "BODY_TOO_LARGE" });
+        if (!body)
+          return json(res, 413, { message: `Request body exceeds ${maxBody} bytes`, code: "BODY_TOO_LARGE" });
         let parsed: unknown;
         try {
           parsed = JSON.parse(body.toString("utf8"));
         } catch (e) {
-          return json(res, 400, { message: `Cannot deserialize client message from JSON: ${(e as Error).message}`, code: "JSON_DESERIALIZE" });
+          return json(res, 400, {
+            message: `Cannot deserialize client message from JSON: ${(e as Error).message}`,
+            code: "JSON_DESERIALIZE",
+          });
         }
         try {
           json(res, 200, await pipeline(parsed));
@@ -859,7 +978,8 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
   const server = createServer((req, res) => {
     route(req, res).catch((e) => {
       console.error("libsql-server: internal error", e);
-      if (!res.headersSent) json(res, 500, { message: `Internal error: ${(e as Error)?.message ?? e}`, code: "INTERNAL_ERROR" });
+      if (!res.headersSent)
+        json(res, 500, { message: `Internal error: ${(e as Error)?.message ?? e}`, code: "INTERNAL_ERROR" });
       else res.destroy();
     });
   });

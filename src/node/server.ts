@@ -11,31 +11,40 @@ import { migrateDb, nodeDeps, ROOT } from "./local";
 
 /** The cron expressions of wrangler.toml: the one source of truth for both hosts. */
 export function wranglerCrons(): string[] {
-  const toml = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as { triggers?: { crons?: string[] } };
+  const toml = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as {
+    triggers?: { crons?: string[] };
+  };
   return toml.triggers?.crons ?? [];
 }
 
 export async function startServer(env: Record<string, string | undefined> = process.env) {
   const { deps } = await nodeDeps(env);
   await migrateDb(deps.db, deps.clock);
-  const seeded = env.SEED_DEMO === "false" ? false : await seedDemoIfEmpty(deps.db, deps.ids, deps.clock.now());
+  const seeded =
+    env.SEED_DEMO === "false" ? false : await seedDemoIfEmpty(deps.db, deps.ids, deps.clock.now());
   const app = createApp(deps);
   const port = Number(env.PORT ?? 8787);
   const hostname = env.HOST ?? "127.0.0.1";
   const server = serve({ fetch: app.fetch, port, hostname });
-  const jobs = env.CRON === "off" ? [] : wranglerCrons().map((expr) =>
-    new Cron(expr, { timezone: "UTC", protect: true }, async (self) => {
-      const scheduledAt = new Date(Math.floor(deps.clock.now().getTime() / 60000) * 60000);
-      try {
-        const outcome = await runScheduled(deps, expr, scheduledAt);
-        console.log(JSON.stringify({ level: "info", cron: expr, scheduledAt, outcome }));
-      } catch (e) {
-        console.error(JSON.stringify({ level: "error", cron: expr, message: String(e) }));
-      }
-      void self;
-    }),
+  const jobs =
+    env.CRON === "off"
+      ? []
+      : wranglerCrons().map(
+          (expr) =>
+            new Cron(expr, { timezone: "UTC", protect: true }, async (self) => {
+              const scheduledAt = new Date(Math.floor(deps.clock.now().getTime() / 60000) * 60000);
+              try {
+                const outcome = await runScheduled(deps, expr, scheduledAt);
+                console.log(JSON.stringify({ level: "info", cron: expr, scheduledAt, outcome }));
+              } catch (e) {
+                console.error(JSON.stringify({ level: "error", cron: expr, message: String(e) }));
+              }
+              void self;
+            }),
+        );
+  console.log(
+    `法检协同 API on http://${hostname}:${port} (database ${deps.config.LIBSQL_URL}${seeded ? ", demo data seeded" : ""})`,
   );
-  console.log(`法检协同 API on http://${hostname}:${port} (database ${deps.config.LIBSQL_URL}${seeded ? ", demo data seeded" : ""})`);
   const stop = () => {
     for (const j of jobs) j.stop();
     server.close();

@@ -23,10 +23,14 @@ if (!user) {
   process.exit(1);
 }
 console.log(
-  await signToken(privateJwk, { sub: user.id }, {
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    expiresIn: process.argv[3] ?? "8h",
-    now: deps.clock.now(),
-  }),
+  await signToken(
+    privateJwk,
+    { sub: user.id },
+    {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      expiresIn: process.argv[3] ?? "8h",
+      now: deps.clock.now(),
+    },
+  ),
 );

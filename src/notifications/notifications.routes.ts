@@ -13,7 +13,11 @@ const Notification = z
   .object({
     id: z.string(),
     kind: z.string().openapi({ example: "deadline.overdue" }),
-    subject: z.object({ type: z.string().openapi({ example: "document" }), id: z.string(), href: z.string().nullable() }),
+    subject: z.object({
+      type: z.string().openapi({ example: "document" }),
+      id: z.string(),
+      href: z.string().nullable(),
+    }),
     text: z.object({ zh: z.string(), en: z.string() }),
     urgent: z.boolean(),
     createdAt: z.string(),
@@ -24,7 +28,17 @@ const Inbox = z
   .object({ unreadCount: z.number().int(), items: z.array(Notification), nextCursor: z.string().nullable() })
   .openapi("NotificationPage");
 
-type Row = { id: string; kind: string; subjectType: string; subjectId: string; zh: string; en: string; urgent: number; createdAt: string; readAt: string | null };
+type Row = {
+  id: string;
+  kind: string;
+  subjectType: string;
+  subjectId: string;
+  zh: string;
+  en: string;
+  urgent: number;
+  createdAt: string;
+  readAt: string | null;
+};
 const COLUMNS = sql`n.id, n.kind, n.subject_type as subjectType, n.subject_id as subjectId, n.text_zh as zh, n.text_en as en, n.urgent, n.created_at as createdAt, n.read_at as readAt`;
 
 /** Where a notification's subject lives in this API. */
@@ -46,7 +60,12 @@ const toNotification = (r: Row) => ({
 
 const Hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time of day HH:MM");
 const Hours = z
-  .object({ start: Hhmm.openapi({ example: "08:30" }), end: Hhmm.openapi({ example: "17:30" }), timeZone: z.literal("Asia/Shanghai"), default: z.boolean() })
+  .object({
+    start: Hhmm.openapi({ example: "08:30" }),
+    end: Hhmm.openapi({ example: "17:30" }),
+    timeZone: z.literal("Asia/Shanghai"),
+    default: z.boolean(),
+  })
   .openapi("BusinessHours");
 const HoursInput = z
   .object({ start: Hhmm, end: Hhmm })
@@ -73,7 +92,14 @@ export const notificationRoutes = newRouter()
       tags,
       summary: "The caller's notifications, newest first, with the unread count",
       roles: "any",
-      request: { query: PageQuery.extend({ unread: z.enum(["true", "false"]).optional().openapi({ description: "Only unread (true) or only read (false)" }) }) },
+      request: {
+        query: PageQuery.extend({
+          unread: z
+            .enum(["true", "false"])
+            .optional()
+            .openapi({ description: "Only unread (true) or only read (false)" }),
+        }),
+      },
       responses: { 200: jsonResponse(Inbox, "A page of notifications") },
     }),
     async (c) => {
@@ -83,12 +109,25 @@ export const notificationRoutes = newRouter()
       if (q.unread === "true") conds.push(sql`n.read_at is null`);
       if (q.unread === "false") conds.push(sql`n.read_at is not null`);
       if (q.cursor) conds.push(sql`n.id < ${q.cursor}`);
-      const { results: [rows, [count]] } = await scope.run([
-        scope.db.all<Row>(sql`select ${COLUMNS} from notifications n where ${sql.join(conds, sql` and `)} order by n.id desc limit ${q.limit + 1}`),
-        scope.db.all<{ n: number }>(sql`select count(*) as n from notifications n where ${scope.visible(notifications, "n")} and n.read_at is null`),
+      const {
+        results: [rows, [count]],
+      } = await scope.run([
+        scope.db.all<Row>(
+          sql`select ${COLUMNS} from notifications n where ${sql.join(conds, sql` and `)} order by n.id desc limit ${q.limit + 1}`,
+        ),
+        scope.db.all<{ n: number }>(
+          sql`select count(*) as n from notifications n where ${scope.visible(notifications, "n")} and n.read_at is null`,
+        ),
       ]);
       const items = rows.slice(0, q.limit);
-      return c.json({ unreadCount: count?.n ?? 0, items: items.map(toNotification), nextCursor: rows.length > q.limit ? items.at(-1)!.id : null }, 200);
+      return c.json(
+        {
+          unreadCount: count?.n ?? 0,
+          items: items.map(toNotification),
+          nextCursor: rows.length > q.limit ? items.at(-1)!.id : null,
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -105,10 +144,16 @@ export const notificationRoutes = newRouter()
       const { id } = c.req.valid("param");
       const scope = c.var.scope;
       const now = c.var.deps.clock.now().toISOString();
-      const { results: [, rows] } = await scope.run(
+      const {
+        results: [, rows],
+      } = await scope.run(
         [
-          scope.db.run(sql`update notifications set read_at = ${now} where id = ${id} and read_at is null and ${scope.visible(notifications)}`),
-          scope.db.all<Row>(sql`select ${COLUMNS} from notifications n where n.id = ${id} and ${scope.visible(notifications, "n")}`),
+          scope.db.run(
+            sql`update notifications set read_at = ${now} where id = ${id} and read_at is null and ${scope.visible(notifications)}`,
+          ),
+          scope.db.all<Row>(
+            sql`select ${COLUMNS} from notifications n where n.id = ${id} and ${scope.visible(notifications, "n")}`,
+          ),
         ],
         ([, r]) => r[0],
       );
@@ -122,16 +167,35 @@ export const notificationRoutes = newRouter()
       tags,
       summary: "Mark all notifications read, up to a given one (default: all)",
       roles: "any",
-      request: { query: z.object({ upTo: z.string().max(200).optional().openapi({ description: "The newest notification id the caller has seen" }) }) },
-      responses: { 200: jsonResponse(z.object({ updated: z.number().int(), unreadCount: z.number().int() }), "How many were marked") },
+      request: {
+        query: z.object({
+          upTo: z
+            .string()
+            .max(200)
+            .optional()
+            .openapi({ description: "The newest notification id the caller has seen" }),
+        }),
+      },
+      responses: {
+        200: jsonResponse(
+          z.object({ updated: z.number().int(), unreadCount: z.number().int() }),
+          "How many were marked",
+        ),
+      },
     }),
     async (c) => {
       const { upTo } = c.req.valid("query");
       const scope = c.var.scope;
       const now = c.var.deps.clock.now().toISOString();
-      const { results: [res, [count]] } = await scope.run([
-        scope.db.run(sql`update notifications set read_at = ${now} where read_at is null and ${scope.visible(notifications)}${upTo ? sql` and id <= ${upTo}` : sql``}`),
-        scope.db.all<{ n: number }>(sql`select count(*) as n from notifications n where ${scope.visible(notifications, "n")} and n.read_at is null`),
+      const {
+        results: [res, [count]],
+      } = await scope.run([
+        scope.db.run(
+          sql`update notifications set read_at = ${now} where read_at is null and ${scope.visible(notifications)}${upTo ? sql` and id <= ${upTo}` : sql``}`,
+        ),
+        scope.db.all<{ n: number }>(
+          sql`select count(*) as n from notifications n where ${scope.visible(notifications, "n")} and n.read_at is null`,
+        ),
       ]);
       return c.json({ updated: res.rowsAffected, unreadCount: count?.n ?? 0 }, 200);
     },
@@ -147,11 +211,23 @@ export const notificationRoutes = newRouter()
     }),
     async (c) => {
       const scope = c.var.scope;
-      const { results: [rows] } = await scope.run([
-        scope.db.all<{ start: string; end: string }>(sql`select business_start as start, business_end as "end" from delivery_settings s where ${scope.visible(deliverySettings, "s")}`),
+      const {
+        results: [rows],
+      } = await scope.run([
+        scope.db.all<{ start: string; end: string }>(
+          sql`select business_start as start, business_end as "end" from delivery_settings s where ${scope.visible(deliverySettings, "s")}`,
+        ),
       ]);
       const r = rows[0];
-      return c.json({ start: r?.start ?? DEFAULT_BUSINESS_HOURS.start, end: r?.end ?? DEFAULT_BUSINESS_HOURS.end, timeZone: "Asia/Shanghai" as const, default: !r }, 200);
+      return c.json(
+        {
+          start: r?.start ?? DEFAULT_BUSINESS_HOURS.start,
+          end: r?.end ?? DEFAULT_BUSINESS_HOURS.end,
+          timeZone: "Asia/Shanghai" as const,
+          default: !r,
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -182,36 +258,70 @@ export const notificationRoutes = newRouter()
       method: "get",
       path: "/v1/admin/jobs",
       tags: ["System"],
-      summary: "Scheduled jobs: the last runs of each, with status, duration, counts and errors (admins of a city-level jurisdiction)",
+      summary:
+        "Scheduled jobs: the last runs of each, with status, duration, counts and errors (admins of a city-level jurisdiction)",
       roles: ["admin"],
-      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10).openapi({ description: "Runs per job" }) }) },
-      responses: { 200: jsonResponse(z.object({ items: z.array(z.object({ job: z.string(), lastStatus: z.enum(["running", "ok", "error"]).nullable(), runs: z.array(JobRun) })) }), "Jobs") },
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(100).default(10).openapi({ description: "Runs per job" }),
+        }),
+      },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            items: z.array(
+              z.object({
+                job: z.string(),
+                lastStatus: z.enum(["running", "ok", "error"]).nullable(),
+                runs: z.array(JobRun),
+              }),
+            ),
+          }),
+          "Jobs",
+        ),
+      },
     }),
     async (c) => {
       const { limit } = c.req.valid("query");
       const scope = c.var.scope;
-      type R = { job: string; scheduledAt: string; startedAt: string; finishedAt: string | null; status: "running" | "ok" | "error"; counts: string | null; error: string | null };
+      type R = {
+        job: string;
+        scheduledAt: string;
+        startedAt: string;
+        finishedAt: string | null;
+        status: "running" | "ok" | "error";
+        counts: string | null;
+        error: string | null;
+      };
       // job_runs is a system table: the whole deployment's runs and their error texts, so it is for
       // the city-level administrators who run the deployment, as the national calendar is.
-      const { principal, results: [rows] } = await scope.run([
+      const {
+        principal,
+        results: [rows],
+      } = await scope.run([
         scope.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt, finished_at as finishedAt, status, counts, error from (
           select r.*, row_number() over (partition by job order by scheduled_at desc) as rn from job_runs r) where rn <= ${limit} order by job, scheduled_at desc`),
       ]);
-      if (principal.jurisdictionLevel !== "city") throw forbidden("Scheduled jobs are watched by the administrators of a city-level jurisdiction.");
+      if (principal.jurisdictionLevel !== "city")
+        throw forbidden("Scheduled jobs are watched by the administrators of a city-level jurisdiction.");
       const items = Object.keys(JOBS).map((job) => {
-        const runs = rows.filter((r) => r.job === job).map((r) => {
-          const counts = r.counts ? (JSON.parse(r.counts) as Record<string, number>) : null;
-          const { durationMs, ...rest } = counts ?? {};
-          return {
-            scheduledAt: r.scheduledAt,
-            startedAt: r.startedAt,
-            finishedAt: r.finishedAt,
-            status: r.status,
-            durationMs: durationMs ?? (r.finishedAt ? new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime() : null),
-            counts: counts ? rest : null,
-            error: r.error,
-          };
-        });
+        const runs = rows
+          .filter((r) => r.job === job)
+          .map((r) => {
+            const counts = r.counts ? (JSON.parse(r.counts) as Record<string, number>) : null;
+            const { durationMs, ...rest } = counts ?? {};
+            return {
+              scheduledAt: r.scheduledAt,
+              startedAt: r.startedAt,
+              finishedAt: r.finishedAt,
+              status: r.status,
+              durationMs:
+                durationMs ??
+                (r.finishedAt ? new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime() : null),
+              counts: counts ? rest : null,
+              error: r.error,
+            };
+          });
         return { job, lastStatus: runs[0]?.status ?? null, runs };
       });
       return c.json({ items }, 200);

@@ -37,7 +37,12 @@ export function getOrganization(scope: Scope, id: string) {
 
 export function listDepartments(scope: Scope, orgId: string) {
   return scope.db
-    .select({ id: departments.id, orgId: departments.orgId, name: departments.name, functions: departments.functions })
+    .select({
+      id: departments.id,
+      orgId: departments.orgId,
+      name: departments.name,
+      functions: departments.functions,
+    })
     .from(departments)
     .where(and(scope.visible(departments), eq(departments.orgId, orgId)))
     .orderBy(asc(departments.name));
@@ -81,7 +86,10 @@ export function listReceivingRoutes(scope: Scope, orgId: string) {
 }
 
 /** Sets which department receives a document type; only in the caller's own organisation. */
-export function upsertReceivingRoute(scope: Scope, r: { id: string; orgId: string; type: string; departmentId: string }) {
+export function upsertReceivingRoute(
+  scope: Scope,
+  r: { id: string; orgId: string; type: string; departmentId: string },
+) {
   return scope.db.run(sql`
     insert into receiving_routes (id, jurisdiction_id, org_id, type, department_id)
     select ${r.id}, d.jurisdiction_id, d.org_id, ${r.type}, d.id from departments d

@@ -27,8 +27,24 @@ export const WEBHOOK_POLICY = {
 export const backoffMs = (attempts: number) =>
   Math.min(WEBHOOK_POLICY.firstDelayMs * WEBHOOK_POLICY.factor ** (attempts - 1), WEBHOOK_POLICY.maxDelayMs);
 
-type Claimed = { id: string; attempts: number; endpointId: string; url: string; secret: string; eventId: string; payload: string };
-type Outcome = { id: string; ok: 0 | 1; status: number | null; error: string | null; ms: number; next: string; endpointId: string };
+type Claimed = {
+  id: string;
+  attempts: number;
+  endpointId: string;
+  url: string;
+  secret: string;
+  eventId: string;
+  payload: string;
+};
+type Outcome = {
+  id: string;
+  ok: 0 | 1;
+  status: number | null;
+  error: string | null;
+  ms: number;
+  next: string;
+  endpointId: string;
+};
 
 export async function deliverWebhooks(deps: Deps, now: Date) {
   const { db, clock } = deps;
@@ -53,7 +69,8 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
       where wd.lease_token = ${token} order by wd.id`),
   ] as const)) as unknown as [{ rowsAffected: number }, unknown, { rowsAffected: number }, Claimed[]];
   void claim;
-  if (claimed.length === 0) return { fannedOut: fanned.rowsAffected, attempted: 0, delivered: 0, failed: 0, disabled: 0 };
+  if (claimed.length === 0)
+    return { fannedOut: fanned.rowsAffected, attempted: 0, delivered: 0, failed: 0, disabled: 0 };
 
   const outcomes: Outcome[] = [];
   const queue = [...claimed];
@@ -101,7 +118,9 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
       from webhook_endpoints ep join role_assignments r_ on r_.org_id = ep.org_id and r_.role = 'admin'
       where ep.active = 0 and ep.disabled_at = ${finished} and ep.id in (select value ->> 'id' from json_each(${endpoints}))
       on conflict do nothing`),
-    db.all<{ n: number }>(sql`select count(*) as n from webhook_endpoints where active = 0 and disabled_at = ${finished} and id in (select value ->> 'id' from json_each(${endpoints}))`),
+    db.all<{ n: number }>(
+      sql`select count(*) as n from webhook_endpoints where active = 0 and disabled_at = ${finished} and id in (select value ->> 'id' from json_each(${endpoints}))`,
+    ),
   ] as const)) as unknown as [unknown, unknown, unknown, unknown, { n: number }[]];
   const delivered = outcomes.filter((o) => o.ok).length;
   return {
@@ -139,6 +158,12 @@ async function attempt(deps: Deps, d: Claimed, now: Date): Promise<Outcome> {
     const ok = res.status >= 200 && res.status < 300;
     return { ...base, ok: ok ? 1 : 0, status: res.status, error: ok ? null : `HTTP ${res.status}`, ms };
   } catch (e) {
-    return { ...base, ok: 0, status: null, error: String((e as Error)?.message ?? e).slice(0, 500), ms: deps.clock.now().getTime() - started };
+    return {
+      ...base,
+      ok: 0,
+      status: null,
+      error: String((e as Error)?.message ?? e).slice(0, 500),
+      ms: deps.clock.now().getTime() - started,
+    };
   }
 }

@@ -7,7 +7,10 @@ function ipv4Private(h: string): boolean {
   if (!m) return false;
   const [a, b] = [Number(m[1]), Number(m[2])];
   return (
-    a === 0 || a === 10 || a === 127 || a >= 224 ||
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    a >= 224 ||
     (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
     (a === 169 && b === 254) ||
     (a === 172 && b >= 16 && b <= 31) ||
@@ -24,7 +27,8 @@ function ipv6Private(h: string): boolean {
   // IPv4-mapped / NAT64 forms embed an IPv4 address in the last 32 bits.
   const mapped = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(x);
   if (mapped) {
-    const hi = parseInt(mapped[1]!, 16), lo = parseInt(mapped[2]!, 16);
+    const hi = parseInt(mapped[1]!, 16),
+      lo = parseInt(mapped[2]!, 16);
     return ipv4Private(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
   }
   const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(x);
@@ -44,12 +48,19 @@ export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | 
   } catch {
     return "not a URL";
   }
-  if (url.protocol !== "https:" && !(allowPrivate && url.protocol === "http:")) return "must be an https: URL";
+  if (url.protocol !== "https:" && !(allowPrivate && url.protocol === "http:"))
+    return "must be an https: URL";
   if (url.username || url.password) return "must not carry credentials";
   if (allowPrivate) return null;
-  const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
-  if (host === "localhost" || /\.(localhost|local|internal|lan|home\.arpa)$/.test(host)) return "points at a local or internal host";
-  if (!host.includes(".") && !host.includes(":")) return "must be a fully qualified host name (an intranet short name is internal)";
-  if (ipv4Private(host) || (host.includes(":") && ipv6Private(host))) return "points at a private or loopback address";
+  const host = url.hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "")
+    .toLowerCase();
+  if (host === "localhost" || /\.(localhost|local|internal|lan|home\.arpa)$/.test(host))
+    return "points at a local or internal host";
+  if (!host.includes(".") && !host.includes(":"))
+    return "must be a fully qualified host name (an intranet short name is internal)";
+  if (ipv4Private(host) || (host.includes(":") && ipv6Private(host)))
+    return "points at a private or loopback address";
   return null;
 }

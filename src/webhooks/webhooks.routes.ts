@@ -3,7 +3,15 @@
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { webhookAttempts, webhookEndpoints } from "../db/schema";
-import { defineRoute, errorResponse, newRouter, PageQuery, type Deps, jsonResponse, jsonBody } from "../http/api";
+import {
+  defineRoute,
+  errorResponse,
+  newRouter,
+  PageQuery,
+  type Deps,
+  jsonResponse,
+  jsonBody,
+} from "../http/api";
 import { ApiError } from "../http/problem";
 import { WEBHOOK_EVENT_TYPES } from "./outbox";
 import { webhookUrlProblem } from "./url";
@@ -27,7 +35,9 @@ const Endpoint = z
   })
   .openapi("WebhookEndpoint");
 const EndpointWithSecret = Endpoint.extend({
-  secret: z.string().openapi({ description: "Standard Webhooks signing secret (whsec_…): verify `webhook-signature` with it" }),
+  secret: z.string().openapi({
+    description: "Standard Webhooks signing secret (whsec_…): verify `webhook-signature` with it",
+  }),
 }).openapi("WebhookEndpointWithSecret");
 const NewEndpoint = z
   .object({
@@ -41,7 +51,10 @@ const EndpointPatch = z
     url: z.string().max(2000).optional(),
     eventTypes: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).optional(),
     description: z.string().trim().max(500).nullable().optional(),
-    active: z.boolean().optional().openapi({ description: "true re-enables a disabled endpoint (its failure count restarts)" }),
+    active: z
+      .boolean()
+      .optional()
+      .openapi({ description: "true re-enables a disabled endpoint (its failure count restarts)" }),
   })
   .openapi("WebhookEndpointPatch");
 const Attempt = z
@@ -60,16 +73,32 @@ const Attempt = z
   .openapi("WebhookAttempt");
 
 type Row = {
-  id: string; url: string; description: string | null; eventTypes: string; active: number; consecutiveFailures: number;
-  disabledAt: string | null; disabledReason: string | null; createdAt: string; updatedAt: string; secret: string;
+  id: string;
+  url: string;
+  description: string | null;
+  eventTypes: string;
+  active: number;
+  consecutiveFailures: number;
+  disabledAt: string | null;
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  secret: string;
 };
 const COLUMNS = sql`e.id, e.url, e.description, e.event_types as eventTypes, e.active, e.consecutive_failures as consecutiveFailures,
   e.disabled_at as disabledAt, e.disabled_reason as disabledReason, e.created_at as createdAt, e.updated_at as updatedAt, e.secret`;
-const toEndpoint = ({ secret: _s, ...r }: Row) => ({ ...r, eventTypes: JSON.parse(r.eventTypes) as (typeof EVENT_TYPES)[number][], active: !!r.active });
+const toEndpoint = ({ secret: _s, ...r }: Row) => ({
+  ...r,
+  eventTypes: JSON.parse(r.eventTypes) as (typeof EVENT_TYPES)[number][],
+  active: !!r.active,
+});
 
 function checkUrl(deps: Deps, url: string) {
   const problem = webhookUrlProblem(url, deps.config.ALLOW_PRIVATE_WEBHOOKS);
-  if (problem) throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "json", path: "url", message: problem, code: "url_refused" }] });
+  if (problem)
+    throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+      errors: [{ in: "json", path: "url", message: problem, code: "url_refused" }],
+    });
 }
 
 /** 24 random bytes, base64, with the Standard Webhooks prefix. */
@@ -85,7 +114,8 @@ export const webhookRoutes = newRouter()
       path: "/v1/webhooks",
       tags,
       summary: "Register a webhook endpoint for the caller's organisation (admins)",
-      description: "URLs must be https and must not point at private or loopback addresses (unless the deployment allows it). The response carries the signing secret.",
+      description:
+        "URLs must be https and must not point at private or loopback addresses (unless the deployment allows it). The response carries the signing secret.",
       roles: ["admin"],
       request: { body: jsonBody(NewEndpoint) },
       responses: { 201: jsonResponse(EndpointWithSecret, "Registered") },
@@ -97,12 +127,16 @@ export const webhookRoutes = newRouter()
       const scope = c.var.scope;
       const id = deps.ids();
       const now = deps.clock.now().toISOString();
-      const { results: [, rows] } = await scope.run([
+      const {
+        results: [, rows],
+      } = await scope.run([
         scope.db.run(sql`insert into webhook_endpoints (id, jurisdiction_id, org_id, url, description, secret, event_types, created_by, created_at, updated_at)
           select ${id}, u_.jurisdiction_id, u_.org_id, ${input.url}, ${input.description ?? null}, ${newSecret()}, ${JSON.stringify([...new Set(input.eventTypes)])},
             u_.id, ${now}, ${now}
           from users u_ where u_.id = ${scope.me.userId} and ${scope.hasRole()}`),
-        scope.db.all<Row>(sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`),
+        scope.db.all<Row>(
+          sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+        ),
       ]);
       const row = rows[0]!;
       c.header("Location", `/v1/webhooks/${id}`);
@@ -120,8 +154,12 @@ export const webhookRoutes = newRouter()
     }),
     async (c) => {
       const scope = c.var.scope;
-      const { results: [rows] } = await scope.run([
-        scope.db.all<Row>(sql`select ${COLUMNS} from webhook_endpoints e where ${scope.visible(webhookEndpoints, "e")} order by e.created_at, e.id`),
+      const {
+        results: [rows],
+      } = await scope.run([
+        scope.db.all<Row>(
+          sql`select ${COLUMNS} from webhook_endpoints e where ${scope.visible(webhookEndpoints, "e")} order by e.created_at, e.id`,
+        ),
       ]);
       return c.json({ items: rows.map(toEndpoint) }, 200);
     },
@@ -138,8 +176,14 @@ export const webhookRoutes = newRouter()
     }),
     async (c) => {
       const scope = c.var.scope;
-      const { results: [rows] } = await scope.run(
-        [scope.db.all<Row>(sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${c.req.valid("param").id} and ${scope.visible(webhookEndpoints, "e")}`)],
+      const {
+        results: [rows],
+      } = await scope.run(
+        [
+          scope.db.all<Row>(
+            sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${c.req.valid("param").id} and ${scope.visible(webhookEndpoints, "e")}`,
+          ),
+        ],
         ([r]) => r[0],
       );
       return c.json(toEndpoint(rows[0]!), 200);
@@ -151,7 +195,8 @@ export const webhookRoutes = newRouter()
       path: "/v1/webhooks/{id}/rotate-secret",
       tags,
       summary: "Replace an endpoint's signing secret and show the new one, once (admins)",
-      description: "Deliveries from now on are signed with the new secret; a receiver that lost the old one rotates instead of reading it back.",
+      description:
+        "Deliveries from now on are signed with the new secret; a receiver that lost the old one rotates instead of reading it back.",
       roles: ["admin"],
       request: { params: Id },
       responses: { 200: jsonResponse(EndpointWithSecret, "The endpoint with its new secret") },
@@ -160,10 +205,16 @@ export const webhookRoutes = newRouter()
       const scope = c.var.scope;
       const { id } = c.req.valid("param");
       const now = c.var.deps.clock.now().toISOString();
-      const { results: [, rows] } = await scope.run(
+      const {
+        results: [, rows],
+      } = await scope.run(
         [
-          scope.db.run(sql`update webhook_endpoints set secret = ${newSecret()}, updated_at = ${now} where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`),
-          scope.db.all<Row>(sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`),
+          scope.db.run(
+            sql`update webhook_endpoints set secret = ${newSecret()}, updated_at = ${now} where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`,
+          ),
+          scope.db.all<Row>(
+            sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+          ),
         ],
         ([, r]) => r[0],
       );
@@ -189,14 +240,23 @@ export const webhookRoutes = newRouter()
       const now = deps.clock.now().toISOString();
       const sets = [sql`updated_at = ${now}`];
       if (p.url !== undefined) sets.push(sql`url = ${p.url}`);
-      if (p.eventTypes !== undefined) sets.push(sql`event_types = ${JSON.stringify([...new Set(p.eventTypes)])}`);
+      if (p.eventTypes !== undefined)
+        sets.push(sql`event_types = ${JSON.stringify([...new Set(p.eventTypes)])}`);
       if (p.description !== undefined) sets.push(sql`description = ${p.description}`);
-      if (p.active === true) sets.push(sql`active = 1, consecutive_failures = 0, disabled_at = null, disabled_reason = null`);
-      if (p.active === false) sets.push(sql`active = 0, disabled_at = ${now}, disabled_reason = 'disabled by an administrator'`);
-      const { results: [, rows] } = await scope.run(
+      if (p.active === true)
+        sets.push(sql`active = 1, consecutive_failures = 0, disabled_at = null, disabled_reason = null`);
+      if (p.active === false)
+        sets.push(sql`active = 0, disabled_at = ${now}, disabled_reason = 'disabled by an administrator'`);
+      const {
+        results: [, rows],
+      } = await scope.run(
         [
-          scope.db.run(sql`update webhook_endpoints set ${sql.join(sets, sql`, `)} where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`),
-          scope.db.all<Row>(sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`),
+          scope.db.run(
+            sql`update webhook_endpoints set ${sql.join(sets, sql`, `)} where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`,
+          ),
+          scope.db.all<Row>(
+            sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+          ),
         ],
         ([, r]) => r[0],
       );
@@ -219,7 +279,9 @@ export const webhookRoutes = newRouter()
       const mine = sql`(select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")} and ${scope.hasRole()})`;
       await scope.run(
         [
-          scope.db.all<{ id: string }>(sql`select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`),
+          scope.db.all<{ id: string }>(
+            sql`select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+          ),
           scope.db.run(sql`delete from webhook_attempts where endpoint_id in ${mine}`),
           scope.db.run(sql`delete from webhook_deliveries where endpoint_id in ${mine}`),
           scope.db.run(sql`delete from webhook_endpoints where id in ${mine}`),
@@ -237,7 +299,13 @@ export const webhookRoutes = newRouter()
       summary: "The delivery log of an endpoint: every attempt, newest first (admins)",
       roles: ["admin"],
       request: { params: Id, query: PageQuery },
-      responses: { 200: jsonResponse(z.object({ items: z.array(Attempt), nextCursor: z.string().nullable() }), "Attempts"), 400: errorResponse("Bad cursor") },
+      responses: {
+        200: jsonResponse(
+          z.object({ items: z.array(Attempt), nextCursor: z.string().nullable() }),
+          "Attempts",
+        ),
+        400: errorResponse("Bad cursor"),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -245,10 +313,17 @@ export const webhookRoutes = newRouter()
       const scope = c.var.scope;
       type A = z.infer<typeof Attempt> & { id: string };
       const after = q.cursor ? q.cursor.split("|") : null;
-      if (after && after.length !== 2) throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }] });
-      const { results: [endpoint, rows] } = await scope.run(
+      if (after && after.length !== 2)
+        throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+          errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
+        });
+      const {
+        results: [endpoint, rows],
+      } = await scope.run(
         [
-          scope.db.all<{ id: string }>(sql`select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`),
+          scope.db.all<{ id: string }>(
+            sql`select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+          ),
           scope.db.all<A>(sql`select a.id, a.delivery_id as deliveryId, d.event_id as eventId, ev.type as eventType, a.attempt, a.at, a.status_code as statusCode,
               a.error, a.duration_ms as durationMs, d.status as deliveryStatus, case when d.status = 'pending' then d.next_attempt_at end as nextAttemptAt
             from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id join webhook_events ev on ev.id = d.event_id
@@ -260,6 +335,12 @@ export const webhookRoutes = newRouter()
       void endpoint;
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
-      return c.json({ items: items.map(({ id: _id, ...a }) => a), nextCursor: rows.length > q.limit && last ? `${last.at}|${last.id}` : null }, 200);
+      return c.json(
+        {
+          items: items.map(({ id: _id, ...a }) => a),
+          nextCursor: rows.length > q.limit && last ? `${last.at}|${last.id}` : null,
+        },
+        200,
+      );
     },
   );
