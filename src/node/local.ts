@@ -10,6 +10,7 @@ import { systemClock, ulidGen, type Clock } from "../clock";
 import { parseConfig, type Config } from "../config";
 import { createDb, type Db } from "../db/client";
 import { seedCalendar } from "./calendar-seed";
+import { createEmbeddedClient } from "./embedded-client";
 import { guardedFetch } from "./guarded-fetch";
 import type { Deps } from "../http/api";
 
@@ -21,9 +22,11 @@ export function dbUrl(env: Record<string, string | undefined>): string {
   return env.LIBSQL_URL || DEFAULT_DB_URL;
 }
 
+/** A `file:` URL opens the embedded engine through the connection discipline of ./embedded-client. */
 export function openDb(url: string, authToken?: string): Db {
-  if (url.startsWith("file:")) mkdirSync(dirname(url.slice(5)), { recursive: true });
-  return createDb(createClient({ url, authToken }));
+  if (!url.startsWith("file:")) return createDb(createClient({ url, authToken }));
+  mkdirSync(dirname(url.slice(5)), { recursive: true });
+  return createDb(createEmbeddedClient(url));
 }
 
 /** Applies migrations, then loads the holiday calendar for years not yet loaded. */
