@@ -52,6 +52,7 @@ const STANDARD_ERRORS = {
   403: problem("The caller's role may not do this"),
   404: problem("Not found, or not visible to the caller"),
   500: problem("Unexpected error (no internals disclosed)"),
+  503: problem("`database_busy`: the database stayed locked; nothing changed; retry after `Retry-After`"),
 } as const;
 
 export const errorResponse = problem;
@@ -79,7 +80,10 @@ export function defineRoute<const R extends RouteSpec>(spec: R) {
   const isPublic = roles === "public";
   return createRoute({
     ...config,
-    responses: { ...(isPublic ? { 500: STANDARD_ERRORS[500] } : STANDARD_ERRORS), ...config.responses },
+    responses: {
+      ...(isPublic ? { 500: STANDARD_ERRORS[500], 503: STANDARD_ERRORS[503] } : STANDARD_ERRORS),
+      ...config.responses,
+    },
     ...(isPublic
       ? {}
       : {

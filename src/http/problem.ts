@@ -37,6 +37,22 @@ export const conflict = (code: string, detail: string) => new ApiError(409, code
 export const forbidden = (detail = "Your role does not allow this.") =>
   new ApiError(403, "forbidden", detail);
 
+/**
+ * Whether an error (or one it was caused by: drizzle wraps the driver's) is the database staying
+ * locked past the client's bounded wait: SQLITE_BUSY from the embedded client, or from a libSQL
+ * server over HTTP. Nothing was written; the request can be retried.
+ */
+export function isDatabaseBusy(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
+    if ((e as { code?: unknown }).code === "SQLITE_BUSY") return true;
+  return false;
+}
+
+export const databaseBusy = () =>
+  new ApiError(503, "database_busy", "The database is busy; nothing was changed. Retry shortly.", {
+    headers: { "retry-after": "1" },
+  });
+
 export function problemBody(err: ApiError, requestId: string | undefined) {
   const { headers: _h, ...extra } = err.extra;
   return {
