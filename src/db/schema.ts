@@ -109,9 +109,13 @@ export const jobRuns = sqliteTable(
     scheduledAt: text("scheduled_at").notNull(),
     startedAt: text("started_at").notNull(),
     finishedAt: text("finished_at"),
-    status: text("status", { enum: ["running", "ok", "error"] }).notNull(),
+    status: text("status", { enum: ["running", "ok", "error", "crashed"] }).notNull(),
     counts: text("counts", { mode: "json" }).$type<Record<string, number>>(),
     error: text("error"),
+    /** A running run not finished by then crashed: the ledger says so and the time can be run again. */
+    leaseUntil: text("lease_until"),
+    /** How many times this (job, scheduled time) was claimed: more than 1 after a crash. */
+    attempts: integer("attempts").notNull().default(1),
   },
   (t) => [uniqueIndex("job_runs_uq").on(t.job, t.scheduledAt)],
 );
