@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fixedClock } from "../src/clock";
 import { runJob } from "../src/cron/cron";
-import { backoffMs, WEBHOOK_POLICY } from "../src/webhooks/deliver";
+import { backoffMs, claimDeliveries, INTERRUPTED, IN_FLIGHT, WEBHOOK_POLICY } from "../src/webhooks/deliver";
 import { webhookUrlProblem } from "../src/webhooks/url";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
@@ -391,5 +391,96 @@ describe("delivery", () => {
     const got = rx.got.filter((r) => r.path === "/overlap").map((r) => r.headers["webhook-id"]);
     expect(got).toHaveLength(5);
     expect(new Set(got).size).toBe(5);
+  });
+
+  it("counts an attempt exactly as often as it logs one, whatever run dies between claim and outcome", async () => {
+    const q = await t.pair();
+    t.clock.set(cst("2026-09-08", "09:00"));
+    const ep = await register(q, "court", "/crash");
+    const start = cst("2026-09-08", "10:00");
+    t.clock.set(start);
+    await sendDoc(q);
+    const sent = () => rx.got.filter((r) => r.path === "/crash").length;
+    const state = async () => {
+      const [d] = await t.deps.db.all<{ counted: number; logged: number; status: string }>(
+        sql`select sum(d.attempts) as counted, (select count(*) from webhook_attempts a where a.endpoint_id = ${ep.id}) as logged,
+              group_concat(d.status) as status
+            from webhook_deliveries d where d.endpoint_id = ${ep.id}`,
+      );
+      const log = await t.deps.db.all<{ attempt: number; error: string | null; status: number | null }>(
+        sql`select attempt, error, status_code as status from webhook_attempts where endpoint_id = ${ep.id} order by attempt`,
+      );
+      return { ...d!, log };
+    };
+    const lease = WEBHOOK_POLICY.leaseMs;
+    const later = (ms: number) => new Date(start.getTime() + ms);
+
+    // A run claims the delivery and dies before any outcome is recorded.
+    t.clock.set(start);
+    const crashed = await claimDeliveries(t.deps, start, "crashed-run-1");
+    expect(crashed.claimed.map((c) => c.endpointId)).toEqual([ep.id]);
+    expect(await state()).toMatchObject({ counted: 1, logged: 1, log: [{ attempt: 1, error: IN_FLIGHT }] });
+    // While its lease lasts, no other run takes the delivery.
+    await deliverAt(later(lease - 1000));
+    expect(sent()).toBe(0);
+    // A second run dies too, after its lease expired.
+    await claimDeliveries(t.deps, later(lease), "crashed-run-2");
+    expect(await state()).toMatchObject({
+      counted: 2,
+      logged: 2,
+      log: [{ error: INTERRUPTED }, { error: IN_FLIGHT }],
+    });
+    // The next run after that lease delivers; every attempt is both counted and logged, once.
+    await deliverAt(later(2 * lease));
+    expect(sent()).toBe(1);
+    expect(await state()).toEqual({
+      counted: 3,
+      logged: 3,
+      status: "delivered",
+      log: [
+        { attempt: 1, error: INTERRUPTED, status: null },
+        { attempt: 2, error: INTERRUPTED, status: null },
+        { attempt: 3, error: null, status: 204 },
+      ],
+    });
+    const api = await t.request(`/v1/webhooks/${ep.id}/attempts`, { as: q.user("court", "admin") });
+    expect(api.body.items.map((a: any) => [a.attempt, a.statusCode, a.error])).toEqual([
+      [3, 204, null],
+      [2, null, INTERRUPTED],
+      [1, null, INTERRUPTED],
+    ]);
+  });
+
+  it("gives a delivery up when its last allowed attempt is interrupted, with no attempt beyond the limit", async () => {
+    const q = await t.pair();
+    t.clock.set(cst("2026-09-08", "09:00"));
+    const ep = await register(q, "court", "/crash-always");
+    await t.request("/v1/admin/business-hours", {
+      method: "PUT",
+      as: q.user("court", "admin"),
+      json: { start: "00:00", end: "23:59" },
+    });
+    const start = cst("2026-09-08", "10:00");
+    t.clock.set(start);
+    await sendDoc(q);
+    let at = start;
+    for (let i = 1; i <= WEBHOOK_POLICY.maxAttempts + 2; i++) {
+      t.clock.set(at);
+      await claimDeliveries(t.deps, at, `crashing-run-${i}`);
+      at = new Date(at.getTime() + WEBHOOK_POLICY.leaseMs);
+    }
+    await deliverAt(at);
+    expect(rx.got.filter((r) => r.path === "/crash-always")).toHaveLength(0);
+    const [d] = await t.deps.db.all<{ attempts: number; status: string; lastError: string; logged: number }>(
+      sql`select d.attempts, d.status, d.last_error as lastError,
+            (select count(*) from webhook_attempts a where a.delivery_id = d.id and a.error = ${INTERRUPTED}) as logged
+          from webhook_deliveries d where d.endpoint_id = ${ep.id}`,
+    );
+    expect(d).toEqual({
+      attempts: WEBHOOK_POLICY.maxAttempts,
+      status: "failed",
+      lastError: INTERRUPTED,
+      logged: WEBHOOK_POLICY.maxAttempts,
+    });
   });
 });

@@ -2,6 +2,8 @@
 // (one statement, so two overlapping runs claim disjoint sets; a crashed run's lease expires),
 // POST each signed per the Standard Webhooks spec, then record every outcome in one batch:
 // exponential backoff, give up after MAX attempts, disable an endpoint after repeated failures.
+// An attempt is counted and logged by the same claim batch, and its log line gets the outcome later,
+// so the delivery's attempt count and its log agree whatever stops a run in between.
 import { sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { Deps } from "../http/api";
@@ -46,11 +48,22 @@ type Outcome = {
   endpointId: string;
 };
 
-export async function deliverWebhooks(deps: Deps, now: Date) {
-  const { db, clock } = deps;
+/** The text of an attempt whose outcome is not recorded yet, and of one whose run stopped before it was. */
+export const IN_FLIGHT = "in flight: no outcome recorded yet";
+export const INTERRUPTED = "interrupted: the run stopped before recording an outcome";
+
+/**
+ * Fans the outbox out and claims due deliveries for this run (`token`). In the same batch as each
+ * claim counts its attempt, that attempt is logged (IN_FLIGHT until its outcome is recorded), so the
+ * count and the log agree whatever crashes afterwards; the in-flight attempts of deliveries whose
+ * lease expired (their run died) are marked INTERRUPTED, and a delivery whose last allowed attempt was
+ * interrupted is given up.
+ */
+export async function claimDeliveries(deps: Deps, now: Date, token: string) {
+  const { db } = deps;
   const at = now.toISOString();
-  const token = deps.ids();
-  const [fanned, , claim, claimed] = (await db.batch([
+  const expired = sql`select wd.id from webhook_deliveries wd where wd.status = 'pending' and wd.lease_until <= ${at}`;
+  const [fanned, , interrupted, gaveUp, , , claimed] = (await db.batch([
     db.run(sql`insert into webhook_deliveries (id, jurisdiction_id, org_id, endpoint_id, event_id, urgent, status, attempts, next_attempt_at, created_at)
       select e.id || '.' || ep.id, ep.jurisdiction_id, ep.org_id, ep.id, e.id, e.urgent, 'pending', 0, e.created_at, ${at}
       from webhook_events e join webhook_endpoints ep on ep.active = 1 and ep.created_at <= e.created_at
@@ -59,18 +72,43 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
       where e.fanned_out = 0 and e.created_at <= ${at}
       on conflict do nothing`),
     db.run(sql`update webhook_events set fanned_out = 1 where fanned_out = 0 and created_at <= ${at}`),
+    db.run(sql`update webhook_attempts set error = ${INTERRUPTED}
+      where delivery_id in (${expired}) and status_code is null and error = ${IN_FLIGHT}`),
+    db.run(sql`update webhook_deliveries set status = 'failed', lease_until = null, last_status_code = null, last_error = ${INTERRUPTED}
+      where id in (${expired}) and attempts >= ${WEBHOOK_POLICY.maxAttempts}`),
     db.run(sql`update webhook_deliveries set lease_token = ${token}, lease_until = ${new Date(now.getTime() + WEBHOOK_POLICY.leaseMs).toISOString()}, attempts = attempts + 1
       where id in (select wd.id from webhook_deliveries wd join webhook_endpoints ep on ep.id = wd.endpoint_id
         where wd.status = 'pending' and wd.next_attempt_at <= ${at} and (wd.lease_until is null or wd.lease_until <= ${at}) and ep.active = 1
-          and (wd.urgent or ${withinBusinessHours(sql`ep.jurisdiction_id`, now)})
+          and wd.attempts < ${WEBHOOK_POLICY.maxAttempts} and (wd.urgent or ${withinBusinessHours(sql`ep.jurisdiction_id`, now)})
         order by wd.urgent desc, wd.next_attempt_at, wd.id limit ${WEBHOOK_POLICY.chunk})`),
+    db.run(sql`insert into webhook_attempts (id, jurisdiction_id, org_id, delivery_id, endpoint_id, attempt, at, status_code, error, duration_ms)
+      select wd.id || '#' || wd.attempts, wd.jurisdiction_id, wd.org_id, wd.id, wd.endpoint_id, wd.attempts, ${at}, null, ${IN_FLIGHT}, 0
+      from webhook_deliveries wd where wd.lease_token = ${token}`),
     db.all<Claimed>(sql`select wd.id, wd.attempts, wd.endpoint_id as endpointId, ep.url, ep.secret, e.id as eventId, e.payload
       from webhook_deliveries wd join webhook_endpoints ep on ep.id = wd.endpoint_id join webhook_events e on e.id = wd.event_id
       where wd.lease_token = ${token} order by wd.id`),
-  ] as const)) as unknown as [{ rowsAffected: number }, unknown, { rowsAffected: number }, Claimed[]];
-  void claim;
-  if (claimed.length === 0)
-    return { fannedOut: fanned.rowsAffected, attempted: 0, delivered: 0, failed: 0, disabled: 0 };
+  ] as const)) as unknown as [
+    { rowsAffected: number },
+    unknown,
+    { rowsAffected: number },
+    { rowsAffected: number },
+    unknown,
+    unknown,
+    Claimed[],
+  ];
+  return {
+    fannedOut: fanned.rowsAffected,
+    interrupted: interrupted.rowsAffected,
+    gaveUp: gaveUp.rowsAffected,
+    claimed,
+  };
+}
+
+export async function deliverWebhooks(deps: Deps, now: Date) {
+  const { db, clock } = deps;
+  const token = deps.ids();
+  const { claimed, ...claim } = await claimDeliveries(deps, now, token);
+  if (claimed.length === 0) return { ...claim, attempted: 0, delivered: 0, failed: 0, disabled: 0 };
 
   const outcomes: Outcome[] = [];
   const queue = [...claimed];
@@ -90,10 +128,12 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
   const finished = clock.now().toISOString();
   const newFailures = sql`(case when x.reset then x.fails else webhook_endpoints.consecutive_failures + x.fails end)`;
   const [, , , , [disabled]] = (await db.batch([
-    db.run(sql`insert into webhook_attempts (id, jurisdiction_id, org_id, delivery_id, endpoint_id, attempt, at, status_code, error, duration_ms)
-      select wd.id || '#' || wd.attempts, wd.jurisdiction_id, wd.org_id, wd.id, wd.endpoint_id, wd.attempts, ${at}, r_.value ->> 'status', r_.value ->> 'error', r_.value ->> 'ms'
-      from json_each(${results}) r_ join webhook_deliveries wd on wd.id = r_.value ->> 'id' and wd.lease_token = ${token}
-      where 1 on conflict do nothing`),
+    // The attempt's log line, written at its claim, gets its outcome (a run whose lease has meanwhile
+    // passed to another run records nothing: its attempt stays counted and logged as interrupted).
+    db.run(sql`update webhook_attempts set status_code = r.status, error = r.error, duration_ms = r.ms
+      from (select value ->> 'id' as id, value ->> 'status' as status, value ->> 'error' as error, value ->> 'ms' as ms from json_each(${results})) as r
+        join webhook_deliveries wd on wd.id = r.id and wd.lease_token = ${token}
+      where webhook_attempts.id = wd.id || '#' || wd.attempts and webhook_attempts.error = ${IN_FLIGHT}`),
     db.run(sql`update webhook_deliveries set
         status = case when r.ok then 'delivered' when webhook_deliveries.attempts >= ${WEBHOOK_POLICY.maxAttempts} then 'failed' else 'pending' end,
         delivered_at = case when r.ok then ${finished} end,
@@ -124,7 +164,7 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
   ] as const)) as unknown as [unknown, unknown, unknown, unknown, { n: number }[]];
   const delivered = outcomes.filter((o) => o.ok).length;
   return {
-    fannedOut: fanned.rowsAffected,
+    ...claim,
     attempted: outcomes.length,
     delivered,
     failed: outcomes.length - delivered,
