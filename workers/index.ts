@@ -6,7 +6,7 @@ import { createApp, type App } from "../src/app";
 import { createVerifier } from "../src/auth/jwt";
 import { systemClock, ulidGen } from "../src/clock";
 import { parseConfig } from "../src/config";
-import { runScheduled } from "../src/cron/cron";
+import { runScheduled, SCHEDULE, UnknownCronError } from "../src/cron/cron";
 import { createDb } from "../src/db/client";
 import type { Deps } from "../src/http/api";
 
@@ -77,8 +77,9 @@ export default {
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     const built = build(env);
     if (!built.ok) throw new Error(`invalid configuration: ${built.invalid.join("; ")}`);
-    // Awaited, so a failing run (or an expression with no jobs) fails the invocation and shows in
-    // Cron Events, besides being logged.
+    // Awaited, so a failing run fails the invocation and shows in Cron Events, besides being logged.
+    // An expression with no jobs (a trigger in wrangler.toml that SCHEDULE lacks) is a configuration
+    // slip, not a failed run: one error line that names it and the known ones, no stack trace.
     try {
       const outcome = await runScheduled(built.deps, controller.cron, new Date(controller.scheduledTime));
       console.log(
@@ -90,6 +91,18 @@ export default {
         }),
       );
     } catch (e) {
+      if (e instanceof UnknownCronError) {
+        console.error(
+          JSON.stringify({
+            level: "error",
+            message: "unknown cron expression: no jobs are scheduled for it (src/cron/cron.ts SCHEDULE)",
+            cron: controller.cron,
+            scheduledAt: controller.scheduledTime,
+            known: Object.keys(SCHEDULE),
+          }),
+        );
+        return;
+      }
       console.error(JSON.stringify({ level: "error", cron: controller.cron, message: String(e) }));
       throw e;
     }
