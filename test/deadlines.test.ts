@@ -1,5 +1,7 @@
 // The deadline engine at its edges (legal-deadlines.md), through the preview API and the calendar admin.
+import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
 let t: TestApp;
@@ -124,6 +126,70 @@ describe("GET /v1/deadlines/preview", () => {
   });
 });
 
+describe("GET /v1/deadlines/preview at the calendar's edges and with conflicting periods", () => {
+  it("refuses a receipt date before the calendar's first year, as one whose due date is after its last", async () => {
+    for (const q of [
+      "type=protest.civil&receivedOn=1900-01-01",
+      "type=protest.civil&receivedOn=1999-12-31",
+      "type=protest.civil&receivedOn=2060-12-20",
+    ])
+      expectProblem(await preview(q), 422, "outside_calendar");
+    expect((await preview("type=protest.civil&receivedOn=2000-01-03")).status).toBe(200);
+  });
+
+  it("answers 400 naming both fields when both periodDays and periodMonths are sent", async () => {
+    const r = await preview("type=judicial_suggestion&receivedOn=2026-09-08&periodDays=20&periodMonths=1");
+    expectProblem(r, 400, "validation_failed");
+    expect(r.body.errors.map((e: any) => [e.in, e.path]).sort()).toEqual([
+      ["query", "periodDays"],
+      ["query", "periodMonths"],
+    ]);
+  });
+
+  it("warns that a deadline reaching into a year without a calendar is provisional, naming the year", async () => {
+    const r = await preview("type=protest.civil&receivedOn=2026-12-02"); // → 2027-01-01
+    expect(r.body).toMatchObject({ dueOn: "2027-01-01", calendarComplete: false });
+    expect(r.body.warnings).toEqual([
+      {
+        code: "calendar_missing",
+        label: { zh: expect.stringContaining("2027年"), en: expect.stringContaining("2027") },
+        year: 2027,
+      },
+    ]);
+    const step = r.body.steps.find((s: any) => s.kind === "calendar_missing");
+    expect(step).toMatchObject({ date: "2027-01-01", note: { zh: expect.stringContaining("2027年") } });
+    expect(r.body.steps.at(-1).kind).toBe("due");
+    const two = await preview("type=retrial_suggestion.civil&receivedOn=2027-11-15"); // 3 months → 2028
+    expect(two.body.warnings.map((w: any) => w.year)).toEqual([2027, 2028]);
+    const ok = await preview("type=protest.civil&receivedOn=2026-09-08");
+    expect(ok.body.warnings).toEqual([]);
+    expect(ok.body.steps.map((s: any) => s.kind)).not.toContain("calendar_missing");
+  });
+});
+
+describe("POST /v1/documents/{id}/receive outside the calendar", () => {
+  it("refuses a receipt date whose deadline cannot be counted, changing nothing", async () => {
+    const edge = await setup({ clock: fixedClock("2060-12-20T02:00:00Z") });
+    const p = await edge.pair();
+    const sent = await edge.request("/v1/documents", {
+      method: "POST",
+      as: p.user("proc", "handler"),
+      headers: { "idempotency-key": "edge-of-calendar" },
+      json: { type: "protest.civil", docNumber: "x", caseNumbers: ["y"], caseCategory: "civil", title: "z" },
+    });
+    expect(sent.status).toBe(201);
+    const r = await edge.request(`/v1/documents/${sent.body.id}/receive`, {
+      method: "POST",
+      as: p.user("court", "registrar"),
+      json: { receivedOn: "2060-12-20" }, // + 30 days → 2061
+    });
+    expectProblem(r, 422, "outside_calendar");
+    const doc = await edge.request(`/v1/documents/${sent.body.id}`, { as: p.user("court", "registrar") });
+    expect(doc.body).toMatchObject({ status: { code: "sent" }, dueOn: null });
+    expect(doc.body.timeline.map((e: any) => e.type)).toEqual(["created"]);
+  });
+});
+
 describe("calendar administration", () => {
   it("lists a loaded year's special days", async () => {
     const r = await t.request("/v1/calendar/2026", { as: district.user("court", "handler") });
@@ -175,7 +241,12 @@ describe("calendar administration", () => {
     expect(received.body).toMatchObject({
       dueOn: "2027-01-01",
       deadline: { calendarComplete: false, version: 1 },
+      warnings: [{ code: "calendar_missing", year: 2027 }],
     });
+    const listed = await t.request("/v1/documents?box=inbox", { as: district.user("court", "registrar") });
+    expect(listed.body.items.find((d: any) => d.id === sent.body.id).warnings).toEqual(
+      received.body.warnings,
+    );
     t.clock.set("2026-12-10T02:00:00Z"); // the State Council's 2027 arrangement is loaded a week later
     const days = [
       { date: "2027-01-01", kind: "holiday", name: "元旦" },
@@ -219,6 +290,7 @@ describe("calendar administration", () => {
     expect(recomputed.body).toMatchObject({
       dueOn: "2027-01-04",
       deadline: { calendarComplete: true, version: 1 },
+      warnings: [],
     });
     const event = recomputed.body.timeline.at(-1);
     expect(event).toMatchObject({
@@ -226,6 +298,12 @@ describe("calendar administration", () => {
       actor: { id: city.user("court", "admin").id },
     });
     expect(event.changes.dueOn).toEqual({ before: "2027-01-01", after: "2027-01-04" });
+    expect(event.changes.calendarComplete).toEqual({ before: false, after: true });
+    const stored = await t.deps.db.all<{ b: string; a: string }>(
+      sql`select json_type(before, '$.calendarComplete') as b, json_type(after, '$.calendarComplete') as a
+        from document_events where document_id = ${sent.body.id} and type = 'deadline_recomputed'`,
+    );
+    expect(stored).toEqual([{ b: "false", a: "true" }]); // so webhook payloads carry booleans too
     const other = await t.request(`/v1/documents/${untouched.body.id}`, {
       as: district.user("court", "registrar"),
     });

@@ -77,6 +77,16 @@ describe("POST /v1/documents", () => {
     expect(tooLong.body.errors[0].path).toBe("periodDays");
   });
 
+  it("answers 400 naming both fields when both periodDays and periodMonths are sent", async () => {
+    const both = await send(
+      p,
+      { type: "judicial_suggestion", periodDays: 20, periodMonths: 1 },
+      p.user("court", "handler"),
+    );
+    expectProblem(both, 400, "validation_failed");
+    expect(both.body.errors.map((e: any) => e.path).sort()).toEqual(["periodDays", "periodMonths"]);
+  });
+
   it("requires an Idempotency-Key and validates fields", async () => {
     const noKey = await t.request("/v1/documents", {
       method: "POST",

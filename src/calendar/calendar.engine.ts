@@ -27,9 +27,28 @@ export function rollForward(day: Expr, makeup: Expr): SQL {
   return sql`(select c_.day from calendar_days c_ where c_.day >= ${e(day)} and ${working("c_", makeup)} order by c_.day limit 1)`;
 }
 
-/** The due date of a period counted from `start`. */
+/**
+ * True when `day` lies within the calendar the system holds (every date of `calendar_days`,
+ * 2000–2060). A period counted from a day outside it has no due date: `rollForward` alone would
+ * answer the calendar's first working day for any earlier date.
+ */
+export const inCalendar = (day: Expr) =>
+  sql`exists (select 1 from calendar_days ic_ where ic_.day = ${e(day)})`;
+
+/** The due date of a period counted from `start`; null when `start` or the due date is outside the calendar. */
 export const dueOn = (start: Expr, days: Expr, months: Expr, makeup: Expr) =>
-  rollForward(rawEnd(start, days, months), makeup);
+  sql`(case when ${inCalendar(start)} then ${rollForward(rawEnd(start, days, months), makeup)} end)`;
+
+/**
+ * The years from `from` to `to` with no official calendar loaded, as a JSON array of numbers
+ * (`[]` when complete): what a provisional deadline warns about.
+ */
+export function missingYears(from: Expr, to: Expr): SQL {
+  const y1 = sql`cast(strftime('%Y', ${e(from)}) as integer)`,
+    y2 = sql`cast(strftime('%Y', ${e(to)}) as integer)`;
+  return sql`(with recursive my_(y) as (select ${y1} union all select y + 1 from my_ where y < ${y2})
+    select json_group_array(y) from my_ where y not in (select year from calendar_years))`;
+}
 
 /** True when every year from `from` to `to` has its official calendar loaded. */
 export function calendarComplete(from: Expr, to: Expr): SQL {
@@ -38,9 +57,12 @@ export function calendarComplete(from: Expr, to: Expr): SQL {
   return sql`((select count(*) from calendar_years y_ where y_.year between ${y1} and ${y2}) = ${y2} - ${y1} + 1)`;
 }
 
-/** The working-day indexes of `today` (columns `i`, make-up days counted, and `s`, not), for `workdaysLate`. */
+/** The working-day indexes of `today` (columns `i`, make-up days counted, and `s`, not) and its `kind`, for `workdaysLate`. */
 export const todayIndex = (today: string) =>
-  sql`select wd_idx as i, wd_idx_strict as s from calendar_days where day = ${today}`;
+  sql`select wd_idx as i, wd_idx_strict as s, kind from calendar_days where day = ${today}`;
+
+/** True when the `todayIndex` row `t` is a working day where make-up days count as `makeup` says. */
+export const isWorkingToday = (t: string, makeup: SQL) => working(t, makeup);
 
 /**
  * Working days from a due date to today on the jurisdiction's calendar: 0 on the due day, negative

@@ -5,10 +5,13 @@ import { coded, defineRoute, errorResponse, newRouter, jsonResponse, jsonBody } 
 import { ApiError, forbidden } from "../http/problem";
 import { docSender, DOC_TYPES } from "../vocab";
 import { jurisdictions } from "../db/schema";
-import { IsoDate } from "../documents/documents.schemas";
+import { DeadlineWarningSchema, IsoDate, onePeriod } from "../documents/documents.schemas";
 import {
+  calendarWarnings,
   explain,
   loadYearStatements,
+  outsideCalendar,
+  parseYears,
   previewQuery,
   recomputeDeadlineStatements,
   reindexStatement,
@@ -18,7 +21,7 @@ import {
 const tags = ["Deadlines"];
 
 const Step = z.object({
-  kind: z.enum(["start", "raw_end", "roll_forward", "due"]),
+  kind: z.enum(["start", "raw_end", "roll_forward", "calendar_missing", "due"]),
   date: z.string(),
   note: z.object({ zh: z.string(), en: z.string() }),
 });
@@ -34,7 +37,13 @@ const RuleRef = z.object({
   source: z.string(),
 });
 const Preview = z
-  .object({ dueOn: z.string(), rule: RuleRef, calendarComplete: z.boolean(), steps: z.array(Step) })
+  .object({
+    dueOn: z.string(),
+    rule: RuleRef,
+    calendarComplete: z.boolean(),
+    warnings: z.array(DeadlineWarningSchema),
+    steps: z.array(Step),
+  })
   .openapi("DeadlinePreview", {
     example: {
       dueOn: "2026-10-08",
@@ -46,6 +55,7 @@ const Preview = z
         source: "民事诉讼法 第222条",
       },
       calendarComplete: true,
+      warnings: [],
       steps: [],
     },
   });
@@ -134,14 +144,19 @@ export const calendarRoutes = newRouter()
       summary: "Compute a reply deadline and explain each step (the same engine that sets it on receipt)",
       roles: "any",
       request: {
-        query: z.object({
-          type: z.enum(DOC_TYPES.codes),
-          receivedOn: IsoDate,
-          periodDays: z.coerce.number().int().min(1).max(366).optional(),
-          periodMonths: z.coerce.number().int().min(1).max(24).optional(),
-        }),
+        query: z
+          .object({
+            type: z.enum(DOC_TYPES.codes),
+            receivedOn: IsoDate,
+            periodDays: z.coerce.number().int().min(1).max(366).optional(),
+            periodMonths: z.coerce.number().int().min(1).max(24).optional(),
+          })
+          .superRefine(onePeriod),
       },
-      responses: { 200: jsonResponse(Preview, "The due date with its computation") },
+      responses: {
+        200: jsonResponse(Preview, "The due date with its computation"),
+        422: errorResponse("`outside_calendar`: the receipt date or the due date is outside 2000–2060"),
+      },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -181,12 +196,7 @@ export const calendarRoutes = newRouter()
             ],
           });
       }
-      if (!r.dueOn)
-        throw new ApiError(
-          422,
-          "outside_calendar",
-          "The due date falls outside the calendar the system holds (2000–2060).",
-        );
+      if (!r.dueOn) throw outsideCalendar();
       return c.json(
         {
           dueOn: r.dueOn,
@@ -198,6 +208,7 @@ export const calendarRoutes = newRouter()
             source: r.source!,
           },
           calendarComplete: !!r.complete,
+          warnings: calendarWarnings(parseYears(r.missing)),
           steps: explain(q.receivedOn, r),
         },
         200,

@@ -1,14 +1,26 @@
 // Loading a year's official holidays and make-up working days, and previewing a deadline.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { ApiError } from "../http/problem";
+import type { Label } from "../vocab";
 import {
   calendarComplete,
   countsMakeup,
   dueOn,
+  inCalendar,
+  missingYears,
   rawEnd,
   reindexCalendar,
   rollForward,
 } from "./calendar.engine";
+
+/** A receipt date or due date outside the calendar the system holds: no deadline can be counted. */
+export const outsideCalendar = () =>
+  new ApiError(
+    422,
+    "outside_calendar",
+    "The receipt date or the due date falls outside the calendar the system holds (2000–2060).",
+  );
 
 export type SpecialDay = { date: string; kind: "holiday" | "makeup"; name: string };
 
@@ -50,13 +62,16 @@ export type PreviewRow = {
   rawEnd: string | null;
   dueOn: string | null;
   complete: number | null;
+  /** JSON array of the years the counting touched that have no calendar loaded. */
+  missing: string | null;
   skipped: string | null;
 };
 
 /**
- * One query: the effective rule of a type in a jurisdiction, the raw end, the due date, whether the
- * calendar was complete, and the rest days rolled over. `periodDays`/`periodMonths` apply to
- * sender-set types only.
+ * One query: the effective rule of a type in a jurisdiction, the raw end, the due date (null when the
+ * receipt date or the due date is outside the calendar), whether the calendar was complete and which
+ * years were missing, and the rest days rolled over. `periodDays`/`periodMonths` apply to sender-set
+ * types only.
  */
 export function previewQuery(
   db: Db,
@@ -72,10 +87,11 @@ export function previewQuery(
         ${countsMakeup(q.jurisdictionId)} as makeup
       from rule),
     r as (select p.*, ${rawEnd(q.receivedOn, sql`p.d`, sql`p.m`)} as raw from p),
-    f as (select r.*, ${rollForward(sql`r.raw`, sql`r.makeup`)} as due from r)
+    f as (select r.*, case when ${inCalendar(q.receivedOn)} then ${rollForward(sql`r.raw`, sql`r.makeup`)} end as due from r)
     select f.id as ruleId, f.version as ruleVersion, f.d as periodDays, f.m as periodMonths, f.sender_sets as senderSets,
       f.max_days as maxDays, f.max_months as maxMonths, f.source as source, f.raw as rawEnd, f.due as dueOn,
       ${calendarComplete(q.receivedOn, sql`f.due`)} as complete,
+      case when f.due is not null then ${missingYears(q.receivedOn, sql`f.due`)} end as missing,
       (select json_group_array(json_object('date', c.day, 'kind', c.kind, 'name', c.name)) from calendar_days c where c.day >= f.raw and c.day < f.due) as skipped
     from f`);
 }
@@ -87,10 +103,29 @@ export function effectiveRule(jurisdictionId: SQL, type: string | SQL): SQL {
 }
 
 export type Step = {
-  kind: "start" | "raw_end" | "roll_forward" | "due";
+  kind: "start" | "raw_end" | "roll_forward" | "calendar_missing" | "due";
   date: string;
   note: { zh: string; en: string };
 };
+
+/** A caveat on a computed deadline; `calendar_missing`: counted on weekends only for `year`. */
+export type DeadlineWarning = { code: "calendar_missing"; label: Label; year: number };
+
+/** The warnings of a deadline whose counting touched `years` without an official calendar. */
+export function calendarWarnings(years: number[]): DeadlineWarning[] {
+  return years.map((year) => ({
+    code: "calendar_missing",
+    label: {
+      zh: `${year}年节假日安排尚未载入:期限暂只按周末计算,载入后自动重算`,
+      en: `The ${year} holiday calendar is not loaded: the deadline counts weekends only until it is, then is recomputed`,
+    },
+    year,
+  }));
+}
+
+/** The missing years of a `missingYears` JSON value. */
+export const parseYears = (json: string | null | undefined): number[] =>
+  json ? (JSON.parse(json) as number[]) : [];
 
 /** Explains a computation in the order a clerk would check it by hand. */
 export function explain(receivedOn: string, row: PreviewRow): Step[] {
@@ -136,6 +171,8 @@ export function explain(receivedOn: string, row: PreviewRow): Step[] {
       note: { zh: `${what.zh},顺延`, en: `${what.en}: rolls forward` },
     });
   }
+  for (const w of calendarWarnings(parseYears(row.missing)))
+    steps.push({ kind: "calendar_missing", date: `${w.year}-01-01`, note: w.label });
   steps.push({
     kind: "due",
     date: row.dueOn!,
@@ -166,8 +203,10 @@ export function recomputeDeadlineStatements(
   const base = dueOn(sql`d.received_on`, sql`d.period_days`, sql`d.period_months`, makeup);
   const due = sql`(case when exists (select 1 from extension_requests x where x.document_id = d.id and x.status = 'approved')
     then ${dueOn(base, ext("period_days"), ext("period_months"), makeup)} else ${base} end)`;
+  // calendarComplete as a JSON boolean (the column holds 0/1).
   const snapshot = (a: string) =>
-    sql.raw(`json_object('dueOn', ${a}.due_on, 'calendarComplete', ${a}.calendar_complete)`);
+    sql.raw(`json_object('dueOn', ${a}.due_on, 'calendarComplete',
+      json(case when ${a}.calendar_complete then 'true' when ${a}.calendar_complete is not null then 'false' end))`);
   const mine = sql`id like ${`${q.eventPrefix}.%`}`;
   return [
     db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, note, before)

@@ -6,7 +6,7 @@
 // change happens or nothing does, and two concurrent callers cannot both succeed.
 import { sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { calendarComplete, countsMakeup, dueOn } from "../calendar/calendar.engine";
+import { calendarComplete, countsMakeup, dueOn, missingYears } from "../calendar/calendar.engine";
 import { effectiveRule } from "../calendar/calendar.service";
 import { documents } from "../db/schema";
 import { outboxFromDocumentEvents } from "../webhooks/outbox";
@@ -48,6 +48,8 @@ export type DocRow = {
   periodMonths: number | null;
   deadlineVersion: number;
   calendarComplete: number | null;
+  /** The years the deadline counting touched without a calendar (only when it is incomplete). */
+  missingYears: number[] | null;
   repliedOn: string | null;
   replyDecision: Decision | null;
   retrialRuled: number | null;
@@ -79,8 +81,10 @@ export type DocRow = {
 
 // Each document comes back as one JSON value built by SQLite: far cheaper to transfer and decode
 // than fifty columns per row, which is what dominates a list page's cost.
+// `missingYears`: the years without a calendar that a provisional deadline was counted in (its
+// `calendar_missing` warnings), worked out only for such deadlines.
 const FIELDS = (full: boolean) =>
-  sql.raw(`json_object('id', d.id, 'jurisdictionId', d.jurisdiction_id, 'type', d.type, 'status', d.status,
+  sql`${sql.raw(`json_object('id', d.id, 'jurisdictionId', d.jurisdiction_id, 'type', d.type, 'status', d.status,
   'senderId', d.sender_org_id, 'senderName', so.name, 'senderKind', so.kind,
   'recipientId', d.recipient_org_id, 'recipientName', ro.name, 'recipientKind', ro.kind,
   'rdId', d.receiving_department_id, 'rdName', rd.name, 'hdId', d.handling_department_id, 'hdName', hd.name,
@@ -90,6 +94,7 @@ const FIELDS = (full: boolean) =>
   'sentOn', d.sent_on, 'receivedOn', d.received_on, 'dueOn', d.due_on,
   'ruleId', d.rule_id, 'ruleVersion', d.rule_version, 'periodDays', d.period_days, 'periodMonths', d.period_months,
   'deadlineVersion', d.deadline_version, 'calendarComplete', d.calendar_complete,
+  'missingYears', case when d.calendar_complete = 0 then json(`)}${missingYears(sql.raw("d.received_on"), sql.raw("d.due_on"))}${sql.raw(`) end,
   'repliedOn', d.replied_on, 'replyDecision', d.reply_decision, 'retrialRuled', d.retrial_ruled,
   'replyLate', d.reply_late, 'ackResult', d.ack_result, 'ackReason', d.ack_reason, 'followupOrgId', d.followup_org_id,
   'lastUrgedAt', d.last_urged_at,
@@ -102,7 +107,7 @@ const FIELDS = (full: boolean) =>
       ? `, 'createdBy', d.created_by, 'requestHash', d.request_hash,
   'extensionAllowed', (select (r.extension_days is not null or r.extension_months is not null) from deadline_rules r where r.id = d.rule_id)`
       : ""
-  }) as j`);
+  }) as j`)}`;
 
 const FROM = sql`from documents d
 join organizations so on so.id = d.sender_org_id

@@ -1,6 +1,8 @@
 // HTTP routes of supervision documents: intake, routing, replies, extensions, 催办, committee invitations.
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
+import { countsMakeup, dueOn } from "../calendar/calendar.engine";
+import { calendarWarnings, outsideCalendar } from "../calendar/calendar.service";
 import { defineRoute, errorResponse, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { ApiError } from "../http/problem";
 import {
@@ -80,6 +82,7 @@ export function toDocument(r: DocRow, todayCst: string) {
       version: r.deadlineVersion,
       calendarComplete: r.calendarComplete == null ? null : !!r.calendarComplete,
     },
+    warnings: calendarWarnings(r.missingYears ?? []),
     reply: r.repliedOn
       ? {
           repliedOn: r.repliedOn,
@@ -111,9 +114,16 @@ export function toDocumentDetail(r: DocRow, todayCst: string) {
   };
 }
 
+/** A snapshot as the API shows it: `calendarComplete` a boolean (entries written before it was one hold 0/1). */
+function snapshot(json: string | null): Record<string, unknown> {
+  const s: Record<string, unknown> = json ? JSON.parse(json) : {};
+  if (typeof s.calendarComplete === "number") s.calendarComplete = s.calendarComplete !== 0;
+  return s;
+}
+
 function toEvent(e: TimelineRow) {
-  const before: Record<string, unknown> = e.before ? JSON.parse(e.before) : {};
-  const after: Record<string, unknown> = e.after ? JSON.parse(e.after) : {};
+  const before = snapshot(e.before);
+  const after = snapshot(e.after);
   const changes: Record<string, { before: unknown; after: unknown }> = {};
   for (const k of new Set([...Object.keys(before), ...Object.keys(after)]))
     if (JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null))
@@ -311,7 +321,9 @@ export const documentRoutes = newRouter()
       "Confirm receipt: the receipt date starts the statutory period (registrar)",
       ["registrar"],
       ReceiveInput,
-      { 422: "Received before it was sent" },
+      {
+        422: "Received before it was sent (`received_before_sent`), or outside the calendar (`outside_calendar`)",
+      },
     ),
     async (c) => {
       const { receivedOn } = c.req.valid("json");
@@ -323,7 +335,9 @@ export const documentRoutes = newRouter()
         event: "received",
         party: "recipient",
         from: ["sent"],
-        when: sql`${receivedOn} >= d_.sent_on`,
+        // A receipt date whose deadline cannot be counted on the calendar the system holds is refused.
+        when: sql`${receivedOn} >= d_.sent_on
+        and ${dueOn(receivedOn, sql`d_.period_days`, sql`d_.period_months`, countsMakeup(sql`d_.jurisdiction_id`))} is not null`,
         set: sql`status = 'received', received_on = ${receivedOn}, received_by = ${scope.me.userId}, ${deadlineSet(sql`${receivedOn}`, sql`period_days`, sql`period_months`)}`,
         refuse: (d) =>
           receivedOn < d.sentOn
@@ -332,7 +346,7 @@ export const documentRoutes = newRouter()
                 "received_before_sent",
                 `The document was sent on ${d.sentOn}; it cannot have been received before.`,
               )
-            : undefined,
+            : outsideCalendar(),
       });
       return c.json(toDocumentDetail(doc, today(deps)), 200);
     },

@@ -22,6 +22,30 @@ const isoDate = z
   );
 export const IsoDate = isoDate.openapi({ example: "2026-09-08" });
 
+/**
+ * A sender-set period is in days or in months, never both: both fields are named in `errors[]`
+ * (for the document and the deadline preview alike).
+ */
+export function onePeriod(d: { periodDays?: number; periodMonths?: number }, ctx: z.RefinementCtx) {
+  if (d.periodDays !== undefined && d.periodMonths !== undefined)
+    for (const path of ["periodDays", "periodMonths"])
+      ctx.addIssue({ code: "custom", path: [path], message: "give periodDays or periodMonths, not both" });
+}
+
+/** A caveat on a deadline: `calendar_missing` when its counting touched a year with no official calendar. */
+export const DeadlineWarningSchema = z
+  .object({ code: z.enum(["calendar_missing"]), label: LabelSchema, year: z.number().int() })
+  .openapi("DeadlineWarning", {
+    example: {
+      code: "calendar_missing",
+      label: {
+        zh: "2027年节假日安排尚未载入:期限暂只按周末计算,载入后自动重算",
+        en: "The 2027 holiday calendar is not loaded: the deadline counts weekends only until it is, then is recomputed",
+      },
+      year: 2027,
+    },
+  });
+
 export const Attachment = z.object({
   name: z.string().min(1).max(200),
   size: z
@@ -61,10 +85,7 @@ export const NewDocument = z
       .openapi({ description: "Only for types whose period the sender sets." }),
     periodMonths: z.number().int().min(1).max(12).optional(),
   })
-  .refine((d) => d.periodDays === undefined || d.periodMonths === undefined, {
-    message: "give periodDays or periodMonths, not both",
-    path: ["periodMonths"],
-  })
+  .superRefine(onePeriod)
   .openapi("NewDocument");
 
 const Ref = z.object({ id: z.string(), name: z.string() });
@@ -96,6 +117,10 @@ export const DocumentSchema = z
       periodMonths: z.number().int().nullable(),
       version: z.number().int(),
       calendarComplete: z.boolean().nullable(),
+    }),
+    warnings: z.array(DeadlineWarningSchema).openapi({
+      description:
+        "Caveats on the deadline: `calendar_missing` names a year it was counted in without its holiday calendar (provisional until that year is loaded).",
     }),
     reply: z
       .object({
