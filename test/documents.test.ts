@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { roleAssignments, users } from "../src/db/schema";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
 let t: TestApp;
@@ -192,6 +193,108 @@ describe("the life of a protest", () => {
     expect(rec.changes.dueOn).toEqual({ before: null, after: "2026-10-08" });
   });
 
+  it("refuses a handler who is not in the chosen department (422 handler_not_in_department), changing nothing", async () => {
+    const doc = (await send()).body;
+    const reg = p.user("court", "registrar");
+    const handler = p.user("court", "handler"); // of 民事审判第一庭
+    await post(`/v1/documents/${doc.id}/receive`, reg, { receivedOn: "2026-09-01" });
+    const wrong = await post(`/v1/documents/${doc.id}/assign`, reg, {
+      departmentId: p.dept(p.court.id, "行政审判庭").id,
+      handlerId: handler.id,
+    });
+    expectProblem(wrong, 422, "handler_not_in_department");
+    // A department of another organisation, or someone who is no handler, stays `invalid_assignee`.
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/assign`, reg, {
+        departmentId: p.dept(p.procuratorate.id, "办公室").id,
+        handlerId: handler.id,
+      }),
+      422,
+      "invalid_assignee",
+    );
+    const after = await t.request(`/v1/documents/${doc.id}`, { as: reg });
+    expect(after.body).toMatchObject({
+      status: { code: "received" },
+      handler: null,
+      handlingDepartment: null,
+    });
+    expect(after.body.timeline.map((e: any) => e.type)).toEqual(["created", "received"]);
+    const inbox = await t.request("/v1/notifications", { as: handler });
+    expect(inbox.body.items.filter((n: any) => n.subject.id === doc.id)).toEqual([]);
+
+    // Assigned properly, a reassignment to the wrong department leaves the assignment as it was.
+    const civil = p.dept(p.court.id, "民事审判第一庭");
+    expect(
+      (await post(`/v1/documents/${doc.id}/assign`, reg, { departmentId: civil.id, handlerId: handler.id }))
+        .status,
+    ).toBe(200);
+    expectProblem(
+      await post(`/v1/documents/${doc.id}/assign`, reg, {
+        departmentId: p.dept(p.court.id, "执行局").id,
+        handlerId: handler.id,
+      }),
+      422,
+      "handler_not_in_department",
+    );
+    const still = await t.request(`/v1/documents/${doc.id}`, { as: reg });
+    expect(still.body.handlingDepartment).toEqual({ id: civil.id, name: "民事审判第一庭" });
+    expect(still.body.timeline.map((e: any) => e.type)).toEqual(["created", "received", "assigned"]);
+  });
+
+  it("shows department and handler names beside their ids in the timeline", async () => {
+    const pair = await t.pair();
+    const doc = (await send(pair)).body;
+    const reg = pair.user("court", "registrar");
+    const civil = pair.dept(pair.court.id, "民事审判第一庭");
+    const admin = pair.dept(pair.court.id, "行政审判庭");
+    // A second handler, of the administrative division.
+    const judge = { id: `admin-judge-${pair.court.id}`, name: "黄法官" };
+    const at = t.clock.now().toISOString();
+    await t.deps.db.insert(users).values({
+      id: judge.id,
+      jurisdictionId: pair.jurisdiction.id,
+      orgId: pair.court.id,
+      departmentId: admin.id,
+      email: `judge@${pair.court.id}.test`,
+      name: judge.name,
+      createdAt: at,
+    });
+    await t.deps.db.insert(roleAssignments).values({
+      id: `${judge.id}-role`,
+      jurisdictionId: pair.jurisdiction.id,
+      orgId: pair.court.id,
+      userId: judge.id,
+      role: "handler",
+      createdAt: at,
+    });
+    const handler = pair.user("court", "handler");
+    await post(`/v1/documents/${doc.id}/receive`, reg, { receivedOn: "2026-09-01" });
+    await post(`/v1/documents/${doc.id}/assign`, reg, { departmentId: civil.id, handlerId: handler.id });
+    const re = await post(`/v1/documents/${doc.id}/assign`, reg, {
+      departmentId: admin.id,
+      handlerId: judge.id,
+    });
+    expect(re.status).toBe(200);
+    const detail = await t.request(`/v1/documents/${doc.id}`, { as: pair.user("proc", "handler") });
+    const [assigned, reassigned] = detail.body.timeline.filter((e: any) => e.type.endsWith("assigned"));
+    expect(assigned.changes).toMatchObject({
+      handlingDepartmentId: { before: null, after: civil.id },
+      handlingDepartment: { before: null, after: { id: civil.id, name: "民事审判第一庭" } },
+      handlerId: { before: null, after: handler.id },
+      handler: { before: null, after: { id: handler.id, name: handler.name } },
+    });
+    expect(reassigned.changes).toMatchObject({
+      handlingDepartment: {
+        before: { id: civil.id, name: "民事审判第一庭" },
+        after: { id: admin.id, name: "行政审判庭" },
+      },
+      handler: { before: { id: handler.id, name: handler.name }, after: judge },
+    });
+    // A change that touches neither shows neither.
+    const received = detail.body.timeline.find((e: any) => e.type === "received");
+    expect(Object.keys(received.changes)).not.toContain("handler");
+  });
+
   it("lets exactly one of two concurrent registrars receive", async () => {
     const doc = (await send()).body;
     const [a, b] = await Promise.all([
@@ -292,7 +395,7 @@ describe("the life of a protest", () => {
     });
     t.clock.set("2026-09-01T02:00:00Z");
     await post(`/v1/documents/${doc.id}/assign`, district.user("court", "registrar"), {
-      departmentId: district.dept(district.court.id, "执行局").id,
+      departmentId: district.dept(district.court.id, "民事审判第一庭").id,
       handlerId: district.user("court", "handler").id,
     });
     const replied = await post(`/v1/documents/${doc.id}/reply`, district.user("court", "handler"), {

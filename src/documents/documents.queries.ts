@@ -140,8 +140,17 @@ export type TimelineRow = {
   after: string | null;
 };
 
+/**
+ * A timeline snapshot with the names of its handling department and handler beside their ids
+ * (`handlingDepartment`, `handler`: `{ id, name }`), resolved when read, so older entries get them too.
+ */
+const withNames = (col: SQL) => sql`case when ${col} is null then null else json_set(${col},
+  '$.handlingDepartment', json((select json_object('id', tdp_.id, 'name', tdp_.name) from departments tdp_ where tdp_.id = ${col} ->> 'handlingDepartmentId')),
+  '$.handler', json((select json_object('id', tu_.id, 'name', tu_.name) from users tu_ where tu_.id = ${col} ->> 'handlerId'))) end`;
+
 export const getTimeline = (scope: Scope, documentId: string) =>
-  scope.db.all<TimelineRow>(sql`select e.id, e.at, e.type, e.note, e.actor_id as actorId, u.name as actorName, e.before, e.after
+  scope.db.all<TimelineRow>(sql`select e.id, e.at, e.type, e.note, e.actor_id as actorId, u.name as actorName,
+    ${withNames(sql`e.before`)} as before, ${withNames(sql`e.after`)} as after
     from document_events e left join users u on u.id = e.actor_id
     where e.document_id = ${documentId} and e.document_id in (select d.id from documents d where d.id = ${documentId} and ${scope.visible(documents, "d")})
     order by e.at, e.id`);

@@ -357,7 +357,9 @@ export const documentRoutes = newRouter()
       "Assign (or reassign) the handling department and handler (registrar)",
       ["registrar"],
       AssignInput,
-      { 422: "Department or handler not of the receiving organisation" },
+      {
+        422: "Department or handler not of the receiving organisation (`invalid_assignee`), or the handler not in that department (`handler_not_in_department`)",
+      },
     ),
     async (c) => {
       const input = c.req.valid("json");
@@ -369,16 +371,32 @@ export const documentRoutes = newRouter()
         note: input.note,
         party: "recipient",
         from: ["received", "assigned"],
+        // The department is the recipient's, and the handler an active handler of that very
+        // department: checked by the assignment's own statement, so a concurrent move cannot slip by.
         when: sql`exists (select 1 from departments dp_ where dp_.id = ${input.departmentId} and dp_.org_id = d_.recipient_org_id)
-        and exists (select 1 from users hu_ join role_assignments hr_ on hr_.user_id = hu_.id
-          where hu_.id = ${input.handlerId} and hu_.org_id = d_.recipient_org_id and hu_.active = 1 and hr_.role = 'handler')`,
+        and exists (select 1 from users hu_ join role_assignments hr_ on hr_.user_id = hu_.id and hr_.org_id = hu_.org_id
+          where hu_.id = ${input.handlerId} and hu_.org_id = d_.recipient_org_id and hu_.active = 1 and hr_.role = 'handler'
+            and hu_.department_id = ${input.departmentId})`,
         set: sql`status = 'assigned', handling_department_id = ${input.departmentId}, handler_id = ${input.handlerId}`,
-        refuse: () =>
-          new ApiError(
-            422,
-            "invalid_assignee",
-            "The department and the handler must belong to the receiving organisation, and the handler must hold the handler role.",
-          ),
+        // Whether the department and handler are valid apart from each other (then only the pairing is wrong).
+        probe: sql`select
+          exists (select 1 from documents d_ join departments dp_ on dp_.org_id = d_.recipient_org_id
+            where d_.id = ${id} and dp_.id = ${input.departmentId}) as department,
+          exists (select 1 from documents d_ join users hu_ on hu_.org_id = d_.recipient_org_id
+            join role_assignments hr_ on hr_.user_id = hu_.id and hr_.org_id = hu_.org_id and hr_.role = 'handler'
+            where d_.id = ${id} and hu_.id = ${input.handlerId} and hu_.active = 1) as handler`,
+        refuse: (_d, _p, probe) =>
+          probe?.department && probe.handler
+            ? new ApiError(
+                422,
+                "handler_not_in_department",
+                "The handler does not belong to the chosen department; choose the handler's own department or a handler of it.",
+              )
+            : new ApiError(
+                422,
+                "invalid_assignee",
+                "The department and the handler must belong to the receiving organisation, and the handler must hold the handler role.",
+              ),
         effects: (applied, { eventId, now }) => [
           notify(scope, {
             id: deps.ids(),

@@ -25,7 +25,7 @@ export const invalid = (path: string, message: string, code = "invalid") =>
   });
 
 /** Why a state change did not apply, in the order a person would want to know it. */
-function refusal(doc: DocRow, p: Principal, spec: ActionSpec): ApiError {
+function refusal(doc: DocRow, p: Principal, spec: ActionSpec, probe: Probe): ApiError {
   const mine = spec.party === "sender" ? doc.senderId : doc.recipientId;
   if (mine !== p.orgId)
     return forbidden(
@@ -42,7 +42,7 @@ function refusal(doc: DocRow, p: Principal, spec: ActionSpec): ApiError {
     return conflict(rank > max ? `already_${doc.status}` : `not_yet_${spec.from[0]}`, detail);
   }
   return (
-    spec.refuse?.(doc, p) ??
+    spec.refuse?.(doc, p, probe) ??
     conflict("concurrent_change", "The document changed while this request ran; reload it and retry.")
   );
 }
@@ -51,8 +51,16 @@ export type ActionSpec = Omit<TransitionSpec, "docId" | "eventId" | "now"> & {
   /** Further statements that take effect only when the change applies. */
   effects?: (applied: SQL, ids: { eventId: string; now: string }) => BatchItem<"sqlite">[];
   /** Explains a refusal not due to party or status (the `when` conditions). */
-  refuse?: (doc: DocRow, p: Principal) => ApiError | undefined;
+  refuse?: (doc: DocRow, p: Principal, probe: Probe) => ApiError | undefined;
+  /**
+   * A read in the same batch, after the change, whose first row `refuse` gets: the facts a refusal
+   * depends on beyond the document (is the handler in that department?). Only explains; the `when`
+   * conditions decide.
+   */
+  probe?: SQL;
 };
+
+export type Probe = Record<string, unknown> | undefined;
 
 /** Runs one state change of a document in a single round trip and returns the document after it. */
 export async function act(deps: Deps, scope: Scope, docId: string, spec: ActionSpec): Promise<DocRow> {
@@ -61,12 +69,15 @@ export async function act(deps: Deps, scope: Scope, docId: string, spec: ActionS
   const t = transition(scope, { ...spec, docId, eventId, now });
   const effects = spec.effects?.(t.applied, { eventId, now }) ?? [];
   const check = scope.db.all<{ ok: number }>(sql`select ${t.applied} as ok`);
+  const probe = spec.probe ? [scope.db.all<Record<string, unknown>>(spec.probe)] : [];
+  const at = t.statements.length + effects.length; // where the document's read is in the batch
   const { principal, results } = await scope.run(
-    [...t.statements, ...effects, getDocument(scope, docId), check] as const,
-    (r) => (r.at(-2) as { j: string }[])[0],
+    [...t.statements, ...effects, getDocument(scope, docId), check, ...probe] as const,
+    (r) => (r[at] as { j: string }[])[0],
   );
-  const doc = docs(results.at(-2) as { j: string }[])[0]!;
-  if (!(results.at(-1) as { ok: number }[])[0]?.ok) throw refusal(doc, principal, spec);
+  const doc = docs(results[at] as { j: string }[])[0]!;
+  if (!(results[at + 1] as { ok: number }[])[0]?.ok)
+    throw refusal(doc, principal, spec, (results[at + 2] as Record<string, unknown>[] | undefined)?.[0]);
   return doc;
 }
 
