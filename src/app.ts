@@ -1,12 +1,14 @@
 // The application: one Hono app shared by the Worker, the Node host and the tests.
 import { z } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { sql } from "drizzle-orm";
+import { accepts } from "hono/accepts";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { type Deps, defineRoute, errorResponse, newRouter } from "./http/api";
+import { docsPage, indexPage, VIEWER_FILES, VIEWER_INIT, type ViewerAssets } from "./http/pages";
+import { securityHeaders } from "./http/security";
 import { ApiError, problemResponse } from "./http/problem";
 import { orgRoutes } from "./org/org.routes";
 import { documentRoutes } from "./documents/documents.routes";
@@ -36,9 +38,18 @@ const Index = z
   .object({ name: z.string(), version: z.string(), openapi: z.string(), docs: z.string() })
   .openapi("Index");
 
-export function createApp(deps: Deps) {
+/** What differs between the hosts: where the viewer's files come from and how https is recognised. */
+export type HostOptions = {
+  /** The API reference viewer's files (see src/http/pages.ts); without it /docs/assets/* is 404. */
+  viewerAssets?: ViewerAssets;
+  /** How a request over https is recognised (for Strict-Transport-Security); default "from-url". */
+  tls?: "from-url" | "never";
+};
+
+export function createApp(deps: Deps, host: HostOptions = {}) {
   const app = newRouter();
 
+  app.use(securityHeaders(host.tls ?? "from-url"));
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(async (c, next) => {
     c.set("deps", deps);
@@ -108,15 +119,31 @@ export function createApp(deps: Deps) {
       method: "get",
       path: "/",
       tags: ["System"],
-      summary: "API index: name, version and where the contract lives",
+      summary: "API index: name, version and where the contract lives (an HTML page for a browser)",
       roles: "public",
-      responses: { 200: { description: "Index", content: { "application/json": { schema: Index } } } },
+      responses: {
+        200: {
+          description: "Index: JSON, or a small HTML page when the client prefers text/html",
+          content: {
+            "application/json": { schema: Index },
+            "text/html": { schema: z.string() },
+          },
+        },
+      },
     }),
-    (c) =>
-      c.json(
+    (c) => {
+      c.header("Vary", "Accept");
+      const type = accepts(c, {
+        header: "Accept",
+        supports: ["application/json", "text/html"],
+        default: "application/json",
+      });
+      if (type === "text/html") return c.html(indexPage(API_INFO), 200);
+      return c.json(
         { name: API_INFO.title, version: API_INFO.version, openapi: "/openapi.json", docs: "/docs" },
         200,
-      ),
+      );
+    },
   );
 
   app.route("/", orgRoutes);
@@ -144,7 +171,21 @@ export function createApp(deps: Deps) {
   app.get("/openapi.json", (c) =>
     c.json((doc ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }))),
   );
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: API_INFO.title }));
+  app.get("/docs", (c) => c.html(docsPage(API_INFO)));
+  app.get("/docs/assets/init.js", (c) =>
+    c.body(VIEWER_INIT, 200, { "content-type": "text/javascript; charset=utf-8" }),
+  );
+  app.get("/docs/assets/:name", async (c) => {
+    const name = c.req.param("name");
+    const type = Object.hasOwn(VIEWER_FILES, name) ? VIEWER_FILES[name] : undefined;
+    const res = type && host.viewerAssets ? await host.viewerAssets(name, c.req.raw) : null;
+    if (!res || (res.status !== 200 && res.status !== 304))
+      throw new ApiError(404, "route_not_found", `No route ${c.req.method} ${c.req.path}.`);
+    // A copy: the assets binding's response headers are immutable, and the middleware adds its own.
+    const copy = new Response(res.body, res);
+    if (res.status === 200) copy.headers.set("content-type", type!);
+    return copy;
+  });
 
   app.notFound((c) => {
     const allowed = allowedMethods(app.routes, c.req.path);

@@ -14,7 +14,12 @@ import { createPair } from "../src/db/seed";
 import { startHranaServer, type HranaServer } from "../src/node/libsql-server";
 import { migrateDb, openDb, ROOT } from "../src/node/local";
 
-type Toml = { compatibility_date: string; compatibility_flags?: string[]; vars?: Record<string, string> };
+type Toml = {
+  compatibility_date: string;
+  compatibility_flags?: string[];
+  vars?: Record<string, string>;
+  assets: { directory: string; binding: string; run_worker_first: boolean };
+};
 const toml = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as unknown as Toml;
 const dir = mkdtempSync(join(tmpdir(), "fjxt-worker-"));
 const script = join(dir, "dist", "index.js");
@@ -33,6 +38,15 @@ function miniflare(bindings: Record<string, string>) {
     compatibilityDate: toml.compatibility_date,
     compatibilityFlags: toml.compatibility_flags ?? [],
     bindings: { ...toml.vars, ...bindings },
+    // wrangler.toml [assets]: the build command filled public/ (the API reference viewer's files).
+    assets: {
+      directory: join(ROOT, toml.assets.directory),
+      binding: toml.assets.binding,
+      routerConfig: {
+        has_user_worker: true,
+        invoke_user_worker_ahead_of_assets: toml.assets.run_worker_first,
+      },
+    },
   });
 }
 
@@ -193,6 +207,30 @@ describe("the Worker bundle in workerd", () => {
     expect(rows).toEqual([expect.objectContaining({ job: "sweep", status: "ok" })]);
   });
 
+  it("serves /docs as a same-origin HTML page and the viewer's files from the assets binding", async () => {
+    const page = await mf.dispatchFetch("http://worker.test/docs", { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
+    const html = await page.text();
+    const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(urls).toContain("/docs/assets/swagger-ui-bundle.js");
+    expect(urls.every((u) => u.startsWith("/"))).toBe(true);
+    for (const url of urls.filter((u) => u.startsWith("/docs/assets/"))) {
+      const res = await mf.dispatchFetch(`http://worker.test${url}`);
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get("x-content-type-options"), url).toBe("nosniff");
+      expect((await res.text()).length, url).toBeGreaterThan(100);
+    }
+    const bundle = await mf.dispatchFetch("http://worker.test/docs/assets/swagger-ui-bundle.js");
+    expect(bundle.headers.get("content-type")).toMatch(/^text\/javascript/);
+    await bundle.arrayBuffer();
+    // The package's other files are in the assets directory but not served.
+    const license = await mf.dispatchFetch("http://worker.test/docs/assets/LICENSE");
+    expect(license.status).toBe(404);
+    await license.arrayBuffer();
+  });
+
   it("answers 500 config_invalid when a binding is missing or malformed", async () => {
     const cases: Record<string, string>[] = [
       { LIBSQL_URL: srv.url },
@@ -205,6 +243,8 @@ describe("the Worker bundle in workerd", () => {
         expect(res.status, JSON.stringify(bindings)).toBe(500);
         expect(res.headers.get("content-type")).toBe("application/problem+json");
         expect(res.body).toMatchObject({ status: 500, code: "config_invalid" });
+        expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(res.headers.get("cache-control")).toBe("no-store");
       } finally {
         await bad.dispose();
       }

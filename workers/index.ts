@@ -9,6 +9,7 @@ import { parseConfig } from "../src/config";
 import { runScheduled, SCHEDULE, UnknownCronError } from "../src/cron/cron";
 import { createDb } from "../src/db/client";
 import type { Deps } from "../src/http/api";
+import { STATIC_SECURITY_HEADERS } from "../src/http/security";
 
 type Env = Record<string, unknown>;
 type Built = { ok: true; app: App; deps: Deps } | { ok: false; invalid: string[] };
@@ -42,7 +43,14 @@ function build(env: Env): Built {
         config,
         verify: createVerifier(config, () => systemClock.now()),
       };
-      built = { ok: true, app: createApp(deps), deps };
+      // The viewer's files are static assets (wrangler.toml [assets], laid out as their URLs), never
+      // part of this script; the Worker runs first for every path, so they get the app's headers too.
+      const assets = env.ASSETS as Fetcher | undefined;
+      built = {
+        ok: true,
+        app: createApp(deps, { viewerAssets: assets && ((_name, request) => assets.fetch(request)) }),
+        deps,
+      };
     }
   }
   cached = { env, built };
@@ -64,7 +72,14 @@ function misconfigured(invalid: string[]): Response {
       requestId,
       errors: invalid.map((message) => ({ in: "config", path: message.split(":")[0], message })),
     }),
-    { status: 500, headers: { "content-type": "application/problem+json", "x-request-id": requestId } },
+    {
+      status: 500,
+      headers: {
+        ...STATIC_SECURITY_HEADERS,
+        "content-type": "application/problem+json",
+        "x-request-id": requestId,
+      },
+    },
   );
 }
 

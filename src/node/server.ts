@@ -8,6 +8,7 @@ import { createApp } from "../app";
 import { runScheduled } from "../cron/cron";
 import { seedDemoIfEmpty } from "../db/seed";
 import { migrateDb, nodeDeps, ROOT } from "./local";
+import { nodeViewerAssets } from "./viewer-assets";
 
 /** The cron expressions of wrangler.toml: the one source of truth for both hosts. */
 export function wranglerCrons(): string[] {
@@ -22,7 +23,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
   await migrateDb(deps.db, deps.clock);
   const seeded =
     env.SEED_DEMO === "false" ? false : await seedDemoIfEmpty(deps.db, deps.ids, deps.clock.now());
-  const app = createApp(deps);
+  // Plain HTTP only: Strict-Transport-Security is for a TLS proxy in front to set.
+  const app = createApp(deps, { viewerAssets: nodeViewerAssets(), tls: "never" });
   const port = Number(env.PORT ?? 8787);
   const hostname = env.HOST ?? "127.0.0.1";
   const server = serve({ fetch: app.fetch, port, hostname });
