@@ -243,6 +243,116 @@ describe("at-least-once triggers", () => {
   });
 });
 
+describe("catching up after missed runs", () => {
+  // Received 06-03, 30 days → due Friday 2026-07-03. Working days: T-8 = 06-23 (06-19 Dragon Boat
+  // Festival), T+1 = Monday 07-06, T+16 = Monday 07-27.
+  const allNotices = (w: Awaited<ReturnType<typeof world>>, docId: string) =>
+    w.t.deps.db.all<{ userId: string; kind: string; zh: string; en: string }>(
+      sql`select user_id as userId, kind, text_zh as zh, text_en as en from notifications where subject_id = ${docId} and kind like 'deadline.%' order by id`,
+    );
+
+  it("after a long gap reaches everyone the skipped steps were for, once each, saying how overdue it is now", async () => {
+    const w = await world();
+    const city = await w.t.pair({ level: "city" });
+    const p = await w.t.pair({ parentId: city.jurisdiction.id });
+    const doc = await w.openDoc(p, "2026-06-03");
+    expect(doc.dueOn).toBe("2026-07-03");
+    await w.sweepAt("2026-06-23"); // T-8: nothing yet
+    expect(await w.ledger(doc.id)).toEqual([]);
+    await w.sweepAt("2026-07-27"); // the next run: T+16
+    expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([
+      ["T-7", "superseded"],
+      ["T-3", "superseded"],
+      ["T0", "superseded"],
+      ["T+1", "superseded"],
+      ["T+15", "sent"],
+    ]);
+    const got = await allNotices(w, doc.id);
+    const of = (u: { id: string }) => got.filter((n) => n.userId === u.id);
+    // The handler, department head and registrars (of T-7…T0), the sender (of T+1): one notice each.
+    for (const role of ["handler", "department_head", "registrar", "leader"] as const) {
+      const mine = of(p.user("court", role));
+      expect(
+        mine.map((n) => n.kind),
+        role,
+      ).toEqual(["deadline.overdue"]);
+      expect(mine[0]!.zh).toContain("逾期16个工作日");
+      expect(mine[0]!.en).toContain("16 working day(s) overdue");
+    }
+    const sender = of(p.user("proc", "handler"));
+    expect(sender.map((n) => n.kind)).toEqual(["deadline.overdue"]);
+    expect(sender[0]!.zh).toMatch(/^您单位发出的.*已逾期16个工作日/);
+    for (const role of ["leader", "registrar"] as const)
+      expect(of(city.user("proc", role)).map((n) => n.kind)).toEqual(["deadline.followup"]);
+    expect(got).toHaveLength(7);
+    expect(of(p.user("court", "auditor"))).toEqual([]);
+    const detail = await w.t.request(`/v1/documents/${doc.id}`, { as: p.user("court", "registrar") });
+    const [escalated] = detail.body.timeline.filter((e: any) => e.type === "escalated");
+    expect([...escalated.changes.audience.after].sort()).toEqual(
+      [
+        "department_head",
+        "handler",
+        "receiving_registrars",
+        "recipient_leaders",
+        "sender",
+        "upper_level",
+      ].sort(),
+    );
+    expect(escalated.changes.superseded.after).toEqual(["T-7", "T-3", "T0", "T+1"]);
+    await w.sweepAt("2026-07-27", "15:00");
+    expect(await allNotices(w, doc.id)).toHaveLength(7);
+  });
+
+  it("sends nothing on a rest day; the next working day's sweep says overdue, not 'due today'", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    const doc = await w.openDoc(p, "2026-06-03"); // due Friday 07-03
+    await w.sweepAt("2026-06-30"); // T-3 (T-7 superseded: no sweep ran on 06-24)
+    await w.sweepAt("2026-07-02");
+    // No sweep on Friday 07-03; the weekend's sweeps record nothing.
+    await w.sweepAt("2026-07-04", "10:00");
+    await w.sweepAt("2026-07-05", "23:50");
+    expect((await w.ledger(doc.id)).map((r) => r.step)).toEqual(["T-7", "T-3"]);
+    const weekend = await allNotices(w, doc.id);
+    await w.sweepAt("2026-07-06", "00:05");
+    expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([
+      ["T-7", "superseded"],
+      ["T-3", "sent"],
+      ["T0", "superseded"],
+      ["T+1", "sent"],
+    ]);
+    const monday = (await allNotices(w, doc.id)).slice(weekend.length);
+    expect(monday.every((n) => n.kind === "deadline.overdue" && !n.en.includes("due today"))).toBe(true);
+    // The registrars, T0's audience, hear it too.
+    const reg = monday.filter((n) => n.userId === p.user("court", "registrar").id);
+    expect(reg.map((n) => n.en)).toEqual([expect.stringContaining("1 working day(s) overdue")]);
+    expect(monday.filter((n) => n.userId === p.user("court", "handler").id)).toHaveLength(1);
+  });
+
+  it("speaks of the document as it stands: a due-day step sent late says overdue", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    const put = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
+      method: "PUT",
+      as: p.user("proc", "admin"),
+      json: {
+        steps: [
+          { offset: 0, audience: ["handler"], urgent: true },
+          { offset: 10, audience: ["recipient_leaders"] },
+        ],
+      },
+    });
+    expect(put.status).toBe(200);
+    const doc = await w.openDoc(p, "2026-06-03"); // due 07-03
+    await w.sweepAt("2026-07-08"); // T+3: T0 is the most severe step due
+    expect((await w.ledger(doc.id)).map((r) => [r.step, r.status])).toEqual([["T0", "sent"]]);
+    const [n] = await w.notices(p.user("court", "handler").id, doc.id);
+    expect(n).toMatchObject({ kind: "deadline.overdue", urgent: 1 });
+    expect(n!.zh).toContain("逾期3个工作日");
+    expect(n!.en).not.toContain("due today");
+  });
+});
+
 describe("what restarts and what stops the ladder", () => {
   it("an approved extension starts the ladder again for the new deadline", async () => {
     const w = await world();

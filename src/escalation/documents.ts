@@ -1,6 +1,7 @@
 // The escalation ladder of supervision documents: open documents (received or assigned, so a reply
 // or a withdrawal stops the ladder), their audiences, texts, timeline events, outbox and 跟进监督.
 import { sql, type SQL } from "drizzle-orm";
+import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
 import type { Db } from "../db/client";
 import { outboxFromDocumentEvents } from "../webhooks/outbox";
 import type { SubjectSource } from "./ladder";
@@ -8,7 +9,32 @@ import type { SubjectSource } from "./ladder";
 /** The ledger rows of one run that were sent, joined to their documents as `e` and `d`. */
 const sentOf = (runId: string) =>
   sql`escalation_steps e join documents d on d.id = e.subject_id where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document'`;
-const has = (code: string) => sql`exists (select 1 from json_each(e.audience) a_ where a_.value = ${code})`;
+
+/** The audience codes `a_` of the steps `s_` of sent step `e`'s run for its document: `e` and those it superseded. */
+const audiencesOfRun = sql`escalation_steps s_ join json_each(s_.audience) a_ where s_.run_id = e.run_id
+  and s_.subject_type = 'document' and s_.subject_id = e.subject_id and s_.deadline_version = e.deadline_version`;
+
+/**
+ * True when the sent step `e` reaches audience `code`: when it is addressed to it, or when a step it
+ * superseded in the same run was (a catch-up reaches everyone the skipped steps were for; the
+ * notice's dedupe key still makes it one notice per person).
+ */
+const has = (code: string) => sql`exists (select 1 from ${audiencesOfRun} and a_.value = ${code})`;
+
+/** The audience a sent step reached (its own, then that of the steps it superseded), as a JSON array. */
+const reached = sql`(select json_group_array(value) from (select a_.value from ${audiencesOfRun}
+  group by a_.value order by max(s_."offset") desc, min(a_.key)))`;
+
+/**
+ * Working days from the due date to today (as `workdaysLate`) of every step sent in a run, as
+ * `(sid, late)`: a notice speaks of the document as it stands now, not of the step's offset, which
+ * after missed runs may be a less severe step's ("due today" when it is already past).
+ */
+const lateness = (runId: string, now: string) => sql`(
+  select e.id as sid, ${workdaysLate("t_", "cd_", sql`j_.count_makeup_workdays`)} as late
+  from escalation_steps e join jurisdictions j_ on j_.id = e.jurisdiction_id join calendar_days cd_ on cd_.day = e.due_on
+  cross join (${todayIndex(chinaDate(new Date(now)))}) t_
+  where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document')`;
 const role = (org: SQL, r: string) => sql`join role_assignments r_ on r_.org_id = ${org} and r_.role = ${r}`;
 
 /** (step id, user id, voice) for every audience code of the sent steps of a run. */
@@ -33,25 +59,26 @@ function recipients(runId: string): SQL {
       where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document' and ${has("upper_level")}`;
 }
 
-// Texts, bilingual, built in SQL from the document (x = the recipient row, e = the step, d = the document).
-const N = sql`abs(e."offset")`;
+// Texts, bilingual, built in SQL from the document (x = the recipient row, e = the step, d = the
+// document, lt.late = working days from the due date to today).
+const N = sql`abs(lt.late)`;
 const DOC_ZH = sql`'《' || d.title || '》(' || d.doc_number || ')'`;
 const DOC_EN = sql`'"' || d.title || '" (' || d.doc_number || ')'`;
 const TEXT_ZH = sql`case
   when x.voice = 'upper' then '下级院办理的' || ${DOC_ZH} || '已逾期' || ${N} || '个工作日未回复(期限' || e.due_on || '),请跟进监督。'
-  when x.voice = 'sender' and e."offset" > 0 then '您单位发出的' || ${DOC_ZH} || '已逾期' || ${N} || '个工作日,对方尚未回复(期限' || e.due_on || ')。'
+  when x.voice = 'sender' and lt.late > 0 then '您单位发出的' || ${DOC_ZH} || '已逾期' || ${N} || '个工作日,对方尚未回复(期限' || e.due_on || ')。'
   when x.voice = 'sender' then '您单位发出的' || ${DOC_ZH} || '将于' || e.due_on || '到期,对方尚未回复。'
-  when e."offset" < 0 then ${DOC_ZH} || '将于' || e.due_on || '到期,距期限还有' || ${N} || '个工作日,请按期办理回复。'
-  when e."offset" = 0 then ${DOC_ZH} || '今日(' || e.due_on || ')到期,请于今日内回复。'
+  when lt.late < 0 then ${DOC_ZH} || '将于' || e.due_on || '到期,距期限还有' || ${N} || '个工作日,请按期办理回复。'
+  when lt.late = 0 then ${DOC_ZH} || '今日(' || e.due_on || ')到期,请于今日内回复。'
   else ${DOC_ZH} || '已于' || e.due_on || '到期,逾期' || ${N} || '个工作日仍未回复,请立即办理。' end`;
 const TEXT_EN = sql`case
   when x.voice = 'upper' then ${DOC_EN} || ', handled at the level below, is ' || ${N} || ' working day(s) overdue without a reply (due ' || e.due_on || '): follow-up supervision is needed.'
-  when x.voice = 'sender' and e."offset" > 0 then ${DOC_EN} || ', which your institution sent, is ' || ${N} || ' working day(s) overdue without a reply (due ' || e.due_on || ').'
+  when x.voice = 'sender' and lt.late > 0 then ${DOC_EN} || ', which your institution sent, is ' || ${N} || ' working day(s) overdue without a reply (due ' || e.due_on || ').'
   when x.voice = 'sender' then ${DOC_EN} || ', which your institution sent, is due on ' || e.due_on || ' and not yet replied to.'
-  when e."offset" < 0 then ${DOC_EN} || ' is due on ' || e.due_on || ': ' || ${N} || ' working day(s) left to reply.'
-  when e."offset" = 0 then ${DOC_EN} || ' is due today (' || e.due_on || '): reply today.'
+  when lt.late < 0 then ${DOC_EN} || ' is due on ' || e.due_on || ': ' || ${N} || ' working day(s) left to reply.'
+  when lt.late = 0 then ${DOC_EN} || ' is due today (' || e.due_on || '): reply today.'
   else ${DOC_EN} || ' was due on ' || e.due_on || ' and is ' || ${N} || ' working day(s) overdue: reply now.' end`;
-const KIND = sql`case when x.voice = 'upper' then 'deadline.followup' when e."offset" < 0 then 'deadline.reminder' when e."offset" = 0 then 'deadline.due' else 'deadline.overdue' end`;
+const KIND = sql`case when x.voice = 'upper' then 'deadline.followup' when lt.late < 0 then 'deadline.reminder' when lt.late = 0 then 'deadline.due' else 'deadline.overdue' end`;
 
 export const documentLadder: SubjectSource = {
   subjectType: "document",
@@ -70,14 +97,15 @@ export const documentLadder: SubjectSource = {
         'esc:document:' || d.id || ':v' || e.deadline_version || ':' || e.step || ':' || u.id, ${now}
       from (${recipients(runId)}) x
       join escalation_steps e on e.id = x.sid join documents d on d.id = e.subject_id join users u on u.id = x.uid and u.active = 1
+      join ${lateness(runId, now)} lt on lt.sid = e.id
       where 1
       on conflict do nothing`),
-    // The timeline records the step (and what it superseded).
+    // The timeline records the step, whom it reached (with the audiences of what it superseded) and what it superseded.
     db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, note, after)
       select 'esc.' || e.id, e.jurisdiction_id, e.subject_id, ${now}, null, 'escalated',
-        e.step || ' → ' || (select group_concat(a_.value, ', ') from json_each(e.audience) a_),
+        e.step || ' → ' || (select group_concat(r_.value, ', ') from json_each(${reached}) r_),
         json_object('step', e.step, 'offset', e."offset", 'dueOn', e.due_on, 'deadlineVersion', e.deadline_version, 'urgent', e.urgent,
-          'audience', json(e.audience),
+          'audience', json(${reached}),
           'superseded', (select json_group_array(step) from (select s_.step from escalation_steps s_ where s_.subject_type = 'document' and s_.subject_id = e.subject_id
             and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id and s_.status = 'superseded' order by s_."offset")))
       from ${sentOf(runId)}

@@ -6,13 +6,16 @@
 // A sweep is set-based: one INSERT … SELECT finds, over all open subjects at once, every step that is
 // due and not yet in the ledger `escalation_steps`, whose unique key (subject type, subject, deadline
 // version, step) makes each step happen at most once. When several steps of one subject are due at
-// once (after missed runs) the most severe is `sent`, the others are recorded as `superseded`. The
-// subject type's effects (notifications, timeline, outbox) then read the rows of this run, in the
-// same batch, so a step and its effects commit together or not at all.
+// once (after missed runs) the most severe is `sent`, the others are recorded as `superseded`; the
+// subject type's effects address the sent step to the union of their audiences, so nobody a
+// superseded step was for goes unwarned. Steps fire only on the subject's working days (a sweep on a
+// rest day records nothing; the next working day's catches up). The subject type's effects
+// (notifications, timeline, outbox) then read the rows of this run, in the same batch, so a step and
+// its effects commit together or not at all.
 import { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
+import { chinaDate, isWorkingToday, todayIndex, workdaysLate } from "../calendar/calendar.engine";
 import type { Db } from "../db/client";
 import type { Deps } from "../http/api";
 
@@ -112,7 +115,9 @@ export function ledgerInsert(db: Db, source: SubjectSource, o: { runId: string; 
       from (${source.open(horizon)}) s_
       join jurisdictions j_ on j_.id = s_.jurisdiction_id
       join calendar_days c_ on c_.day = s_.due_on
-      cross join t_),
+      cross join t_
+      -- Nothing fires on the jurisdiction's rest days: a catch-up waits for its next working day.
+      where ${isWorkingToday("t_", sql`j_.count_makeup_workdays`)}),
     steps_ as (
       select l_.id as ladder_id, js_.value ->> 'offset' as off, js_.value -> 'audience' as aud, coalesce(js_.value ->> 'urgent', 0) as urg
         from escalation_ladders l_, json_each(l_.steps) js_ where l_.subject_type = ${st}
