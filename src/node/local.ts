@@ -23,10 +23,10 @@ export function dbUrl(env: Record<string, string | undefined>): string {
 }
 
 /** A `file:` URL opens the embedded engine through the connection discipline of ./embedded-client. */
-export function openDb(url: string, authToken?: string): Db {
+export function openDb(url: string, authToken?: string, busyTimeoutMs?: number): Db {
   if (!url.startsWith("file:")) return createDb(createClient({ url, authToken }));
   mkdirSync(dirname(url.slice(5)), { recursive: true });
-  return createDb(createEmbeddedClient(url));
+  return createDb(createEmbeddedClient(url, { busyTimeoutMs }));
 }
 
 /** Applies migrations, then loads the holiday calendar for years not yet loaded. */
@@ -67,7 +67,10 @@ export async function nodeDeps(
   if (!parsed.ok) throw new Error(`invalid configuration:\n  ${parsed.invalid.join("\n  ")}`);
   const config = parsed.config;
   const clock = opts.clock ?? systemClock;
-  const db = openDb(url, config.LIBSQL_AUTH_TOKEN);
+  const busy = Number(env.DB_BUSY_TIMEOUT_MS ?? 5000);
+  if (!Number.isInteger(busy) || busy < 0)
+    throw new Error("invalid configuration:\n  DB_BUSY_TIMEOUT_MS: milliseconds");
+  const db = openDb(url, config.LIBSQL_AUTH_TOKEN, busy);
   const deps: Deps = {
     db,
     clock,

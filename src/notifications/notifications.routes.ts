@@ -46,6 +46,7 @@ function href(type: string, id: string): string | null {
   if (type === "document") return `/v1/documents/${id}`;
   if (type === "digest") return `/v1/documents?box=inbox&sort=due`;
   if (type === "webhook") return `/v1/webhooks/${id}`;
+  if (type === "calendar") return `/v1/calendar/${id}`;
   return null;
 }
 const toNotification = (r: Row) => ({
@@ -77,7 +78,9 @@ const JobRun = z
     scheduledAt: z.string(),
     startedAt: z.string(),
     finishedAt: z.string().nullable(),
-    status: z.enum(["running", "ok", "error"]),
+    status: z.enum(["running", "ok", "error", "crashed"]),
+    attempts: z.number().int().openapi({ description: "Claims of this run: more than 1 after a crash" }),
+    leaseUntil: z.string().nullable().openapi({ description: "A run still running then has crashed" }),
     durationMs: z.number().nullable(),
     counts: z.record(z.string(), z.number()).nullable(),
     error: z.string().nullable(),
@@ -272,7 +275,7 @@ export const notificationRoutes = newRouter()
             items: z.array(
               z.object({
                 job: z.string(),
-                lastStatus: z.enum(["running", "ok", "error"]).nullable(),
+                lastStatus: z.enum(["running", "ok", "error", "crashed"]).nullable(),
                 runs: z.array(JobRun),
               }),
             ),
@@ -289,7 +292,9 @@ export const notificationRoutes = newRouter()
         scheduledAt: string;
         startedAt: string;
         finishedAt: string | null;
-        status: "running" | "ok" | "error";
+        status: "running" | "ok" | "error" | "crashed";
+        attempts: number;
+        leaseUntil: string | null;
         counts: string | null;
         error: string | null;
       };
@@ -299,7 +304,7 @@ export const notificationRoutes = newRouter()
         principal,
         results: [rows],
       } = await scope.run([
-        scope.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt, finished_at as finishedAt, status, counts, error from (
+        scope.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt, finished_at as finishedAt, status, attempts, lease_until as leaseUntil, counts, error from (
           select r.*, row_number() over (partition by job order by scheduled_at desc) as rn from job_runs r) where rn <= ${limit} order by job, scheduled_at desc`),
       ]);
       if (principal.jurisdictionLevel !== "city")
@@ -315,6 +320,8 @@ export const notificationRoutes = newRouter()
               startedAt: r.startedAt,
               finishedAt: r.finishedAt,
               status: r.status,
+              attempts: r.attempts,
+              leaseUntil: r.leaseUntil,
               durationMs:
                 durationMs ??
                 (r.finishedAt ? new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime() : null),
