@@ -214,13 +214,80 @@ describe("the daily digest", () => {
   });
 });
 
+describe("the reminder that next year's holiday calendar is missing", () => {
+  it("from 1 December tells each city-level admin once a year, from the daily trigger, until the year is loaded", async () => {
+    const city = await t.pair({ level: "city" });
+    const district = await t.pair({ parentId: city.jurisdiction.id });
+    const reminders = async (u: { id: string }) =>
+      (await t.request("/v1/notifications", { as: u })).body.items.filter(
+        (n: any) => n.kind === "calendar.missing",
+      );
+    const admins = [city.user("court", "admin"), city.user("proc", "admin")];
+    const daily = (day: string) => {
+      t.clock.set(cst(day, "08:00"));
+      return runScheduled(t.deps, "0 0 * * *", new Date(`${day}T00:00:00Z`)); // 08:00 China time
+    };
+
+    expect((await daily("2026-11-30")).map((o) => [o.job, o.status])).toContainEqual([
+      "calendar_reminder",
+      "ok",
+    ]);
+    for (const a of admins) expect(await reminders(a)).toEqual([]);
+
+    await daily("2026-12-01");
+    for (const a of admins) {
+      const [n, ...more] = await reminders(a);
+      expect(more).toEqual([]);
+      expect(n).toMatchObject({
+        subject: { type: "calendar", id: "2027", href: "/v1/calendar/2027" },
+        urgent: false,
+        text: {
+          zh: expect.stringContaining("2027年节假日安排尚未载入"),
+          en: expect.stringContaining("2027"),
+        },
+      });
+    }
+    for (const u of [
+      city.user("court", "leader"),
+      city.user("court", "registrar"),
+      district.user("court", "admin"),
+      district.user("proc", "admin"),
+    ])
+      expect(await reminders(u)).toEqual([]);
+
+    // Repeated and overlapping runs on the following days add nothing for them; an admin who
+    // arrived meanwhile is told on the next run, since the year is still missing.
+    const newcomer = await t.pair({ level: "city" });
+    t.clock.set(cst("2026-12-02", "08:00"));
+    await Promise.all([
+      runJob(t.deps, "calendar_reminder", new Date("2026-12-02T00:00:00Z")),
+      runJob(t.deps, "calendar_reminder", new Date("2026-12-02T00:00:00.001Z")),
+    ]);
+    for (const a of admins) expect(await reminders(a)).toHaveLength(1);
+    expect(await reminders(newcomer.user("proc", "admin"))).toHaveLength(1);
+
+    // Once 2027 is loaded, nobody is reminded any more.
+    t.clock.set(cst("2026-12-03", "09:00"));
+    const load = await t.request("/v1/calendar/2027", {
+      method: "PUT",
+      as: city.user("court", "admin"),
+      json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] },
+    });
+    expect(load.status).toBe(200);
+    const late = await t.pair({ level: "city" });
+    const [, reminder] = await daily("2026-12-04");
+    expect(reminder).toMatchObject({ job: "calendar_reminder", status: "ok", counts: { reminders: 0 } });
+    expect(await reminders(late.user("court", "admin"))).toEqual([]);
+  });
+});
+
 describe("GET /v1/admin/jobs", () => {
   it("shows the last runs of each job with status, duration, counts and errors (city-level admins only)", async () => {
     const city = await t.pair({ level: "city" });
     const res = await t.request("/v1/admin/jobs?limit=2", { as: city.user("court", "admin") });
     expect(res.status).toBe(200);
     const byJob = Object.fromEntries(res.body.items.map((j: any) => [j.job, j]));
-    expect(Object.keys(byJob).sort()).toEqual(["daily_digest", "sweep", "webhooks"]);
+    expect(Object.keys(byJob).sort()).toEqual(["calendar_reminder", "daily_digest", "sweep", "webhooks"]);
     expect(byJob.sweep.runs).toHaveLength(2);
     expect(byJob.sweep.lastStatus).toBe("ok");
     expect(byJob.sweep.runs[0]).toMatchObject({ status: "ok", error: null, durationMs: expect.any(Number) });

@@ -3,6 +3,7 @@
 // Triggers are at-least-once and may be skipped, so: a (job, scheduled time) pair runs once; every
 // job handles everything due up to now; side effects carry their own unique keys.
 import { sql } from "drizzle-orm";
+import { calendarReminderInsert } from "../calendar/calendar-reminder";
 import type { Deps } from "../http/api";
 import { LADDER_SOURCES } from "../escalation/documents";
 import { sweepLadder } from "../escalation/ladder";
@@ -31,12 +32,17 @@ export const JOBS: Record<string, Job> = {
     return { digests: digest.rowsAffected };
   },
   webhooks: async ({ deps, now }) => deliverWebhooks(deps, now),
+  // From 1 December, the city-level admins are told (once each per year) that next year's holiday calendar is missing.
+  calendar_reminder: async ({ deps, now }) => {
+    const [sent] = await deps.db.batch([calendarReminderInsert(deps.db, now, deps.ids())]);
+    return { reminders: sent.rowsAffected };
+  },
 };
 
 export const SCHEDULE: Record<string, (keyof typeof JOBS)[]> = {
   "*/15 * * * *": ["sweep"],
   "*/5 * * * *": ["webhooks"],
-  "0 0 * * *": ["daily_digest"], // 08:00 China Standard Time
+  "0 0 * * *": ["daily_digest", "calendar_reminder"], // 08:00 China Standard Time
 
 };
 
