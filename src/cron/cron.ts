@@ -43,7 +43,6 @@ export const SCHEDULE: Record<string, (keyof typeof JOBS)[]> = {
   "*/15 * * * *": ["sweep"],
   "*/5 * * * *": ["webhooks"],
   "0 0 * * *": ["daily_digest", "calendar_reminder"], // 08:00 China Standard Time
-
 };
 
 export class UnknownCronError extends Error {}
