@@ -2,13 +2,16 @@
 //
 // Faithfulness notes (details in docs/adr/0002-local-hrana-endpoint.md): error codes, argument binding, baton
 // handling and stream expiry follow libsql-server (sqld); SQL is checked by the engine, not a separate parser.
-import Database from "libsql";
+//
+// Connections follow the discipline of ./sqlite.ts (shared with embedded-client.ts): a statement refused
+// with SQLITE_BUSY is retried (the same prepared statement) with asynchronous back-off; past the bound, or on
+// SQLITE_BUSY_SNAPSHOT / SQLITE_LOCKED, the stream's connection is broken (a statement is left in progress) and
+// is retired, never pooled: the stream continues on a fresh connection, and if it was inside a transaction, that
+// transaction is rolled back and the stream refuses every statement until the client's ROLLBACK.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-
-type Conn = Database.Database;
-type Prepared = Database.Statement;
+import { Connection, rawCode, retryWhileBusy } from "./sqlite";
 
 export type HranaServerOptions = {
   /** Path of the database file (created if missing). */
@@ -218,7 +221,13 @@ type ScannedStmt = {
   explain: boolean;
   /** Changes connection state that must not leak to another stream through the pool. */
   sticky: boolean;
+  /** BEGIN, COMMIT/END, ROLLBACK, SAVEPOINT, RELEASE: run with `exec`, which finalizes even when refused. */
+  control: boolean;
+  /** A plain ROLLBACK (not ROLLBACK TO): ends a stream's aborted state. */
+  rollback: boolean;
 };
+
+const CONTROL = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
 
 const isIdChar = (c: string) => /[A-Za-z0-9_$]/.test(c) || c.charCodeAt(0) >= 0x80;
 
@@ -323,7 +332,17 @@ function describeTokens(sql: string, toks: Tok[]): ScannedStmt {
   const sticky =
     ["PRAGMA", "ATTACH", "DETACH"].includes(words[0] ?? "") ||
     (words[0] === "CREATE" && /^TEMP/.test(words[1] ?? ""));
-  return { text: sql.slice(toks[0]!.start, toks[toks.length - 1]!.end), params, kind, explain, sticky };
+  const control = !explain && CONTROL.has(words[0] ?? "");
+  const rollback = words[0] === "ROLLBACK" && !words.includes("TO");
+  return {
+    text: sql.slice(toks[0]!.start, toks[toks.length - 1]!.end),
+    params,
+    kind,
+    explain,
+    sticky,
+    control,
+    rollback,
+  };
 }
 
 /** Splits SQL into statements like sqlite3_complete() does: `;` ends a statement, except inside a trigger body. */
@@ -433,14 +452,6 @@ const SQLITE_CODES = [
   "SQLITE_RANGE",
   "SQLITE_NOTADB",
 ];
-const SQLITE_BUSY = 5;
-const SQLITE_BUSY_SNAPSHOT = 517;
-
-const rawCode = (e: unknown) =>
-  e && typeof e === "object" && typeof (e as any).rawCode === "number"
-    ? ((e as any).rawCode as number)
-    : undefined;
-
 function toStmtError(e: unknown): StmtError {
   if (e instanceof StmtError) return e;
   const raw = rawCode(e);
@@ -451,18 +462,18 @@ function toStmtError(e: unknown): StmtError {
   return new StmtError(`SQLite error: ${message}`, SQLITE_CODES[raw & 0xff] ?? "SQLITE_UNKNOWN");
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // ---------------------------------------------------------------------------------------------------------
 
 type Stream = {
   id: Buffer;
   seq: bigint;
-  conn: Conn | null;
+  conn: Connection | null;
   sqls: Map<number, string>;
   state: "available" | "acquired" | "expired";
   timer?: NodeJS.Timeout;
   sticky: boolean;
+  /** Why the stream's transaction was rolled back under it; every statement but ROLLBACK fails until then. */
+  aborted: string | null;
 };
 
 type StmtResult = {
@@ -501,70 +512,50 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
   const tokenHash = opts.authToken ? createHash("sha256").update(opts.authToken).digest() : undefined;
 
   const streams = new Map<string, Stream>();
-  const pool: Conn[] = [];
-  const prepared = new WeakMap<Conn, Map<string, Prepared>>();
+  /** Idle connections: open, in autocommit, nothing in progress (Connection.reusable), no session state. */
+  const pool: Connection[] = [];
   let counts = { pipelines: 0, requests: 0, statements: 0, opened: 0, expired: 0 };
 
-  function openConn(): Conn {
-    const c = new Database(opts.file);
-    // Busy waits happen asynchronously in withBusyRetry; a blocking busy handler would stall every stream.
-    c.exec("PRAGMA busy_timeout = 0");
-    return c;
-  }
+  const openConn = () => new Connection(opts.file, 100);
+  const takeConn = () => pool.pop() ?? openConn();
+  const deadline = () => performance.now() + busyMs;
   {
     const c = openConn();
-    c.exec("PRAGMA journal_mode = WAL"); // persistent; readers and one writer proceed concurrently, as with sqld
+    c.useWal(); // persistent; readers and one writer proceed concurrently, as with sqld
     pool.push(c);
   }
-  const engineVersion = String((pool[0]!.prepare("select sqlite_version()").raw(true).get() as unknown[])[0]);
+  const engineVersion = String(pool[0]!.query("select sqlite_version()", []).rows[0]![0]);
 
-  function prepare(conn: Conn, sql: string): Prepared {
-    let cache = prepared.get(conn);
-    if (!cache) prepared.set(conn, (cache = new Map()));
-    let p = cache.get(sql);
-    if (!p) {
-      p = conn.prepare(sql);
-      if (cache.size >= 100) cache.delete(cache.keys().next().value!);
-      cache.set(sql, p);
-    }
-    return p;
-  }
-
-  async function withBusyRetry<T>(fn: () => T): Promise<T> {
-    const deadline = performance.now() + busyMs;
-    let wait = 1;
-    for (;;) {
-      try {
-        return fn();
-      } catch (e) {
-        const raw = rawCode(e);
-        if (
-          raw === undefined ||
-          (raw & 0xff) !== SQLITE_BUSY ||
-          raw === SQLITE_BUSY_SNAPSHOT ||
-          performance.now() >= deadline
-        )
-          throw e;
-        await sleep(wait);
-        wait = Math.min(wait * 2, 20);
-      }
-    }
-  }
-
-  /** Returns a stream's connection to the pool, rolled back; connections with session state are closed. */
-  function releaseConn(conn: Conn, sticky: boolean) {
-    try {
-      if (conn.inTransaction) conn.exec("ROLLBACK");
-    } catch {
-      sticky = true;
-    }
-    if (!sticky && pool.length < 16) pool.push(conn);
-    else conn.close();
+  /**
+   * Takes a connection back: pooled only when reusable and free of session state, otherwise retired
+   * (rolled back and closed). A connection with a statement left in progress is never pooled.
+   */
+  function releaseConn(conn: Connection, sticky: boolean) {
+    if (conn.reusable && !sticky && pool.length < 16) pool.push(conn);
+    else conn.retire();
   }
 
   function closeStream(st: Stream) {
     if (st.conn) releaseConn(st.conn, st.sticky);
     st.conn = null;
+    st.aborted = null;
+  }
+
+  /**
+   * After a statement left the stream's connection broken: retire it (which rolls back what was open) and go
+   * on with a fresh one. A transaction that was open is gone, so the stream is aborted until ROLLBACK: a
+   * client that did not notice must not get the rest of its transaction run (and committed) in autocommit.
+   */
+  function replaceBroken(st: Stream, conn: Connection, wasInTransaction: boolean, e: unknown) {
+    if (conn.broken) {
+      conn.retire();
+      st.conn = takeConn();
+      st.sticky = false;
+    }
+    if (wasInTransaction && !st.conn?.inTransaction) {
+      const code = SQLITE_CODES[(rawCode(e) ?? 0) & 0xff] ?? "an error";
+      st.aborted = `the transaction was rolled back after ${code}; ROLLBACK to continue`;
+    }
   }
 
   // --- batons: 8 bytes stream id, 8 bytes sequence number, HMAC-SHA256 of both (as sqld encodes them)
@@ -581,10 +572,11 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
       const st: Stream = {
         id: randomBytes(8),
         seq: randomBytes(8).readBigUInt64BE(),
-        conn: pool.pop() ?? openConn(),
+        conn: takeConn(),
         sqls: new Map(),
         state: "acquired",
         sticky: false,
+        aborted: null,
       };
       streams.set(st.id.toString("hex"), st);
       counts.opened++;
@@ -631,7 +623,7 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
   }
 
   // --- execution
-  function dbOf(st: Stream): Conn {
+  function dbOf(st: Stream): Connection {
     if (!st.conn) throw new ProtoError("Stream for this baton was closed", "BATON_STREAM_CLOSED");
     return st.conn;
   }
@@ -658,34 +650,42 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     return { s, stmt };
   }
 
+  const empty = (): StmtResult => ({ cols: [], rows: [], affected_row_count: 0, last_insert_rowid: null });
+
   async function run(st: Stream, s: ScannedStmt, args: Val[], wantRows: boolean): Promise<StmtResult> {
     const conn = dbOf(st);
     counts.statements++;
+    if (st.aborted) {
+      if (!s.rollback) throw new StmtError(`SQLite error: ${st.aborted}`, "SQLITE_ABORT");
+      st.aborted = null; // the transaction is already rolled back: the client's ROLLBACK is a no-op
+      return empty();
+    }
     if (s.sticky) st.sticky = true;
+    const wasInTransaction = conn.inTransaction;
     try {
-      return await withBusyRetry(() => {
-        const p = prepare(conn, s.text);
-        const cols = p.reader ? p.columns().map((c) => ({ name: c.name, decltype: c.type })) : [];
-        let rows: unknown[][] = [];
-        if (p.reader) {
-          const all = p.raw(true).safeIntegers(true).all(args) as unknown[][];
-          if (wantRows) rows = all.map((r) => r.map(encodeValue));
-        } else p.run(args);
-        // sqlite3_changes() is sticky across SELECTs and the rowid only means something after an INSERT.
-        let affected = 0;
-        let lastId: string | null = null;
-        if (["INSERT", "REPLACE", "UPDATE", "DELETE"].includes(s.kind)) {
-          const [changes, rowid] = prepare(conn, "select changes(), last_insert_rowid()")
-            .raw(true)
-            .safeIntegers(true)
-            .get() as bigint[];
-          affected = Number(changes);
-          if (s.kind === "INSERT" || s.kind === "REPLACE") lastId = String(rowid);
-        }
-        return { cols, rows, affected_row_count: affected, last_insert_rowid: lastId };
-      });
+      if (s.control) {
+        // exec finalizes its statement even when refused (a BEGIN IMMEDIATE answered SQLITE_BUSY).
+        await retryWhileBusy(() => conn.exec(s.text), deadline());
+        return empty();
+      }
+      const out = await conn.queryWhileBusy(s.text, args, deadline());
+      const cols = out.columns.map((name, i) => ({ name, decltype: out.types[i] || null }));
+      const rows = wantRows ? out.rows.map((r) => r.map(encodeValue)) : [];
+      // sqlite3_changes() is sticky across SELECTs and the rowid only means something after an INSERT.
+      let affected = 0;
+      let lastId: string | null = null;
+      if (["INSERT", "REPLACE", "UPDATE", "DELETE"].includes(s.kind)) {
+        const [changes, rowid] = conn.query("select changes(), last_insert_rowid()", []).rows[0] as bigint[];
+        affected = Number(changes);
+        if (s.kind === "INSERT" || s.kind === "REPLACE") lastId = String(rowid);
+      }
+      return { cols, rows, affected_row_count: affected, last_insert_rowid: lastId };
     } catch (e) {
-      throw toStmtError(e);
+      if (conn.broken || (wasInTransaction && !conn.inTransaction))
+        replaceBroken(st, conn, wasInTransaction, e);
+      const err = toStmtError(e);
+      if (!st.aborted) throw err;
+      throw new StmtError(`${err.message} (the transaction was rolled back; ROLLBACK to continue)`, err.code);
     }
   }
 
@@ -788,11 +788,14 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
         const sql = sqlOf(st, req.sql, req.sqlId);
         try {
           const s = single(sql);
-          const result = await withBusyRetry(() => {
-            const p = prepare(conn, s.text);
+          // Prepared, never run (EXPLAIN takes no lock): nothing is left in progress, whatever happens.
+          const result = await retryWhileBusy(() => {
+            const p = conn.db.prepare(s.text);
             const cols = p.reader ? p.columns().map((c) => ({ name: c.name, decltype: c.type })) : [];
             // sqlite3_stmt_readonly(): no write transaction is opened and the journal is not touched.
-            const ops = s.explain ? [] : (prepare(conn, `EXPLAIN ${s.text}`).raw(true).all() as unknown[][]);
+            const ops = s.explain
+              ? []
+              : (conn.db.prepare(`EXPLAIN ${s.text}`).raw(true).all() as unknown[][]);
             const readonly = !ops.some(
               (o) => (o[1] === "Transaction" && o[3] !== 0) || o[1] === "Vacuum" || o[1] === "JournalMode",
             );
@@ -802,7 +805,7 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
               is_explain: s.explain,
               is_readonly: readonly,
             };
-          });
+          }, deadline());
           return ok({ type: "describe", result });
         } catch (e) {
           return fail(toStmtError(e));
@@ -1001,7 +1004,7 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
         closeStream(st);
       }
       streams.clear();
-      for (const c of pool.splice(0)) c.close();
+      for (const c of pool.splice(0)) c.retire();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -117,28 +117,61 @@ export class Connection {
     return p;
   }
 
+  private step(p: Prepared, args: unknown[] | Record<string, unknown>): Outcome {
+    if (p.reader) {
+      const rows = p.stmt.all(args) as unknown[][];
+      return { columns: p.columns, types: p.types, rows, changes: 0, lastInsertRowid: undefined };
+    }
+    const info = p.stmt.run(args);
+    return {
+      columns: [],
+      types: [],
+      rows: [],
+      changes: Number(info.changes),
+      lastInsertRowid: BigInt(info.lastInsertRowid),
+    };
+  }
+
   /** Runs one statement to completion (a cached prepared statement), or marks the connection broken. */
   query(sql: string, args: unknown[] | Record<string, unknown>): Outcome {
     try {
-      const p = this.prepare(sql);
-      if (p.reader) {
-        const rows = p.stmt.all(args) as unknown[][];
-        return { columns: p.columns, types: p.types, rows, changes: 0, lastInsertRowid: undefined };
-      }
-      const info = p.stmt.run(args);
-      return {
-        columns: [],
-        types: [],
-        rows: [],
-        changes: Number(info.changes),
-        lastInsertRowid: BigInt(info.lastInsertRowid),
-      };
+      return this.step(this.prepare(sql), args);
     } catch (e) {
       if (leavesStatementOpen(e)) {
         this.broken = true;
         this.cache.delete(sql);
       }
       throw e;
+    }
+  }
+
+  /**
+   * Like query(), but a statement refused with SQLITE_BUSY is run again, the same prepared statement
+   * (which running to completion resets), after an asynchronous back-off as in retryWhileBusy, until
+   * `deadline`. If it still fails with BUSY then, or with BUSY_SNAPSHOT or LOCKED, the connection is
+   * broken as with query(). Nothing else may use the connection while this runs.
+   */
+  async queryWhileBusy(
+    sql: string,
+    args: unknown[] | Record<string, unknown>,
+    deadline: number,
+  ): Promise<Outcome> {
+    let wait = 1;
+    for (;;) {
+      try {
+        return this.step(this.prepare(sql), args);
+      } catch (e) {
+        if (isBusy(e) && performance.now() < deadline) {
+          await sleep(wait * (0.5 + Math.random()));
+          wait = Math.min(wait * 2, 25);
+          continue;
+        }
+        if (leavesStatementOpen(e)) {
+          this.broken = true;
+          this.cache.delete(sql);
+        }
+        throw e;
+      }
     }
   }
 
