@@ -166,17 +166,26 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
       summary: path === "/docs" ? "Interactive API reference" : "This OpenAPI 3.1 document",
       responses: { 200: { description: "OK" } },
     });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/docs/assets/{name}",
+    tags: ["System"],
+    summary: "A file of the interactive API reference (its script, stylesheet and start script)",
+    request: {
+      params: z.object({ name: z.enum(["init.js", ...Object.keys(VIEWER_FILES)] as [string, ...string[]]) }),
+    },
+    responses: { 200: { description: "OK" }, 404: errorResponse("No such file") },
+  });
 
   let doc: unknown;
   app.get("/openapi.json", (c) =>
     c.json((doc ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }))),
   );
   app.get("/docs", (c) => c.html(docsPage(API_INFO)));
-  app.get("/docs/assets/init.js", (c) =>
-    c.body(VIEWER_INIT, 200, { "content-type": "text/javascript; charset=utf-8" }),
-  );
   app.get("/docs/assets/:name", async (c) => {
     const name = c.req.param("name");
+    if (name === "init.js")
+      return c.body(VIEWER_INIT, 200, { "content-type": "text/javascript; charset=utf-8" });
     const type = Object.hasOwn(VIEWER_FILES, name) ? VIEWER_FILES[name] : undefined;
     const res = type && host.viewerAssets ? await host.viewerAssets(name, c.req.raw) : null;
     if (!res || (res.status !== 200 && res.status !== 304))

@@ -48,7 +48,7 @@ export function docsPage(info: { title: string }): string {
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head>
 <body>
-<div id="swagger-ui"></div>
+<div id="swagger-ui" data-url="/openapi.json"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/docs/assets/init.js"></script>
 </body>
@@ -61,7 +61,7 @@ export function docsPage(info: { title: string }): string {
  * No validator badge (it would call an outside service) and no top bar (whose URL box loads any document).
  */
 export const VIEWER_INIT = `window.ui = SwaggerUIBundle({
-  url: "/openapi.json",
+  url: document.getElementById("swagger-ui").dataset.url,
   dom_id: "#swagger-ui",
   deepLinking: true,
   validatorUrl: null,
