@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { sql } from "drizzle-orm";
 import Database from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runJob } from "../src/cron/cron";
@@ -184,13 +185,14 @@ describe("the API when the database stays busy", () => {
 // process running cron jobs: no 5xx, no acknowledged write lost, one winner of a race.
 describe("two hosts on one database file", () => {
   let t: TestApp;
-  let p: Awaited<ReturnType<TestApp["pair"]>>;
+  const dbUrl = `file:${join(tmp(), "shared.db")}`;
   const hosts: { proc: ChildProcess; url: string }[] = [];
+  const demo: Record<string, string> = {};
 
   async function startHost(port: number) {
     const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/node/server.ts")], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), LIBSQL_URL: t.config.LIBSQL_URL, SEED_DEMO: "false" },
+      env: { ...process.env, PORT: String(port), LIBSQL_URL: dbUrl },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const url = `http://127.0.0.1:${port}`;
@@ -209,12 +211,22 @@ describe("two hosts on one database file", () => {
   }
 
   beforeAll(async () => {
-    // Real time: the hosts verify tokens against their own clock.
-    t = await setup({ clock: fixedClock(new Date().toISOString()) });
-    p = await t.pair();
+    // Both start together on an empty file: migrations, calendar, demo data and development keys
+    // are each written once, by whichever host gets there first.
     const base = 20_000 + (process.pid % 20_000);
-    hosts.push(await startHost(base), await startHost(base + 1));
+    hosts.push(...(await Promise.all([startHost(base), startHost(base + 1)])));
+    // This process is a third host (it runs cron below). Real time: the hosts check tokens' age.
+    t = await setup({ clock: fixedClock(new Date().toISOString()), env: { LIBSQL_URL: dbUrl } });
+    for (const email of ["proc.handler@donghu.demo", "court.registrar@donghu.demo"]) {
+      const [u] = await t.deps.db.all<{ id: string }>(sql`select id from users where email = ${email}`);
+      demo[email] = u!.id;
+    }
   }, 60_000);
+
+  it("seeded the demo data once", async () => {
+    const [j] = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from jurisdictions`);
+    expect(j!.n).toBe(2);
+  });
 
   afterAll(() => {
     for (const h of hosts) h.proc.kill("SIGTERM");
@@ -238,8 +250,8 @@ describe("two hosts on one database file", () => {
     });
 
   it("mixed load on both: 0 5xx, every acknowledged create is in the file, cron runs recorded", async () => {
-    const sender = await t.token(p.user("proc", "handler").id);
-    const reader = await t.token(p.user("court", "registrar").id);
+    const sender = await t.token(demo["proc.handler@donghu.demo"]!);
+    const reader = await t.token(demo["court.registrar@donghu.demo"]!);
     const acknowledged: string[] = [];
     const statuses = new Map<number, number>();
     const until = performance.now() + 4_000;
@@ -275,7 +287,7 @@ describe("two hosts on one database file", () => {
     expect(fivexx).toEqual([]);
     expect(acknowledged.length).toBeGreaterThan(20);
     expect(runs.filter((r) => r.status !== "ok")).toEqual([]);
-    const db = new Database(t.config.LIBSQL_URL.slice("file:".length));
+    const db = new Database(dbUrl.slice("file:".length));
     const found = db
       .prepare(`SELECT count(*) FROM documents WHERE id IN (${acknowledged.map(() => "?").join(",")})`)
       .raw(true)
@@ -285,8 +297,8 @@ describe("two hosts on one database file", () => {
   }, 30_000);
 
   it("two registrars receiving one document on different hosts: exactly one succeeds", async () => {
-    const sender = await t.token(p.user("proc", "handler").id);
-    const registrar = await t.token(p.user("court", "registrar").id);
+    const sender = await t.token(demo["proc.handler@donghu.demo"]!);
+    const registrar = await t.token(demo["court.registrar@donghu.demo"]!);
     const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
     for (let round = 0; round < 5; round++) {
       const created = await send(hosts[0]!.url, sender, `race-${round}-key`);

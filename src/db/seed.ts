@@ -142,7 +142,14 @@ export const DEMO_DISTRICT: Omit<PairSpec, "parentId"> = {
 export async function seedDemoIfEmpty(db: Db, ids: IdGen, now: Date): Promise<boolean> {
   const any = await db.select({ id: jurisdictions.id }).from(jurisdictions).limit(1);
   if (any.length > 0) return false;
-  const city = await createPair(db, ids, now, DEMO_CITY);
-  await createPair(db, ids, now, { ...DEMO_DISTRICT, parentId: city.jurisdiction.id });
-  return true;
+  try {
+    const city = await createPair(db, ids, now, DEMO_CITY);
+    await createPair(db, ids, now, { ...DEMO_DISTRICT, parentId: city.jurisdiction.id });
+    return true;
+  } catch (e) {
+    // Another host seeding the same empty file at the same moment got there first.
+    const seeded = await db.select({ id: jurisdictions.id }).from(jurisdictions).limit(1);
+    if (seeded.length > 0) return false;
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 // Node host set-up: the database URL, migrations, development keys and the app's dependencies.
 import { createClient } from "@libsql/client";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JWK } from "jose";
@@ -31,8 +31,18 @@ export function openDb(url: string, authToken?: string, busyTimeoutMs?: number):
 
 /** Applies migrations, then loads the holiday calendar for years not yet loaded. */
 export async function migrateDb(db: Db, clock: Clock = systemClock) {
-  await migrate(db, { migrationsFolder: MIGRATIONS });
-  await seedCalendar(db, clock.now());
+  // Two hosts starting on one file may both find a migration (or a calendar year) missing before
+  // either writes it; the later one's batch then fails as a whole, and looking again finds nothing
+  // left to do. A real failure fails twice and is thrown.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db, { migrationsFolder: MIGRATIONS });
+      await seedCalendar(db, clock.now());
+      return;
+    } catch (e) {
+      if (attempt === 2) throw e;
+    }
+  }
 }
 
 /** Where the development key pair of a database lives: beside a file database, else under data/. */
@@ -46,7 +56,18 @@ export async function devKeys(url: string): Promise<{ privateJwk: JWK; jwks: { k
   if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8"));
   const keys = await generateDevKeys();
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  // Written aside, then linked into place (atomic, refused if it exists): of two hosts starting on
+  // one database, both end up with the first one's keys, and nobody reads a half-written file.
+  const aside = `${path}.${process.pid}.tmp`;
+  writeFileSync(aside, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  try {
+    linkSync(aside, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return JSON.parse(readFileSync(path, "utf8"));
+  } finally {
+    unlinkSync(aside);
+  }
   return keys;
 }
 
