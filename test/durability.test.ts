@@ -1,6 +1,6 @@
 // An acknowledged write is never lost: SQLITE_BUSY, an outside lock, two hosts on one database file.
 // (docs/adr/0006-connection-discipline.md; issue 8, section 1.)
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,6 +128,23 @@ describe("the embedded client", () => {
     other.exec("COMMIT");
     other.exec("INSERT INTO t (v) VALUES ('outsider again')"); // the retired connection blocks no writer
     expect(count(path)).toBe(2);
+  });
+});
+
+describe("npm run db:backup", () => {
+  it("copies every acknowledged write, including those still in the WAL, while the database is open", async () => {
+    const path = freshFile();
+    const client = createEmbeddedClient(`file:${path}`);
+    await client.batch(["INSERT INTO t (v) VALUES ('a')", "INSERT INTO t (v) VALUES ('b')"]);
+    const target = join(tmp(), "copy.db");
+    const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/node/backup.ts"), target], {
+      cwd: ROOT,
+      env: { ...process.env, LIBSQL_URL: `file:${path}` },
+      encoding: "utf8",
+    });
+    expect(run.status, run.stderr).toBe(0);
+    client.close();
+    expect(count(target)).toBe(2);
   });
 });
 
