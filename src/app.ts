@@ -9,7 +9,7 @@ import { requestId } from "hono/request-id";
 import { type Deps, defineRoute, errorResponse, newRouter } from "./http/api";
 import { docsPage, indexPage, VIEWER_FILES, VIEWER_INIT, type ViewerAssets } from "./http/pages";
 import { securityHeaders } from "./http/security";
-import { ApiError, problemResponse } from "./http/problem";
+import { ApiError, databaseBusy, isDatabaseBusy, problemResponse } from "./http/problem";
 import { orgRoutes } from "./org/org.routes";
 import { documentRoutes } from "./documents/documents.routes";
 import { calendarRoutes } from "./calendar/calendar.routes";
@@ -213,6 +213,12 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return problemResponse(c, err);
+    if (isDatabaseBusy(err)) {
+      console.warn(
+        JSON.stringify({ level: "warn", requestId: c.get("requestId"), message: "database busy" }),
+      );
+      return problemResponse(c, databaseBusy());
+    }
     if (err instanceof HTTPException && err.status < 500)
       return problemResponse(
         c,
