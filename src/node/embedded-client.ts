@@ -39,6 +39,10 @@ export function createEmbeddedClient(url: string, opts: EmbeddedOptions = {}): C
       .replace(/^\/\/(?=\/)/, "")
       .split("?")[0]!,
   );
+  // Each connection to an in-memory database is a database of its own: a retired connection would
+  // take the data with it. The host's promises (WAL, durability) are about files.
+  if (path === "" || path === ":memory:" || /[?&]mode=memory/.test(url))
+    throw new LibsqlError("the Node host needs a database file, not an in-memory database", "URL_INVALID");
   return new EmbeddedClient(path, opts.busyTimeoutMs ?? 5_000);
 }
 
@@ -143,7 +147,7 @@ class EmbeddedClient implements Client {
   ) {
     const c = this.connection();
     const mode = c.useWal();
-    if (mode !== "wal" && path !== ":memory:")
+    if (mode !== "wal")
       console.warn(JSON.stringify({ level: "warn", message: `journal_mode is ${mode}, not wal`, path }));
   }
 
