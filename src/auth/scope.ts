@@ -9,6 +9,8 @@ import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { SQLiteAsyncDialect, type SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import {
+  authEvents,
+  authSessions,
   calendarDays,
   calendarYears,
   committeeSessions,
@@ -19,12 +21,17 @@ import {
   documents,
   escalationLadders,
   escalationSteps,
+  credentials,
   extensionRequests,
+  invitations,
   jobRuns,
   jurisdictions,
+  loginThrottle,
   notifications,
+  operators,
   organizations,
   receivingRoutes,
+  refreshTokens,
   roleAssignments,
   users,
   webhookAttempts,
@@ -65,7 +72,9 @@ const policies = new Map<SQLiteTable, Policy>([
   [
     jurisdictions,
     (me, c) =>
-      sql`(${c(jurisdictions.id)} = ${me.jurisdictionId} or ${c(jurisdictions.id)} = ${me.parentJurisdictionId} or ${c(jurisdictions.parentId)} = ${me.jurisdictionId})`,
+      sql`(${c(jurisdictions.id)} = ${me.jurisdictionId}
+        or ${c(jurisdictions.id)} = ${me.parentJurisdictionId}
+        or ${c(jurisdictions.parentId)} = ${me.jurisdictionId})`,
   ],
   [organizations, (me, c) => sql`${c(organizations.jurisdictionId)} in ${visibleJurisdictions(me)}`],
   [departments, (me, c) => sql`${c(departments.jurisdictionId)} in ${visibleJurisdictions(me)}`],
@@ -76,7 +85,8 @@ const policies = new Map<SQLiteTable, Policy>([
   [
     deadlineRules,
     (me, c) =>
-      sql`(${c(deadlineRules.jurisdictionId)} is null or ${c(deadlineRules.jurisdictionId)} = ${me.jurisdictionId})`,
+      sql`(${c(deadlineRules.jurisdictionId)} is null
+        or ${c(deadlineRules.jurisdictionId)} = ${me.jurisdictionId})`,
   ],
   // A document is seen by its sender, its recipient and, once flagged for 跟进监督, the next level up.
   [
@@ -91,11 +101,13 @@ const policies = new Map<SQLiteTable, Policy>([
   // Escalation ladders and delivery hours are settings of the caller's own jurisdiction.
   [escalationLadders, (me, c) => sql`${c(escalationLadders.jurisdictionId)} = ${me.jurisdictionId}`],
   [deliverySettings, (me, c) => sql`${c(deliverySettings.jurisdictionId)} = ${me.jurisdictionId}`],
-  // A step of the ladder is seen by whoever sees its subject (documents now; other subject types add a branch).
+  // A step of the ladder is seen by whoever sees its subject
+  // (documents now; other subject types add a branch).
   [
     escalationSteps,
     (me, c) =>
-      sql`(${c(escalationSteps.subjectType)} = 'document' and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})`,
+      sql`(${c(escalationSteps.subjectType)} = 'document'
+        and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})`,
   ],
   // Webhooks belong to an organisation; an event to the organisations it names.
   [webhookEndpoints, (me, c) => sql`${c(webhookEndpoints.orgId)} = ${me.orgId}`],
@@ -106,6 +118,10 @@ const policies = new Map<SQLiteTable, Policy>([
   ],
   [webhookDeliveries, (me, c) => sql`${c(webhookDeliveries.orgId)} = ${me.orgId}`],
   [webhookAttempts, (me, c) => sql`${c(webhookAttempts.orgId)} = ${me.orgId}`],
+  // Invitations, login sessions and the sign-in audit belong to the organisation they concern.
+  [invitations, (me, c) => sql`${c(invitations.orgId)} = ${me.orgId}`],
+  [authSessions, (me, c) => sql`${c(authSessions.orgId)} = ${me.orgId}`],
+  [authEvents, (me, c) => sql`${c(authEvents.orgId)} = ${me.orgId}`],
 ]);
 
 function documentVisible(me: Me, sender: SQL, recipient: SQL, followup: SQL): SQL {
@@ -113,15 +129,28 @@ function documentVisible(me: Me, sender: SQL, recipient: SQL, followup: SQL): SQ
 }
 
 function visibleDocumentIds(me: Me): SQL {
-  return sql`(select dv_.id from documents dv_ where ${documentVisible(me, sql`dv_.sender_org_id`, sql`dv_.recipient_org_id`, sql`dv_.followup_org_id`)})`;
+  return sql`(select dv_.id from documents dv_ where
+    ${documentVisible(me, sql`dv_.sender_org_id`, sql`dv_.recipient_org_id`, sql`dv_.followup_org_id`)})`;
 }
 
 /** Tables without tenant data (system tables); listed so the coverage test can tell omission from intent. */
-export const UNSCOPED_TABLES: SQLiteTable[] = [jobRuns, calendarDays, calendarYears];
+export const UNSCOPED_TABLES: SQLiteTable[] = [
+  jobRuns,
+  calendarDays,
+  calendarYears,
+  // Deployment-wide accounts and secrets, reached only by the auth routes through their own keys
+  // (an e-mail, a token hash), never listed to a tenant.
+  operators,
+  credentials,
+  refreshTokens,
+  loginThrottle,
+];
 export const SCOPED_TABLES: SQLiteTable[] = [...policies.keys()];
 
 function visibleJurisdictions(me: Me): SQL {
-  return sql`(select j_.id from jurisdictions j_ where j_.id = ${me.jurisdictionId} or j_.id = ${me.parentJurisdictionId} or j_.parent_id = ${me.jurisdictionId})`;
+  return sql`(select j_.id from jurisdictions j_
+    where j_.id = ${me.jurisdictionId} or j_.id = ${me.parentJurisdictionId}
+      or j_.parent_id = ${me.jurisdictionId})`;
 }
 
 export class Scope {
@@ -141,7 +170,8 @@ export class Scope {
       userId: col("u_.id"),
       orgId: col("u_.org_id"),
       jurisdictionId: col("u_.jurisdiction_id"),
-      parentJurisdictionId: sql`(select j_.parent_id from jurisdictions j_ where j_.id = ${col("u_.jurisdiction_id")})`,
+      parentJurisdictionId: sql`(select j_.parent_id from jurisdictions j_
+        where j_.id = ${col("u_.jurisdiction_id")})`,
     };
   }
 
@@ -159,7 +189,8 @@ export class Scope {
   /** SQL true when the caller holds one of the route's roles (for guarding writes inside SQL). */
   hasRole(roles: readonly Role[] = this.allowedRoles === "any" ? [] : this.allowedRoles): SQL {
     if (this.allowedRoles === "any" && roles.length === 0) return sql`1`;
-    return sql`exists (select 1 from role_assignments r_ where r_.user_id = ${this.me.userId} and r_.role in ${roles})`;
+    return sql`exists (select 1 from role_assignments r_
+      where r_.user_id = ${this.me.userId} and r_.role in ${roles})`;
   }
   /** SQL true when the caller belongs to a court (or a procuratorate). */
   isInstitution(kind: OrgKind): SQL {
@@ -216,7 +247,8 @@ export class Scope {
     const { sql: text, args } = this.principalQuery();
     const [head, tail] = text.split("?") as [string, string];
     const [row] = await this.db.values<[string | null, string]>(
-      sql`select (${sql.raw(head)}${args[0]}${sql.raw(tail)}) as p, (select json_group_array(json(q_.j)) from (${query}) q_) as r`,
+      sql`select (${sql.raw(head)}${args[0]}${sql.raw(tail)}) as p,
+        (select json_group_array(json(q_.j)) from (${query}) q_) as r`,
     );
     const principal = this.admit(row?.[0]);
     this.authorize(principal);
@@ -252,7 +284,8 @@ function principalSql(issuer: Subject["issuer"]): string {
     const j = jurisdictions;
     const subject = issuer === "local" ? u.id : u.idpSubject;
     const query = sql`select json_object(
-      'id', ${u.id}, 'email', ${u.email}, 'name', ${u.name}, 'title', ${u.title}, 'departmentId', ${u.departmentId},
+      'id', ${u.id}, 'email', ${u.email}, 'name', ${u.name}, 'title', ${u.title},
+      'departmentId', ${u.departmentId},
       'orgId', ${u.orgId}, 'orgKind', ${o.kind}, 'orgName', ${o.name},
       'jurisdictionId', ${j.id}, 'jurisdictionCode', ${j.code}, 'jurisdictionName', ${j.name},
       'jurisdictionLevel', ${j.level}, 'parentJurisdictionId', ${j.parentId},

@@ -537,3 +537,117 @@ export const webhookAttempts = sqliteTable(
     index("webhook_attempts_delivery_ix").on(t.deliveryId),
   ],
 );
+
+// ── Accounts, sessions and onboarding (issue 9; docs/adr/0007-accounts-and-onboarding.md) ───────
+
+/** Deployment operators: outside every jurisdiction; they own the holiday calendar, the job runs
+ * and the creation of city-level pairs. */
+export const operators = sqliteTable(
+  "operators",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("operators_email_uq").on(t.email)],
+);
+
+/** The password of an account (a user or an operator): "<algorithm>$<parameters>$<salt>$<hash>",
+ * so the parameters can be raised and old hashes upgraded at login. */
+export const credentials = sqliteTable("credentials", {
+  accountId: text("account_id").primaryKey(),
+  passwordHash: text("password_hash").notNull(),
+  changedAt: text("changed_at").notNull(),
+});
+
+/** A login session: one family of rotating refresh tokens; access tokens name it in `sid`. */
+export const authSessions = sqliteTable(
+  "auth_sessions",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    accountKind: text("account_kind", { enum: ["user", "operator"] }).notNull(),
+    /** The user's organisation (null for an operator): whose admins may see the session. */
+    orgId: text("org_id"),
+    createdAt: createdAt(),
+    lastUsedAt: text("last_used_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    revokedAt: text("revoked_at"),
+    revokedReason: text("revoked_reason"),
+  },
+  (t) => [index("auth_sessions_account_ix").on(t.accountId)],
+);
+
+/** Refresh tokens, stored hashed; a used one is kept so that its reuse revokes the family. */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => authSessions.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: createdAt(),
+    usedAt: text("used_at"),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash),
+    index("refresh_tokens_session_ix").on(t.sessionId),
+  ],
+);
+
+/** Invitations: a signed, single-use, expiring link token (stored hashed) for a first admin, a user
+ * or an operator. */
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["user", "operator"] }).notNull(),
+    jurisdictionId: text("jurisdiction_id"),
+    orgId: text("org_id"),
+    email: text("email").notNull(),
+    name: text("name"),
+    roles: text("roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    departmentId: text("department_id"),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    acceptedAt: text("accepted_at"),
+    accountId: text("account_id"),
+    revokedAt: text("revoked_at"),
+    /** The account that invited (a user or an operator; null for `npm run admin`). */
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("invitations_token_uq").on(t.tokenHash),
+    index("invitations_org_ix").on(t.orgId, t.createdAt),
+  ],
+);
+
+/** Failed-login counters per account and per source, and the lock they lead to. */
+export const loginThrottle = sqliteTable("login_throttle", {
+  /** "account:<e-mail>" or "source:<address>". */
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull().default(0),
+  windowStartedAt: text("window_started_at").notNull(),
+  lockedUntil: text("locked_until"),
+});
+
+/** Append-only audit of logins, failures, locks, invitations and account changes. */
+export const authEvents = sqliteTable(
+  "auth_events",
+  {
+    id: text("id").primaryKey(),
+    /** The organisation concerned (null: the deployment, e.g. an operator's login). */
+    orgId: text("org_id"),
+    accountId: text("account_id"),
+    email: text("email"),
+    kind: text("kind").notNull(),
+    source: text("source"),
+    at: text("at").notNull(),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [index("auth_events_org_ix").on(t.orgId, t.at)],
+);
