@@ -1,4 +1,5 @@
-// Size of the Worker bundle as wrangler would upload it, gzipped, and what takes the room.
+// Size of the Worker bundle as wrangler would upload it, gzipped, and what takes the room; and how long
+// the built bundle takes to start in workerd (bench/worker-startup.ts).
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,8 +7,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { ROOT } from "../src/node/local";
+import { workerStartup } from "./worker-startup";
 
-const GOAL_KB = 150;
+/** The budget of the whole product's Worker (issue 8, section 6; it was 150 KB). */
+const GOAL_KB = 250;
 
 type Metafile = { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
 
@@ -62,6 +65,7 @@ export async function benchBundle(): Promise<Record<string, unknown>> {
       goalKB: GOAL_KB,
       goalMet: gzipKB <= GOAL_KB,
       largestInputsKB: largestInputs(JSON.parse(readFileSync(join(out, "meta.json"), "utf8"))),
+      ...(await workerStartup(out)),
     };
   } finally {
     rmSync(out, { recursive: true, force: true });

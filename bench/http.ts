@@ -1,5 +1,7 @@
 // HTTP throughput of the Node host on a fresh demo database: a public route, a static route and an
-// authenticated, tenancy-scoped one, so the cost of JWT verification plus one DB round trip shows.
+// authenticated, tenancy-scoped one, so the cost of JWT verification plus one DB round trip shows; and
+// the anchor (bench/anchor.ts: bare Hono + @libsql/client reading one row) loaded the same way in the
+// same run, so `/v1/me` ÷ anchor says what the product adds over the stack's floor.
 import autocannon, { type Result } from "autocannon";
 import { eq } from "drizzle-orm";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,10 +13,13 @@ import { signToken } from "../src/auth/jwt";
 import { users } from "../src/db/schema";
 import { devKeys } from "../src/node/local";
 import { startServer } from "../src/node/server";
+import { ANCHOR_PATH, ANCHOR_ROWS, startAnchor } from "./anchor";
 
 export const HTTP_BENCH = { connections: 10, warmupSeconds: 1, seconds: 5 } as const;
 const DEMO_USER = "court.registrar@city.demo";
 const RATIO_GOAL = 0.5;
+/** `/v1/me` ÷ anchor: the authenticated route should keep up with a bare one-row read. */
+const ANCHOR_GOAL = 1;
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,7 +42,9 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
   const dbUrl = `file:${join(dir, "bench.db")}`;
   const port = await freePort();
   const { stop, deps, server } = await startServer({ LIBSQL_URL: dbUrl, PORT: String(port), CRON: "off" });
+  let anchor: Awaited<ReturnType<typeof startAnchor>> | undefined;
   try {
+    anchor = await startAnchor(dir, await freePort());
     const [user] = await deps.db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_USER));
     if (!user) throw new Error(`demo user ${DEMO_USER} was not seeded`);
     const { privateJwk } = await devKeys(dbUrl);
@@ -53,23 +60,24 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
     );
     const base = `http://127.0.0.1:${port}`;
     const targets = {
-      health: { path: "/health", headers: {} },
-      static: { path: "/", headers: {} },
-      me: { path: "/v1/me", headers: { authorization: `Bearer ${token}` } },
+      health: { url: `${base}/health`, headers: {} },
+      static: { url: `${base}/`, headers: {} },
+      me: { url: `${base}/v1/me`, headers: { authorization: `Bearer ${token}` } },
+      anchor: { url: anchor.url + ANCHOR_PATH, headers: {} },
     };
 
     // A benchmark of error answers would measure the wrong thing: every target must answer 200 first.
     for (const [name, t] of Object.entries(targets)) {
-      const res = await fetch(base + t.path, { headers: t.headers });
+      const res = await fetch(t.url, { headers: t.headers });
       if (res.status !== 200)
-        throw new Error(`${name}: GET ${t.path} answered ${res.status} ${await res.text()}`);
+        throw new Error(`${name}: GET ${t.url} answered ${res.status} ${await res.text()}`);
     }
 
     const figures: Record<string, unknown> = {};
     const rps: Record<string, number> = {};
     for (const [name, t] of Object.entries(targets)) {
-      await load(base + t.path, t.headers, HTTP_BENCH.warmupSeconds);
-      const r = await load(base + t.path, t.headers, HTTP_BENCH.seconds);
+      await load(t.url, t.headers, HTTP_BENCH.warmupSeconds);
+      const r = await load(t.url, t.headers, HTTP_BENCH.seconds);
       if (r.non2xx > 0 || r.errors > 0)
         throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
       rps[name] = Math.round(r.requests.average);
@@ -78,15 +86,21 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
       figures[`${name}LatencyP99Ms`] = r.latency.p99;
     }
     const ratio = Math.round((rps.me! / rps.static!) * 100) / 100;
+    const anchorRatio = Math.round((rps.me! / rps.anchor!) * 100) / 100;
     return {
       ...figures,
       meToStaticRatio: ratio,
       meToStaticGoal: RATIO_GOAL,
       meToStaticMet: ratio >= RATIO_GOAL,
+      anchor: `bare Hono + @libsql/client (file:, ${ANCHOR_ROWS} rows), GET ${ANCHOR_PATH}: one row by primary key, no auth`,
+      meToAnchorRatio: anchorRatio,
+      meToAnchorGoal: ANCHOR_GOAL,
+      meToAnchorMet: anchorRatio >= ANCHOR_GOAL,
       connections: HTTP_BENCH.connections,
       secondsPerRoute: HTTP_BENCH.seconds,
     };
   } finally {
+    await anchor?.stop();
     await stopServer({ stop, deps, server });
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // `npm run bench [-- <section> ...]`: runs the benchmark sections in order, prints their figures and
 // merges them into bench/results.json, one entry per section, so each issue adds its own section.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../src/node/local";
 import { benchBundle } from "./bundle";
@@ -16,6 +16,7 @@ const SECTIONS: Section[] = [
   { name: "documentRoundTrips", run: async () => (await import("./documents")).documentRoundTrips() },
   { name: "documentInbox", run: async () => (await import("./documents")).inboxThroughput() },
   { name: "sweep", run: async () => (await import("./sweep")).benchSweep() },
+  { name: "twoHosts", run: async () => (await import("./two-hosts")).benchTwoHosts() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
@@ -51,10 +52,12 @@ async function main(only: string[]) {
     const started = Date.now();
     process.stdout.write(`running ${section.name}…`);
     try {
+      // Other work on the machine moves the figures: the 1-minute load average when the section began.
+      const loadAvg1m = Math.round(loadavg()[0]! * 10) / 10;
       const figures = await section.run();
       console.log(` ${((Date.now() - started) / 1000).toFixed(1)} s`);
       printTable(section.name, figures);
-      results[section.name] = { date: new Date().toISOString(), ...machine, ...figures };
+      results[section.name] = { date: new Date().toISOString(), ...machine, loadAvg1m, ...figures };
       // Written after every section, so a later failure keeps the earlier figures.
       writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
     } catch (e) {
