@@ -15,8 +15,17 @@ export const jurisdictions = sqliteTable(
     // 调休: whether officially declared make-up working weekend days count as working days.
     countMakeupWorkdays: integer("count_makeup_workdays", { mode: "boolean" }).notNull().default(true),
     createdAt: createdAt(),
+    /** Who created the pair through the API (an operator or a city admin; null for seeds). */
+    createdBy: text("created_by"),
+    /** The creating request's Idempotency-Key and body hash: a retry returns the same pair. */
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
   },
-  (t) => [uniqueIndex("jurisdictions_code_uq").on(t.code), index("jurisdictions_parent_ix").on(t.parentId)],
+  (t) => [
+    uniqueIndex("jurisdictions_code_uq").on(t.code),
+    index("jurisdictions_parent_ix").on(t.parentId),
+    uniqueIndex("jurisdictions_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+  ],
 );
 
 export const organizations = sqliteTable(
