@@ -25,7 +25,9 @@ export type Verifier = (token: string) => Promise<Subject>;
 const unauthorized = (code: string, detail: string) =>
   new ApiError(401, code, detail, {
     headers: {
-      "www-authenticate": `Bearer error="invalid_token", error_description="${detail.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "")}"`,
+      "www-authenticate":
+        'Bearer error="invalid_token", ' +
+        `error_description="${detail.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "")}"`,
     },
   });
 
@@ -37,7 +39,10 @@ export function missingToken() {
 
 /** How many verified tokens a verifier remembers (per isolate / process). */
 export const VERIFIED_CACHE_SIZE = 10_000;
-/** A remembered verification is re-done at least this often, so a key withdrawn from a JWKS stops being honoured. */
+/**
+ * A remembered verification is re-done at least this often, so a key withdrawn from a JWKS stops
+ * being honoured.
+ */
 export const VERIFIED_CACHE_TTL_SECONDS = 600;
 
 type Verified = { subject: Subject; exp: number; nbf: number | undefined; iat: number; cachedAt: number };

@@ -35,10 +35,16 @@ export function calendarReminderInsert(db: Db, now: Date, runId: string) {
   const today = chinaDate(now);
   const y = sql`cast(y_.value as text)`;
   return db.run(sql`
-    insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
-    select ${runId} || '.' || ${y} || '.' || u.id, u.jurisdiction_id, u.id, 'calendar.missing', 'calendar', ${y},
-      ${y} || '年节假日安排尚未载入:期限计入该年的文书暂只按周末计算。国务院办公厅公布后,请载入该年日历(PUT /v1/calendar/' || ${y} || ')。',
-      'The ' || ${y} || ' holiday calendar is not loaded: deadlines reaching into ' || ${y} || ' count weekends only. Load it once the State Council publishes it (PUT /v1/calendar/' || ${y} || ').',
+    insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id,
+      text_zh, text_en, urgent, dedupe_key, created_at)
+    select ${runId} || '.' || ${y} || '.' || u.id, u.jurisdiction_id, u.id,
+      'calendar.missing', 'calendar', ${y},
+      ${y} ||
+        '年节假日安排尚未载入:期限计入该年的文书暂只按周末计算。国务院办公厅公布后,请载入该年日历(PUT /v1/calendar/' ||
+        ${y} || ')。',
+      'The ' || ${y} || ' holiday calendar is not loaded: deadlines reaching into ' || ${y} ||
+        ' count weekends only. Load it once the State Council publishes it (PUT /v1/calendar/' ||
+        ${y} || ').',
       0, 'calendar-missing:' || ${y} || ':' || u.id, ${now.toISOString()}
     from json_each(${JSON.stringify(yearsDue(today))}) y_
     join users u on u.active = 1 and u.id in ${calendarKeepers}

@@ -19,12 +19,20 @@ const working = (alias: string, makeup: Expr) =>
 export function rawEnd(start: Expr, days: Expr, months: Expr): SQL {
   const s = e(start),
     m = e(months);
-  return sql`(case when ${m} is not null then min(date(${s}, '+' || ${m} || ' months'), date(${s}, 'start of month', '+' || (${m} + 1) || ' months', '-1 day')) else date(${s}, '+' || ${e(days)} || ' days') end)`;
+  return sql`(case
+    when ${m} is not null then min(date(${s}, '+' || ${m} || ' months'),
+      date(${s}, 'start of month', '+' || (${m} + 1) || ' months', '-1 day'))
+    else date(${s}, '+' || ${e(days)} || ' days') end)`;
 }
 
-/** The first working day on or after `day` (a last day on a rest day rolls forward, 民事诉讼法 第85条). */
+/**
+ * The first working day on or after `day` (a last day on a rest day rolls forward,
+ * 民事诉讼法 第85条).
+ */
 export function rollForward(day: Expr, makeup: Expr): SQL {
-  return sql`(select c_.day from calendar_days c_ where c_.day >= ${e(day)} and ${working("c_", makeup)} order by c_.day limit 1)`;
+  return sql`(select c_.day from calendar_days c_
+    where c_.day >= ${e(day)} and ${working("c_", makeup)}
+    order by c_.day limit 1)`;
 }
 
 /**
@@ -35,7 +43,10 @@ export function rollForward(day: Expr, makeup: Expr): SQL {
 export const inCalendar = (day: Expr) =>
   sql`exists (select 1 from calendar_days ic_ where ic_.day = ${e(day)})`;
 
-/** The due date of a period counted from `start`; null when `start` or the due date is outside the calendar. */
+/**
+ * The due date of a period counted from `start`; null when `start` or the due date is outside the
+ * calendar.
+ */
 export const dueOn = (start: Expr, days: Expr, months: Expr, makeup: Expr) =>
   sql`(case when ${inCalendar(start)} then ${rollForward(rawEnd(start, days, months), makeup)} end)`;
 
@@ -54,10 +65,14 @@ export function missingYears(from: Expr, to: Expr): SQL {
 export function calendarComplete(from: Expr, to: Expr): SQL {
   const y1 = sql`cast(strftime('%Y', ${e(from)}) as integer)`,
     y2 = sql`cast(strftime('%Y', ${e(to)}) as integer)`;
-  return sql`((select count(*) from calendar_years y_ where y_.year between ${y1} and ${y2}) = ${y2} - ${y1} + 1)`;
+  return sql`((select count(*) from calendar_years y_ where y_.year between ${y1} and ${y2})
+    = ${y2} - ${y1} + 1)`;
 }
 
-/** The working-day indexes of `today` (columns `i`, make-up days counted, and `s`, not) and its `kind`, for `workdaysLate`. */
+/**
+ * The working-day indexes of `today` (columns `i`, make-up days counted, and `s`, not) and its
+ * `kind`, for `workdaysLate`.
+ */
 export const todayIndex = (today: string) =>
   sql`select wd_idx as i, wd_idx_strict as s, kind from calendar_days where day = ${today}`;
 
@@ -72,14 +87,17 @@ export const isWorkingToday = (t: string, makeup: SQL) => working(t, makeup);
  * further from it: no "due today" the day before, none after it.
  */
 export function workdaysLate(t: string, due: string, makeup: SQL): SQL {
-  const raw = sql`(case when ${makeup} then ${sql.raw(t)}.i - ${sql.raw(due)}.wd_idx else ${sql.raw(t)}.s - ${sql.raw(due)}.wd_idx_strict end)`;
+  const raw = sql`(case when ${makeup} then ${sql.raw(t)}.i - ${sql.raw(due)}.wd_idx
+    else ${sql.raw(t)}.s - ${sql.raw(due)}.wd_idx_strict end)`;
   return sql`(${raw} - (${raw} <= 0 and not ${working(due, makeup)}))`;
 }
 
 /** Re-numbers the cumulative working-day indexes after the calendar changed. */
 export const reindexCalendar = sql`
   update calendar_days set wd_idx = w.i, wd_idx_strict = w.s
-  from (select day, sum(kind in ('workday', 'makeup')) over (order by day) as i, sum(kind = 'workday') over (order by day) as s from calendar_days) as w
+  from (select day, sum(kind in ('workday', 'makeup')) over (order by day) as i,
+      sum(kind = 'workday') over (order by day) as s
+    from calendar_days) as w
   where w.day = calendar_days.day`;
 
 /** Today's date in China Standard Time (UTC+8, no daylight saving): deadlines end at its midnight. */

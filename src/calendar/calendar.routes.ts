@@ -132,8 +132,10 @@ const toRule = (r: RuleRow) => ({
   extensionMonths: r.extensionMonths,
   source: r.source,
 });
-const RULE_COLUMNS = sql`id, type, version, jurisdiction_id as jurisdictionId, period_days as periodDays, period_months as periodMonths, sender_sets as senderSets,
-  max_days as maxDays, max_months as maxMonths, extension_days as extensionDays, extension_months as extensionMonths, source`;
+const RULE_COLUMNS = sql`id, type, version, jurisdiction_id as jurisdictionId,
+  period_days as periodDays, period_months as periodMonths, sender_sets as senderSets,
+  max_days as maxDays, max_months as maxMonths,
+  extension_days as extensionDays, extension_months as extensionMonths, source`;
 
 export const calendarRoutes = newRouter()
   .openapi(
@@ -232,7 +234,9 @@ export const calendarRoutes = newRouter()
         results: [days, loaded],
       } = await c.var.scope.run([
         db.all<{ date: string; kind: "holiday" | "makeup"; name: string }>(
-          sql`select day as date, kind, name from calendar_days where day between ${`${year}-01-01`} and ${`${year}-12-31`} and kind in ('holiday', 'makeup') order by day`,
+          sql`select day as date, kind, name from calendar_days
+            where day between ${`${year}-01-01`} and ${`${year}-12-31`} and kind in ('holiday', 'makeup')
+            order by day`,
         ),
         db.all<{ source: string; loadedAt: string }>(
           sql`select source, loaded_at as loadedAt from calendar_years where year = ${year}`,
@@ -248,7 +252,9 @@ export const calendarRoutes = newRouter()
       tags,
       summary: "Load or correct a year's holidays and make-up days (admins of a city-level jurisdiction)",
       description:
-        "Replaces the year's special days (the State Council publishes them late in the previous year). Open documents whose deadline counting touched the year get their due date computed again, with a `deadline_recomputed` timeline event.",
+        "Replaces the year's special days (the State Council publishes them late in the previous year). " +
+        "Open documents whose deadline counting touched the year get their due date computed again, " +
+        "with a `deadline_recomputed` timeline event.",
       roles: ["admin"],
       request: { params: Year, body: jsonBody(z.object({ days: z.array(SpecialDay).max(200) })) },
       responses: { 200: jsonResponse(CalendarYear, "The year as loaded") },
@@ -262,7 +268,8 @@ export const calendarRoutes = newRouter()
           errors: [{ in: "json", path: `days.${wrong}.date`, message: `not in ${year}` }],
         });
       const scope = c.var.scope;
-      const guard = sql`(${scope.hasRole()} and (select level from jurisdictions where id = ${scope.me.jurisdictionId}) = 'city')`;
+      const guard = sql`(${scope.hasRole()}
+        and (select level from jurisdictions where id = ${scope.me.jurisdictionId}) = 'city')`;
       const now = c.var.deps.clock.now().toISOString();
       const { principal } = await scope.run([
         ...loadYearStatements(scope.db, year, days, { source: "admin", at: now, by: scope.me.userId }, guard),
@@ -313,7 +320,8 @@ export const calendarRoutes = newRouter()
       } = await scope.run(
         [
           scope.db.run(
-            sql`update jurisdictions set count_makeup_workdays = ${countMakeupWorkdays ? 1 : 0} where id = ${id} and id = ${scope.me.jurisdictionId} and ${scope.hasRole()}`,
+            sql`update jurisdictions set count_makeup_workdays = ${countMakeupWorkdays ? 1 : 0}
+              where id = ${id} and id = ${scope.me.jurisdictionId} and ${scope.hasRole()}`,
           ),
           scope.db.all<{ id: string }>(
             sql`select id from jurisdictions where id = ${id} and ${scope.visible(jurisdictions)}`,
@@ -342,8 +350,11 @@ export const calendarRoutes = newRouter()
         results: [rows],
       } = await scope.run([
         scope.db.all<RuleRow>(sql`select ${RULE_COLUMNS} from (
-          select dr.*, row_number() over (partition by type order by jurisdiction_id is null, version desc) as rn
-          from deadline_rules dr where dr.jurisdiction_id is null or dr.jurisdiction_id = ${scope.me.jurisdictionId}) where rn = 1 order by type`),
+          select dr.*,
+            row_number() over (partition by type order by jurisdiction_id is null, version desc) as rn
+          from deadline_rules dr
+          where dr.jurisdiction_id is null or dr.jurisdiction_id = ${scope.me.jurisdictionId})
+        where rn = 1 order by type`),
       ]);
       return c.json({ items: rows.map(toRule) }, 200);
     },
@@ -354,7 +365,8 @@ export const calendarRoutes = newRouter()
       path: "/v1/deadline-rules/{type}",
       tags,
       summary:
-        "Shorten a type's period for the caller's jurisdiction (admins of the sending institution); documents keep the rule version they were computed from",
+        "Shorten a type's period for the caller's jurisdiction (admins of the sending institution); " +
+        "documents keep the rule version they were computed from",
       roles: ["admin"],
       request: { params: z.object({ type: z.enum(DOC_TYPES.codes) }), body: jsonBody(RuleInput) },
       responses: {
@@ -373,22 +385,33 @@ export const calendarRoutes = newRouter()
         pm = input.periodMonths ?? null;
       // Statutory periods are maxima: a local agreement may shorten one, never lengthen it (a month
       // is taken at its shortest, 28 days, and a day-period's month at its longest, 31 days).
-      const notLonger = sql`(case when base.sender_sets then coalesce(${pd} <= base.max_days, ${pm} <= base.max_months, 0)
-        else coalesce(${pd} <= coalesce(base.period_days, base.period_months * 28), ${pm} <= base.period_months, ${pm} * 31 <= base.period_days, 0) end)`;
+      const notLonger = sql`(case
+        when base.sender_sets then coalesce(${pd} <= base.max_days, ${pm} <= base.max_months, 0)
+        else coalesce(${pd} <= coalesce(base.period_days, base.period_months * 28),
+          ${pm} <= base.period_months, ${pm} * 31 <= base.period_days, 0) end)`;
       const {
         principal,
         results: [, rows],
       } = await scope.run([
-        scope.db.run(sql`insert into deadline_rules (id, jurisdiction_id, type, version, period_days, period_months, sender_sets, max_days, max_months, extension_days, extension_months, on_missed, source, created_at, created_by)
-          select ${id}, ${scope.me.jurisdictionId}, base.type, (select coalesce(max(version), 0) + 1 from deadline_rules where type = ${type} and jurisdiction_id = ${scope.me.jurisdictionId}),
-            ${input.periodDays ?? null}, ${input.periodMonths ?? null}, base.sender_sets, base.max_days, base.max_months, base.extension_days, base.extension_months, base.on_missed,
+        scope.db.run(sql`insert into deadline_rules (id, jurisdiction_id, type, version,
+            period_days, period_months, sender_sets, max_days, max_months, extension_days, extension_months,
+            on_missed, source, created_at, created_by)
+          select ${id}, ${scope.me.jurisdictionId}, base.type,
+            (select coalesce(max(version), 0) + 1 from deadline_rules
+              where type = ${type} and jurisdiction_id = ${scope.me.jurisdictionId}),
+            ${input.periodDays ?? null}, ${input.periodMonths ?? null},
+            base.sender_sets, base.max_days, base.max_months, base.extension_days, base.extension_months,
+            base.on_missed,
             ${input.source}, ${now}, ${scope.me.userId}
-          from deadline_rules base where base.id = ${`default:${type}`} and ${scope.hasRole()} and ${scope.isInstitution(sender)} and ${notLonger}`),
+          from deadline_rules base
+          where base.id = ${`default:${type}`} and ${scope.hasRole()} and ${scope.isInstitution(sender)}
+            and ${notLonger}`),
         scope.db.all<RuleRow>(sql`select ${RULE_COLUMNS} from deadline_rules where id = ${id}`),
       ]);
       if (principal.orgKind !== sender)
         throw forbidden(
-          `The period of ${type} is set by the institution that sends it (the ${sender}), under the local agreement.`,
+          `The period of ${type} is set by the institution that sends it ` +
+            `(the ${sender}), under the local agreement.`,
         );
       if (!rows[0])
         throw new ApiError(

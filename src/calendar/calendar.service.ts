@@ -39,12 +39,16 @@ export function loadYearStatements(
   const from = `${year}-01-01`,
     to = `${year}-12-31`;
   return [
-    db.run(sql`update calendar_days set kind = case when strftime('%w', day) in ('0','6') then 'weekend' else 'workday' end, name = null
+    db.run(sql`update calendar_days
+      set kind = case when strftime('%w', day) in ('0','6') then 'weekend' else 'workday' end, name = null
       where day between ${from} and ${to} and ${guard}`),
     db.run(sql`update calendar_days set kind = j_.value ->> 'kind', name = j_.value ->> 'name'
-      from json_each(${JSON.stringify(days)}) as j_ where calendar_days.day = j_.value ->> 'date' and ${guard}`),
-    db.run(sql`insert into calendar_years (year, source, loaded_at, loaded_by) select ${year}, ${meta.source}, ${meta.at}, ${meta.by} where ${guard}
-      on conflict (year) do update set source = excluded.source, loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by`),
+      from json_each(${JSON.stringify(days)}) as j_
+      where calendar_days.day = j_.value ->> 'date' and ${guard}`),
+    db.run(sql`insert into calendar_years (year, source, loaded_at, loaded_by)
+      select ${year}, ${meta.source}, ${meta.at}, ${meta.by} where ${guard}
+      on conflict (year) do update
+        set source = excluded.source, loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by`),
   ] as const;
 }
 
@@ -82,23 +86,30 @@ export function previewQuery(
     with rule as (${effectiveRule(q.jurisdictionId, q.type)}),
     p as (
       select rule.*,
-        case when rule.sender_sets and ${given ? 1 : 0} then ${q.periodDays ?? null} else rule.period_days end as d,
-        case when rule.sender_sets and ${given ? 1 : 0} then ${q.periodMonths ?? null} else rule.period_months end as m,
+        case when rule.sender_sets and ${given ? 1 : 0} then ${q.periodDays ?? null}
+          else rule.period_days end as d,
+        case when rule.sender_sets and ${given ? 1 : 0} then ${q.periodMonths ?? null}
+          else rule.period_months end as m,
         ${countsMakeup(q.jurisdictionId)} as makeup
       from rule),
     r as (select p.*, ${rawEnd(q.receivedOn, sql`p.d`, sql`p.m`)} as raw from p),
-    f as (select r.*, case when ${inCalendar(q.receivedOn)} then ${rollForward(sql`r.raw`, sql`r.makeup`)} end as due from r)
-    select f.id as ruleId, f.version as ruleVersion, f.d as periodDays, f.m as periodMonths, f.sender_sets as senderSets,
+    f as (select r.*,
+        case when ${inCalendar(q.receivedOn)} then ${rollForward(sql`r.raw`, sql`r.makeup`)} end as due
+      from r)
+    select f.id as ruleId, f.version as ruleVersion, f.d as periodDays, f.m as periodMonths,
+      f.sender_sets as senderSets,
       f.max_days as maxDays, f.max_months as maxMonths, f.source as source, f.raw as rawEnd, f.due as dueOn,
       ${calendarComplete(q.receivedOn, sql`f.due`)} as complete,
       case when f.due is not null then ${missingYears(q.receivedOn, sql`f.due`)} end as missing,
-      (select json_group_array(json_object('date', c.day, 'kind', c.kind, 'name', c.name)) from calendar_days c where c.day >= f.raw and c.day < f.due) as skipped
+      (select json_group_array(json_object('date', c.day, 'kind', c.kind, 'name', c.name))
+        from calendar_days c where c.day >= f.raw and c.day < f.due) as skipped
     from f`);
 }
 
 /** The rule in force for a type in a jurisdiction: its newest local override, else the newest default. */
 export function effectiveRule(jurisdictionId: SQL, type: string | SQL): SQL {
-  return sql`select * from deadline_rules dr_ where dr_.type = ${type} and (dr_.jurisdiction_id = ${jurisdictionId} or dr_.jurisdiction_id is null)
+  return sql`select * from deadline_rules dr_
+    where dr_.type = ${type} and (dr_.jurisdiction_id = ${jurisdictionId} or dr_.jurisdiction_id is null)
     order by dr_.jurisdiction_id is null, dr_.version desc limit 1`;
 }
 
@@ -117,7 +128,9 @@ export function calendarWarnings(years: number[]): DeadlineWarning[] {
     code: "calendar_missing",
     label: {
       zh: `${year}年节假日安排尚未载入:期限暂只按周末计算,载入后自动重算`,
-      en: `The ${year} holiday calendar is not loaded: the deadline counts weekends only until it is, then is recomputed`,
+      en:
+        `The ${year} holiday calendar is not loaded: ` +
+        "the deadline counts weekends only until it is, then is recomputed",
     },
     year,
   }));
@@ -199,27 +212,40 @@ export function recomputeDeadlineStatements(
 ) {
   const makeup = countsMakeup(sql`d.jurisdiction_id`);
   const ext = (col: string) =>
-    sql`(select x.${sql.raw(col)} from extension_requests x where x.document_id = d.id and x.status = 'approved')`;
+    sql`(select x.${sql.raw(col)} from extension_requests x
+      where x.document_id = d.id and x.status = 'approved')`;
   const base = dueOn(sql`d.received_on`, sql`d.period_days`, sql`d.period_months`, makeup);
-  const due = sql`(case when exists (select 1 from extension_requests x where x.document_id = d.id and x.status = 'approved')
+  const due = sql`(case
+    when exists (select 1 from extension_requests x where x.document_id = d.id and x.status = 'approved')
     then ${dueOn(base, ext("period_days"), ext("period_months"), makeup)} else ${base} end)`;
   // calendarComplete as a JSON boolean (the column holds 0/1).
   const snapshot = (a: string) =>
     sql.raw(`json_object('dueOn', ${a}.due_on, 'calendarComplete',
-      json(case when ${a}.calendar_complete then 'true' when ${a}.calendar_complete is not null then 'false' end))`);
+      json(case when ${a}.calendar_complete then 'true'
+        when ${a}.calendar_complete is not null then 'false' end))`);
   const mine = sql`id like ${`${q.eventPrefix}.%`}`;
   return [
-    db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, note, before)
-      select ${q.eventPrefix} || '.' || r.id, r.jurisdiction_id, r.id, ${q.at}, ${q.actor}, 'deadline_recomputed', ${`${q.year}年日历已更新`}, r.before
-      from (select d.id, d.jurisdiction_id, d.received_on, d.due_on, d.calendar_complete, ${snapshot("d")} as before, ${due} as due
+    db.run(sql`insert into document_events
+        (id, jurisdiction_id, document_id, at, actor_id, type, note, before)
+      select ${q.eventPrefix} || '.' || r.id, r.jurisdiction_id, r.id, ${q.at}, ${q.actor},
+        'deadline_recomputed', ${`${q.year}年日历已更新`}, r.before
+      from (select d.id, d.jurisdiction_id, d.received_on, d.due_on, d.calendar_complete,
+              ${snapshot("d")} as before, ${due} as due
             from documents d
             where d.status in ('received', 'assigned') and d.due_on is not null
-              and cast(strftime('%Y', d.received_on) as integer) <= ${q.year} and cast(strftime('%Y', d.due_on) as integer) >= ${q.year}) r
-      where (r.due is not r.due_on or ${calendarComplete(sql`r.received_on`, sql`r.due`)} is not r.calendar_complete) and ${q.guard}`),
-    db.run(sql`update documents as d set due_on = ${due}, calendar_complete = ${calendarComplete(sql`d.received_on`, due)}, updated_at = ${q.at}
+              and cast(strftime('%Y', d.received_on) as integer) <= ${q.year}
+              and cast(strftime('%Y', d.due_on) as integer) >= ${q.year}) r
+      where (r.due is not r.due_on
+          or ${calendarComplete(sql`r.received_on`, sql`r.due`)} is not r.calendar_complete)
+        and ${q.guard}`),
+    db.run(sql`update documents as d
+      set due_on = ${due}, calendar_complete = ${calendarComplete(sql`d.received_on`, due)},
+        updated_at = ${q.at}
       where d.id in (select document_id from document_events where ${mine})`),
     db.run(
-      sql`update document_events set after = (select ${snapshot("d")} from documents d where d.id = document_events.document_id) where ${mine}`,
+      sql`update document_events
+        set after = (select ${snapshot("d")} from documents d where d.id = document_events.document_id)
+        where ${mine}`,
     ),
   ] as const;
 }
