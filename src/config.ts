@@ -10,6 +10,15 @@ const jwkSet = z.string().transform((s, ctx) => {
   return z.NEVER;
 });
 
+const privateJwk = z.string().transform((s, ctx) => {
+  try {
+    const v = JSON.parse(s);
+    if (typeof v?.d === "string" && typeof v?.kty === "string") return v as Record<string, unknown>;
+  } catch {}
+  ctx.addIssue({ code: "custom", message: "must be a private JSON Web Key (with d)" });
+  return z.NEVER;
+});
+
 // At most one space between number and unit: jose (which reads JWT_MAX_AGE) rejects anything looser.
 const duration = z.string().regex(/^\d+ ?[smhd]$/, "a duration such as 15m, 12h or 1d");
 
@@ -20,7 +29,15 @@ export const configSchema = z.object({
   JWT_ISSUER: z.string().min(1).default("fajian-xietong"),
   JWT_AUDIENCE: z.string().min(1).default("fajian-xietong-api"),
   JWT_MAX_AGE: duration.default("12h"),
+  /** The private JWK that signs access tokens at login (one of JWT_JWKS's keys); none: login is 503. */
+  JWT_PRIVATE_JWK: privateJwk.optional(),
+  /** Lifetime of an access token issued at login or refresh. */
+  JWT_ACCESS_TTL: duration.default("15m"),
+  /** Lifetime of a login session (its refresh tokens), counted from the login. */
+  JWT_REFRESH_TTL: duration.default("30d"),
   JWT_EXTERNAL_ISSUER: z.string().min(1).optional(),
+  /** The claim of an external token that names the user (matched against users.idp_subject). */
+  JWT_EXTERNAL_SUBJECT_CLAIM: z.string().min(1).max(100).default("sub"),
   // Keys fetched over plain HTTP could be swapped in transit: https only, except on this machine.
   JWT_EXTERNAL_JWKS_URL: z
     .url()
@@ -53,7 +70,21 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   if (r.success) {
     if (!!r.data.JWT_EXTERNAL_ISSUER !== !!r.data.JWT_EXTERNAL_JWKS_URL)
       return { ok: false, invalid: ["JWT_EXTERNAL_ISSUER/JWT_EXTERNAL_JWKS_URL: set both or neither"] };
+    const key = r.data.JWT_PRIVATE_JWK;
+    if (key && !r.data.JWT_JWKS?.keys.some((k) => samePublicKey(k, key)))
+      return { ok: false, invalid: ["JWT_PRIVATE_JWK: not the private key of any key in JWT_JWKS"] };
     return { ok: true, config: r.data };
   }
   return { ok: false, invalid: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
+}
+
+/** Whether two JWKs (one may be private) hold the same public key. */
+export function samePublicKey(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return (
+    a.kty === b.kty &&
+    a.x === b.x &&
+    a.y === b.y &&
+    a.n === b.n &&
+    (a.kid === undefined || b.kid === undefined || a.kid === b.kid)
+  );
 }

@@ -3,7 +3,9 @@
 // the WebSocket transport, which a Worker does not use: docs/adr/0004-performance.md.
 import { createClient } from "@libsql/client/http";
 import { createApp, type App } from "../src/app";
+import type { JWK } from "jose";
 import { createVerifier } from "../src/auth/jwt";
+import { createSigner } from "../src/auth/signer";
 import { systemClock, ulidGen } from "../src/clock";
 import { parseConfig } from "../src/config";
 import { runScheduled, SCHEDULE, UnknownCronError } from "../src/cron/cron";
@@ -42,6 +44,11 @@ function build(env: Env): Built {
         ids: ulidGen(systemClock),
         config,
         verify: createVerifier(config, () => systemClock.now()),
+        // The JWT_PRIVATE_JWK secret (checked against JWT_JWKS); without it login answers 503.
+        signer:
+          config.JWT_PRIVATE_JWK &&
+          createSigner(config, config.JWT_PRIVATE_JWK as JWK, () => systemClock.now()),
+        clientAddress: (c) => c.req.header("cf-connecting-ip"),
       };
       // The viewer's files are static assets (wrangler.toml [assets], laid out as their URLs), never
       // part of this script; the Worker runs first for every path, so they get the app's headers too.

@@ -1,12 +1,14 @@
 // Route definition helpers: every route declares who may call it and the errors it can answer.
 import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Clock, IdGen } from "../clock";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { missingToken, type Verifier } from "../auth/jwt";
+import type { Signer } from "../auth/signer";
+import { isOperatorSubject, OperatorScope } from "../auth/operator";
 import { Scope } from "../auth/scope";
-import { ApiError } from "./problem";
+import { ApiError, forbidden } from "./problem";
 import { ROLES, type Role } from "../vocab";
 
 export type Deps = {
@@ -15,11 +17,23 @@ export type Deps = {
   ids: IdGen;
   config: Config;
   verify: Verifier;
+  /** Signs access tokens at login and refresh; absent without a private key (login answers 503). */
+  signer?: Signer;
+  /** The address a request came from (login throttling): the socket's on Node, cf-connecting-ip on Workers. */
+  clientAddress?: (c: Context) => string | undefined;
   /** fetch for webhook deliveries; the Node host passes one that refuses private addresses at connect time. */
   webhookFetch?: typeof fetch;
 };
 
-export type AppEnv = { Variables: { deps: Deps; scope: Scope; requestId: string } };
+export type AppEnv = {
+  Variables: {
+    deps: Deps;
+    scope: Scope;
+    /** Set instead of `scope` when a deployment operator calls a route that admits operators. */
+    operator: OperatorScope | undefined;
+    requestId: string;
+  };
+};
 
 export const ProblemSchema = z
   .object({
@@ -69,9 +83,15 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },
 });
 
+/** A tenant role, or the deployment operator (outside every jurisdiction; see src/auth/operator.ts). */
+export type Access = Role | "operator";
+
 type RouteSpec = Omit<RouteConfig, "middleware" | "security"> & {
-  /** Roles that may call the route; "any" = any authenticated user; "public" = no token. */
-  roles: readonly Role[] | "any" | "public";
+  /**
+   * Who may call the route: tenant roles and/or "operator"; "any" = any authenticated user of an
+   * institution; "operator" = deployment operators only; "public" = no token.
+   */
+  roles: readonly Access[] | "any" | "public" | "operator";
 };
 
 /** createRoute plus authentication, role declaration (documented as x-roles) and the standard errors. */
@@ -89,12 +109,15 @@ export function defineRoute<const R extends RouteSpec>(spec: R) {
       : {
           security: [{ bearer: [] }],
           middleware: [authenticate(roles)] as const,
-          "x-roles": roles === "any" ? ROLES.codes : roles,
+          "x-roles": roles === "any" ? ROLES.codes : roles === "operator" ? ["operator"] : roles,
         }),
   } as RouteConfig) as unknown as R;
 }
 
-function authenticate(roles: readonly Role[] | "any"): MiddlewareHandler<AppEnv> {
+function authenticate(roles: readonly Access[] | "any" | "operator"): MiddlewareHandler<AppEnv> {
+  const admitsOperator = roles === "operator" || (roles !== "any" && roles.includes("operator"));
+  const tenantRoles =
+    roles === "any" ? "any" : roles === "operator" ? [] : roles.filter((r): r is Role => r !== "operator");
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (!header) throw missingToken();
@@ -105,7 +128,17 @@ function authenticate(roles: readonly Role[] | "any"): MiddlewareHandler<AppEnv>
       });
     const deps = c.get("deps");
     const subject = await deps.verify(m[1]!);
-    c.set("scope", new Scope(deps.db, subject, roles));
+    // Operators and tenants never cross: an operator sees no tenant's data through a tenant route,
+    // and no tenant role reaches an operator route.
+    if (isOperatorSubject(subject)) {
+      if (!admitsOperator)
+        throw forbidden("Deployment operators act outside every jurisdiction: this route is for institutions.");
+      c.set("operator", new OperatorScope(deps.db, subject.sub));
+    } else {
+      if (tenantRoles !== "any" && tenantRoles.length === 0)
+        throw forbidden("Only deployment operators may do this.");
+      c.set("scope", new Scope(deps.db, subject, tenantRoles));
+    }
     await next();
   };
 }

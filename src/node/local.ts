@@ -5,7 +5,9 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JWK } from "jose";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { generateDevKeys, createVerifier } from "../auth/jwt";
+import { createSigner } from "../auth/signer";
 import { systemClock, ulidGen, type Clock } from "../clock";
 import { parseConfig, type Config } from "../config";
 import { createDb, type Db } from "../db/client";
@@ -92,12 +94,23 @@ export async function nodeDeps(
   if (!Number.isInteger(busy) || busy < 0)
     throw new Error("invalid configuration:\n  DB_BUSY_TIMEOUT_MS: milliseconds");
   const db = openDb(url, config.LIBSQL_AUTH_TOKEN, busy);
+  // Login signs with the development key beside the database, or with JWT_PRIVATE_JWK (checked
+  // against JWT_JWKS by parseConfig); with neither, login answers 503 login_unavailable.
+  const signingKey = (config.JWT_PRIVATE_JWK as JWK | undefined) ?? privateJwk;
   const deps: Deps = {
     db,
     clock,
     ids: ulidGen(clock),
     config,
     verify: createVerifier(config, () => clock.now()),
+    signer: signingKey && createSigner(config, signingKey, () => clock.now()),
+    clientAddress: (c) => {
+      try {
+        return getConnInfo(c).remote.address;
+      } catch {
+        return undefined; // not served by @hono/node-server (e.g. app.request in tests)
+      }
+    },
     webhookFetch: config.ALLOW_PRIVATE_WEBHOOKS ? undefined : guardedFetch(),
   };
   return { deps, config, privateJwk };
