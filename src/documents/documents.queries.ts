@@ -84,23 +84,30 @@ export type DocRow = {
 // `missingYears`: the years without a calendar that a provisional deadline was counted in (its
 // `calendar_missing` warnings), worked out only for such deadlines.
 const FIELDS = (full: boolean) =>
-  sql`${sql.raw(`json_object('id', d.id, 'jurisdictionId', d.jurisdiction_id, 'type', d.type, 'status', d.status,
+  sql`${sql.raw(`json_object('id', d.id, 'jurisdictionId', d.jurisdiction_id,
+  'type', d.type, 'status', d.status,
   'senderId', d.sender_org_id, 'senderName', so.name, 'senderKind', so.kind,
   'recipientId', d.recipient_org_id, 'recipientName', ro.name, 'recipientKind', ro.kind,
   'rdId', d.receiving_department_id, 'rdName', rd.name, 'hdId', d.handling_department_id, 'hdName', hd.name,
-  'handlerId', d.handler_id, 'handlerName', hu.name, 'docNumber', d.doc_number, 'caseNumbers', json(d.case_numbers),
+  'handlerId', d.handler_id, 'handlerName', hu.name,
+  'docNumber', d.doc_number, 'caseNumbers', json(d.case_numbers),
   'caseCategory', d.case_category, 'area', d.area, 'title', d.title,
   ${full ? "'summary', d.summary, 'requestedActions', d.requested_actions, 'attachments', json(d.attachments), 'replyContent', d.reply_content," : ""}
   'sentOn', d.sent_on, 'receivedOn', d.received_on, 'dueOn', d.due_on,
-  'ruleId', d.rule_id, 'ruleVersion', d.rule_version, 'periodDays', d.period_days, 'periodMonths', d.period_months,
+  'ruleId', d.rule_id, 'ruleVersion', d.rule_version,
+  'periodDays', d.period_days, 'periodMonths', d.period_months,
   'deadlineVersion', d.deadline_version, 'calendarComplete', d.calendar_complete,
-  'missingYears', case when d.calendar_complete = 0 then json(`)}${missingYears(sql.raw("d.received_on"), sql.raw("d.due_on"))}${sql.raw(`) end,
+  'missingYears', case when d.calendar_complete = 0
+    then json(`)}${missingYears(sql.raw("d.received_on"), sql.raw("d.due_on"))}${sql.raw(`) end,
   'repliedOn', d.replied_on, 'replyDecision', d.reply_decision, 'retrialRuled', d.retrial_ruled,
-  'replyLate', d.reply_late, 'ackResult', d.ack_result, 'ackReason', d.ack_reason, 'followupOrgId', d.followup_org_id,
-  'lastUrgedAt', d.last_urged_at,
-  'pendingExtension', json((select json_object('id', x.id, 'periodDays', x.period_days, 'periodMonths', x.period_months, 'reason', x.reason)
-     from extension_requests x where x.document_id = d.id and x.status = 'pending' and d.status in ('received', 'assigned'))),
-  'committeeSession', json((select json_object('id', cs.id, 'sessionAt', cs.session_at, 'place', cs.place, 'response', cs.response, 'delegateName', cs.delegate_name)
+  'replyLate', d.reply_late, 'ackResult', d.ack_result, 'ackReason', d.ack_reason,
+  'followupOrgId', d.followup_org_id, 'lastUrgedAt', d.last_urged_at,
+  'pendingExtension', json((select json_object('id', x.id, 'periodDays', x.period_days,
+       'periodMonths', x.period_months, 'reason', x.reason)
+     from extension_requests x
+     where x.document_id = d.id and x.status = 'pending' and d.status in ('received', 'assigned'))),
+  'committeeSession', json((select json_object('id', cs.id, 'sessionAt', cs.session_at, 'place', cs.place,
+       'response', cs.response, 'delegateName', cs.delegate_name)
      from committee_sessions cs where cs.document_id = d.id order by cs.invited_at desc limit 1)),
   'createdAt', d.created_at, 'updatedAt', d.updated_at${
     full
@@ -126,7 +133,8 @@ export const getDocument = (scope: Scope, id: string) =>
 
 export const getDocumentByKey = (scope: Scope, key: string) =>
   scope.db.all<{ j: string }>(
-    sql`${SELECT} where d.created_by = ${scope.me.userId} and d.idempotency_key = ${key} and ${scope.visible(documents, "d")}`,
+    sql`${SELECT} where d.created_by = ${scope.me.userId} and d.idempotency_key = ${key}
+      and ${scope.visible(documents, "d")}`,
   );
 
 export type TimelineRow = {
@@ -145,14 +153,17 @@ export type TimelineRow = {
  * (`handlingDepartment`, `handler`: `{ id, name }`), resolved when read, so older entries get them too.
  */
 const withNames = (col: SQL) => sql`case when ${col} is null then null else json_set(${col},
-  '$.handlingDepartment', json((select json_object('id', tdp_.id, 'name', tdp_.name) from departments tdp_ where tdp_.id = ${col} ->> 'handlingDepartmentId')),
-  '$.handler', json((select json_object('id', tu_.id, 'name', tu_.name) from users tu_ where tu_.id = ${col} ->> 'handlerId'))) end`;
+  '$.handlingDepartment', json((select json_object('id', tdp_.id, 'name', tdp_.name) from departments tdp_
+    where tdp_.id = ${col} ->> 'handlingDepartmentId')),
+  '$.handler', json((select json_object('id', tu_.id, 'name', tu_.name) from users tu_
+    where tu_.id = ${col} ->> 'handlerId'))) end`;
 
 export const getTimeline = (scope: Scope, documentId: string) =>
   scope.db.all<TimelineRow>(sql`select e.id, e.at, e.type, e.note, e.actor_id as actorId, u.name as actorName,
     ${withNames(sql`e.before`)} as before, ${withNames(sql`e.after`)} as after
     from document_events e left join users u on u.id = e.actor_id
-    where e.document_id = ${documentId} and e.document_id in (select d.id from documents d where d.id = ${documentId} and ${scope.visible(documents, "d")})
+    where e.document_id = ${documentId} and e.document_id in (select d.id from documents d
+      where d.id = ${documentId} and ${scope.visible(documents, "d")})
     order by e.at, e.id`);
 
 export type ListFilter = {
@@ -207,20 +218,23 @@ export function listDocuments(scope: Scope, f: ListFilter, today: string): SQL {
         ? sql`(${key.expr}, d.id) < (${f.after[0]}, ${f.after[1]})`
         : sql`(${key.expr}, d.id) > (${f.after[0]}, ${f.after[1]})`,
     );
-  return sql`select ${FIELDS(false)} ${FROM} where ${sql.join(conds, sql` and `)} order by ${key.expr} ${key.dir}, d.id ${key.dir} limit ${f.limit + 1}`;
+  return sql`select ${FIELDS(false)} ${FROM} where ${sql.join(conds, sql` and `)}
+    order by ${key.expr} ${key.dir}, d.id ${key.dir} limit ${f.limit + 1}`;
 }
 
 export function countDocuments(scope: Scope, box: ListFilter["box"], today: string) {
   return scope.db.all<{ status: DocStatus; n: number; overdue: number }>(sql`
     select d.status, count(*) as n, sum(d.status in ${OPEN} and d.due_on < ${today}) as overdue
-    from documents d where ${boxColumn[box]} = ${scope.me.orgId} and ${scope.visible(documents, "d")} group by d.status`);
+    from documents d where ${boxColumn[box]} = ${scope.me.orgId} and ${scope.visible(documents, "d")}
+    group by d.status`);
 }
 
 /** The state of a document that the timeline records before and after each change. */
 const SNAPSHOT = (a: string) =>
   sql.raw(`json_object('status', ${a}.status, 'dueOn', ${a}.due_on, 'deadlineVersion', ${a}.deadline_version,
-    'receivedOn', ${a}.received_on, 'handlingDepartmentId', ${a}.handling_department_id, 'handlerId', ${a}.handler_id,
-    'replyDecision', ${a}.reply_decision, 'ackResult', ${a}.ack_result, 'followupOrgId', ${a}.followup_org_id, 'lastUrgedAt', ${a}.last_urged_at)`);
+    'receivedOn', ${a}.received_on, 'handlingDepartmentId', ${a}.handling_department_id,
+    'handlerId', ${a}.handler_id, 'replyDecision', ${a}.reply_decision, 'ackResult', ${a}.ack_result,
+    'followupOrgId', ${a}.followup_org_id, 'lastUrgedAt', ${a}.last_urged_at)`);
 
 export type TransitionSpec = {
   docId: string;
@@ -251,14 +265,19 @@ export function transition(scope: Scope, t: TransitionSpec) {
   return {
     applied,
     statements: [
-      scope.db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, note, before)
-        select ${t.eventId}, d_.jurisdiction_id, d_.id, ${t.now}, ${scope.me.userId}, ${t.event}, ${t.note ?? null}, ${SNAPSHOT("d_")}
+      scope.db.run(sql`insert into document_events
+          (id, jurisdiction_id, document_id, at, actor_id, type, note, before)
+        select ${t.eventId}, d_.jurisdiction_id, d_.id, ${t.now}, ${scope.me.userId}, ${t.event},
+          ${t.note ?? null}, ${SNAPSHOT("d_")}
         from documents d_ where ${sql.join(conds, sql` and `)}`),
       scope.db.run(
-        sql`update documents set ${t.set ? sql`${t.set}, ` : sql``}updated_at = ${t.now} where id = ${t.docId} and ${applied}`,
+        sql`update documents set ${t.set ? sql`${t.set}, ` : sql``}updated_at = ${t.now}
+          where id = ${t.docId} and ${applied}`,
       ),
       scope.db.run(
-        sql`update document_events set after = (select ${SNAPSHOT("d_")} from documents d_ where d_.id = ${t.docId}) where id = ${t.eventId}`,
+        sql`update document_events
+          set after = (select ${SNAPSHOT("d_")} from documents d_ where d_.id = ${t.docId})
+          where id = ${t.eventId}`,
       ),
       // Webhook outbox, in the same batch: written only if the event (the change) exists.
       outboxFromDocumentEvents(scope.db, sql`ev.id = ${t.eventId}`),
@@ -266,10 +285,14 @@ export function transition(scope: Scope, t: TransitionSpec) {
   };
 }
 
-/** The new due date of a document counted from `start` with the given period, on its jurisdiction's calendar. */
+/**
+ * The new due date of a document counted from `start` with the given period, on its
+ * jurisdiction's calendar.
+ */
 export function deadlineSet(start: SQL, days: SQL, months: SQL) {
   const due = dueOn(start, days, months, countsMakeup(sql`documents.jurisdiction_id`));
-  return sql`due_on = ${due}, deadline_version = deadline_version + 1, calendar_complete = ${calendarComplete(start, due)}`;
+  return sql`due_on = ${due}, deadline_version = deadline_version + 1,
+    calendar_complete = ${calendarComplete(start, due)}`;
 }
 
 /** Notices to users, written only if the change they describe (`applied`) happened. */
@@ -289,8 +312,10 @@ export function notify(
   },
 ) {
   // One notice per recipient; ids share the app-generated (time-ordered) prefix.
-  return scope.db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
-    select ${n.id} || '.' || u_.id, u_.jurisdiction_id, u_.id, ${n.kind}, 'document', ${n.docId}, ${n.zh}, ${n.en}, ${n.urgent ? 1 : 0},
+  return scope.db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind,
+      subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
+    select ${n.id} || '.' || u_.id, u_.jurisdiction_id, u_.id, ${n.kind}, 'document', ${n.docId},
+      ${n.zh}, ${n.en}, ${n.urgent ? 1 : 0},
       ${n.dedupe} || ':' || u_.id, ${n.now}
     from users u_ where u_.active = 1 and u_.id in ${n.recipients} and ${n.applied}
     on conflict (dedupe_key) do nothing`);
@@ -298,7 +323,9 @@ export function notify(
 
 /** Users of an organisation holding a role (optionally in one department), as a SQL id list. */
 export const usersWithRole = (orgId: SQL, role: Role, departmentId?: SQL) =>
-  sql`(select r_.user_id from role_assignments r_ join users ur_ on ur_.id = r_.user_id where r_.org_id = ${orgId} and r_.role = ${role}${departmentId ? sql` and ur_.department_id = ${departmentId}` : sql``})`;
+  sql`(select r_.user_id from role_assignments r_ join users ur_ on ur_.id = r_.user_id
+    where r_.org_id = ${orgId}
+      and r_.role = ${role}${departmentId ? sql` and ur_.department_id = ${departmentId}` : sql``})`;
 
 /** Inserts a new document addressed to the counterpart of the caller's organisation in its jurisdiction. */
 export function insertDocument(
@@ -333,14 +360,19 @@ export function insertDocument(
       (select rr_.department_id from receiving_routes rr_ where rr_.org_id = r_.id and rr_.type = ${i.type}),
       (select rr_.department_id from receiving_routes rr_ where rr_.org_id = r_.id and rr_.type = '*'),
       (select dp_.id from departments dp_ where dp_.org_id = r_.id
-         and exists (select 1 from json_each(dp_.functions) f_ where f_.value = ${recipientKind === "court" ? "general_office" : "general_affairs"})
+         and exists (select 1 from json_each(dp_.functions) f_
+           where f_.value = ${recipientKind === "court" ? "general_office" : "general_affairs"})
          order by dp_.created_at, dp_.id limit 1))`;
   const insert = scope.db.run(sql`
-    insert into documents (id, jurisdiction_id, type, status, sender_org_id, recipient_org_id, receiving_department_id,
-      doc_number, case_numbers, case_category, area, title, summary, requested_actions, attachments,
-      rule_id, rule_version, period_days, period_months, sent_on, created_by, idempotency_key, request_hash, created_at, updated_at)
+    insert into documents
+      (id, jurisdiction_id, type, status, sender_org_id, recipient_org_id, receiving_department_id,
+      doc_number, case_numbers, case_category, area, title,
+      summary, requested_actions, attachments,
+      rule_id, rule_version, period_days, period_months,
+      sent_on, created_by, idempotency_key, request_hash, created_at, updated_at)
     select ${d.id}, s_.jurisdiction_id, ${i.type}, 'sent', s_.id, r_.id, ${receivingDept},
-      ${i.docNumber}, ${JSON.stringify(i.caseNumbers)}, ${i.caseCategory}, ${i.area ?? null}, ${i.title}, ${i.summary ?? null}, ${i.requestedActions ?? null}, ${JSON.stringify(i.attachments)},
+      ${i.docNumber}, ${JSON.stringify(i.caseNumbers)}, ${i.caseCategory}, ${i.area ?? null}, ${i.title},
+      ${i.summary ?? null}, ${i.requestedActions ?? null}, ${JSON.stringify(i.attachments)},
       rule_.id, rule_.version,
       case when ${given ? 1 : 0} then ${i.periodDays ?? null} else rule_.period_days end,
       case when ${given ? 1 : 0} then ${i.periodMonths ?? null} else rule_.period_months end,
@@ -350,12 +382,16 @@ export function insertDocument(
     join (${effectiveRule(sql`${scope.me.jurisdictionId}`, i.type)}) rule_
     where s_.id = ${scope.me.orgId} and s_.kind = ${d.senderKind} and ${scope.hasRole()}
       and ${receivingDept} is not null
-      and (${given ? 0 : 1} or (rule_.sender_sets and coalesce(${i.periodDays ?? null} <= rule_.max_days, ${i.periodMonths ?? null} <= rule_.max_months, 0)))
+      and (${given ? 0 : 1} or (rule_.sender_sets
+        and coalesce(${i.periodDays ?? null} <= rule_.max_days,
+          ${i.periodMonths ?? null} <= rule_.max_months, 0)))
     on conflict (created_by, idempotency_key) do nothing`);
   const event =
     scope.db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, after)
-    select ${d.eventId}, d_.jurisdiction_id, d_.id, ${d.now}, d_.created_by, 'created', ${SNAPSHOT("d_")} from documents d_ where d_.id = ${d.id}`);
+    select ${d.eventId}, d_.jurisdiction_id, d_.id, ${d.now}, d_.created_by, 'created', ${SNAPSHOT("d_")}
+    from documents d_ where d_.id = ${d.id}`);
   const rule = scope.db.all<{ senderSets: number; maxDays: number | null; maxMonths: number | null }>(sql`
-    select sender_sets as senderSets, max_days as maxDays, max_months as maxMonths from (${effectiveRule(sql`${scope.me.jurisdictionId}`, i.type)})`);
+    select sender_sets as senderSets, max_days as maxDays, max_months as maxMonths
+    from (${effectiveRule(sql`${scope.me.jurisdictionId}`, i.type)})`);
   return { insert, event, rule };
 }

@@ -114,7 +114,10 @@ export function toDocumentDetail(r: DocRow, todayCst: string) {
   };
 }
 
-/** A snapshot as the API shows it: `calendarComplete` a boolean (entries written before it was one hold 0/1). */
+/**
+ * A snapshot as the API shows it: `calendarComplete` a boolean (entries written before it was one
+ * hold 0/1).
+ */
 function snapshot(json: string | null): Record<string, unknown> {
   const s: Record<string, unknown> = json ? JSON.parse(json) : {};
   if (typeof s.calendarComplete === "number") s.calendarComplete = s.calendarComplete !== 0;
@@ -322,7 +325,9 @@ export const documentRoutes = newRouter()
       ["registrar"],
       ReceiveInput,
       {
-        422: "Received before it was sent (`received_before_sent`), or outside the calendar (`outside_calendar`)",
+        422:
+          "Received before it was sent (`received_before_sent`), " +
+          "or outside the calendar (`outside_calendar`)",
       },
     ),
     async (c) => {
@@ -338,7 +343,8 @@ export const documentRoutes = newRouter()
         // A receipt date whose deadline cannot be counted on the calendar the system holds is refused.
         when: sql`${receivedOn} >= d_.sent_on
         and ${dueOn(receivedOn, sql`d_.period_days`, sql`d_.period_months`, countsMakeup(sql`d_.jurisdiction_id`))} is not null`,
-        set: sql`status = 'received', received_on = ${receivedOn}, received_by = ${scope.me.userId}, ${deadlineSet(sql`${receivedOn}`, sql`period_days`, sql`period_months`)}`,
+        set: sql`status = 'received', received_on = ${receivedOn}, received_by = ${scope.me.userId},
+          ${deadlineSet(sql`${receivedOn}`, sql`period_days`, sql`period_months`)}`,
         refuse: (d) =>
           receivedOn < d.sentOn
             ? new ApiError(
@@ -358,7 +364,9 @@ export const documentRoutes = newRouter()
       ["registrar"],
       AssignInput,
       {
-        422: "Department or handler not of the receiving organisation (`invalid_assignee`), or the handler not in that department (`handler_not_in_department`)",
+        422:
+          "Department or handler not of the receiving organisation (`invalid_assignee`), " +
+          "or the handler not in that department (`handler_not_in_department`)",
       },
     ),
     async (c) => {
@@ -373,29 +381,36 @@ export const documentRoutes = newRouter()
         from: ["received", "assigned"],
         // The department is the recipient's, and the handler an active handler of that very
         // department: checked by the assignment's own statement, so a concurrent move cannot slip by.
-        when: sql`exists (select 1 from departments dp_ where dp_.id = ${input.departmentId} and dp_.org_id = d_.recipient_org_id)
-        and exists (select 1 from users hu_ join role_assignments hr_ on hr_.user_id = hu_.id and hr_.org_id = hu_.org_id
-          where hu_.id = ${input.handlerId} and hu_.org_id = d_.recipient_org_id and hu_.active = 1 and hr_.role = 'handler'
-            and hu_.department_id = ${input.departmentId})`,
-        set: sql`status = 'assigned', handling_department_id = ${input.departmentId}, handler_id = ${input.handlerId}`,
-        // Whether the department and handler are valid apart from each other (then only the pairing is wrong).
+        when: sql`exists (select 1 from departments dp_
+          where dp_.id = ${input.departmentId} and dp_.org_id = d_.recipient_org_id)
+        and exists (select 1 from users hu_
+            join role_assignments hr_ on hr_.user_id = hu_.id and hr_.org_id = hu_.org_id
+          where hu_.id = ${input.handlerId} and hu_.org_id = d_.recipient_org_id and hu_.active = 1
+            and hr_.role = 'handler' and hu_.department_id = ${input.departmentId})`,
+        set: sql`status = 'assigned', handling_department_id = ${input.departmentId},
+          handler_id = ${input.handlerId}`,
+        // Whether the department and handler are valid apart from each other
+        // (then only the pairing is wrong).
         probe: sql`select
           exists (select 1 from documents d_ join departments dp_ on dp_.org_id = d_.recipient_org_id
             where d_.id = ${id} and dp_.id = ${input.departmentId}) as department,
           exists (select 1 from documents d_ join users hu_ on hu_.org_id = d_.recipient_org_id
-            join role_assignments hr_ on hr_.user_id = hu_.id and hr_.org_id = hu_.org_id and hr_.role = 'handler'
+            join role_assignments hr_
+              on hr_.user_id = hu_.id and hr_.org_id = hu_.org_id and hr_.role = 'handler'
             where d_.id = ${id} and hu_.id = ${input.handlerId} and hu_.active = 1) as handler`,
         refuse: (_d, _p, probe) =>
           probe?.department && probe.handler
             ? new ApiError(
                 422,
                 "handler_not_in_department",
-                "The handler does not belong to the chosen department; choose the handler's own department or a handler of it.",
+                "The handler does not belong to the chosen department; " +
+                  "choose the handler's own department or a handler of it.",
               )
             : new ApiError(
                 422,
                 "invalid_assignee",
-                "The department and the handler must belong to the receiving organisation, and the handler must hold the handler role.",
+                "The department and the handler must belong to the receiving organisation, " +
+                  "and the handler must hold the handler role.",
               ),
         effects: (applied, { eventId, now }) => [
           notify(scope, {
@@ -417,7 +432,8 @@ export const documentRoutes = newRouter()
             now,
             dedupe: `unassigned:${eventId}`,
             // The handler it was taken from (on a reassignment to someone else).
-            recipients: sql`(select ev.before ->> 'handlerId' from document_events ev where ev.id = ${eventId} and ev.type = 'reassigned'
+            recipients: sql`(select ev.before ->> 'handlerId' from document_events ev
+            where ev.id = ${eventId} and ev.type = 'reassigned'
             and ev.before ->> 'handlerId' is not ${input.handlerId})`,
             zh: "一件监督文书已改派他人办理,您无需再处理。",
             en: "A supervision document was reassigned to someone else; you no longer handle it.",
@@ -448,9 +464,12 @@ export const documentRoutes = newRouter()
         from: ["assigned"],
         when: sql`${r.repliedOn} >= d_.received_on
         and (d_.handler_id = ${scope.me.userId} or ${scope.hasRole(["department_head", "leader"])})
-        and ((d_.type not like 'protest.%' and d_.type not like 'retrial_suggestion.%') or ${r.retrialRuled ?? null} is not null)`,
-        set: sql`status = 'replied', replied_on = ${r.repliedOn}, reply_content = ${r.content}, reply_decision = ${r.decision},
-        retrial_ruled = ${r.retrialRuled === undefined ? null : r.retrialRuled ? 1 : 0}, reply_late = (${r.repliedOn} > due_on), replied_by = ${scope.me.userId}`,
+        and ((d_.type not like 'protest.%' and d_.type not like 'retrial_suggestion.%')
+          or ${r.retrialRuled ?? null} is not null)`,
+        set: sql`status = 'replied', replied_on = ${r.repliedOn}, reply_content = ${r.content},
+        reply_decision = ${r.decision},
+        retrial_ruled = ${r.retrialRuled === undefined ? null : r.retrialRuled ? 1 : 0},
+        reply_late = (${r.repliedOn} > due_on), replied_by = ${scope.me.userId}`,
         refuse: (d, p) => {
           if (r.repliedOn < d.receivedOn!)
             return new ApiError(
@@ -501,15 +520,19 @@ export const documentRoutes = newRouter()
       const deps = c.var.deps;
       const scope = c.var.scope;
       const id = c.req.valid("param").id;
-      const parentOrg = sql`(select po_.id from organizations po_ join jurisdictions j_ on j_.parent_id = po_.jurisdiction_id
-      where j_.id = documents.jurisdiction_id and po_.kind = (select so_.kind from organizations so_ where so_.id = documents.sender_org_id))`;
+      const parentOrg = sql`(select po_.id from organizations po_
+        join jurisdictions j_ on j_.parent_id = po_.jurisdiction_id
+      where j_.id = documents.jurisdiction_id
+        and po_.kind = (select so_.kind from organizations so_ where so_.id = documents.sender_org_id))`;
       const doc = await act(deps, scope, id, {
         event: "acknowledged",
         note: a.reason,
         party: "sender",
         from: ["replied"],
-        set: sql`status = 'acknowledged', ack_result = ${a.result}, ack_reason = ${a.reason ?? null}, acked_by = ${scope.me.userId},
-        followup_org_id = coalesce(case when ${a.result} = 'not_accepted' then ${parentOrg} end, followup_org_id)`,
+        set: sql`status = 'acknowledged', ack_result = ${a.result}, ack_reason = ${a.reason ?? null},
+        acked_by = ${scope.me.userId},
+        followup_org_id = coalesce(case when ${a.result} = 'not_accepted' then ${parentOrg} end,
+          followup_org_id)`,
         effects: (applied, { eventId, now }) =>
           a.result === "not_accepted"
             ? [
@@ -520,7 +543,9 @@ export const documentRoutes = newRouter()
                   docId: id,
                   now,
                   dedupe: `followup:${eventId}`,
-                  recipients: sql`(select r_.user_id from role_assignments r_ where r_.org_id = (select followup_org_id from documents where id = ${id}) and r_.role in ('leader', 'registrar'))`,
+                  recipients: sql`(select r_.user_id from role_assignments r_
+                    where r_.org_id = (select followup_org_id from documents where id = ${id})
+                      and r_.role in ('leader', 'registrar'))`,
                   zh: "下级院对一件监督文书的回复不予认可,请跟进监督。",
                   en: "A basic-level reply was not accepted: follow-up supervision is needed.",
                 }),
@@ -568,8 +593,10 @@ export const documentRoutes = newRouter()
             now,
             dedupe: `urged:${eventId}`,
             urgent: true,
-            // The handler and the head of the handling department; before assignment, the receiving office.
-            recipients: sql`(select ux_.id from users ux_ where ux_.id = (select handler_id from documents where id = ${id})
+            // The handler and the head of the handling department; before assignment, the receiving
+            // office.
+            recipients: sql`(select ux_.id from users ux_
+            where ux_.id = (select handler_id from documents where id = ${id})
             or ux_.id in ${usersWithRole(recipientOrg, "department_head", handlingDept)}
             or (${handlingDept} is null and ux_.id in ${usersWithRole(recipientOrg, "registrar")}))`,
             zh: "来文单位对一件监督文书进行催办,请尽快办理回复。",
@@ -599,8 +626,10 @@ export const documentRoutes = newRouter()
         note: reason,
         party: "recipient",
         from: ["received", "assigned"],
-        when: sql`exists (select 1 from deadline_rules r_ where r_.id = d_.rule_id and (r_.extension_days is not null or r_.extension_months is not null))
-        and not exists (select 1 from extension_requests x_ where x_.document_id = d_.id and x_.status in ('pending', 'approved'))
+        when: sql`exists (select 1 from deadline_rules r_
+          where r_.id = d_.rule_id and (r_.extension_days is not null or r_.extension_months is not null))
+        and not exists (select 1 from extension_requests x_
+          where x_.document_id = d_.id and x_.status in ('pending', 'approved'))
         and (d_.handler_id = ${scope.me.userId} or ${scope.hasRole(["department_head"])})`,
         refuse: (d, p) =>
           !d.extensionAllowed
@@ -623,8 +652,10 @@ export const documentRoutes = newRouter()
                   )
                 : new ApiError(409, "already_extended", "This document's deadline was already extended."),
         effects: (applied, { now }) => [
-          scope.db.run(sql`insert into extension_requests (id, jurisdiction_id, document_id, deadline_version, period_days, period_months, reason, status, requested_by, requested_at)
-          select ${xid}, d_.jurisdiction_id, d_.id, d_.deadline_version, r_.extension_days, r_.extension_months, ${reason}, 'pending', ${scope.me.userId}, ${now}
+          scope.db.run(sql`insert into extension_requests (id, jurisdiction_id, document_id, deadline_version,
+            period_days, period_months, reason, status, requested_by, requested_at)
+          select ${xid}, d_.jurisdiction_id, d_.id, d_.deadline_version,
+            r_.extension_days, r_.extension_months, ${reason}, 'pending', ${scope.me.userId}, ${now}
           from documents d_ join deadline_rules r_ on r_.id = d_.rule_id where d_.id = ${id} and ${applied}`),
           notify(scope, {
             id: deps.ids(),
@@ -666,7 +697,9 @@ export const documentRoutes = newRouter()
         note,
         party: "recipient",
         from: ["received", "assigned"],
-        when: sql`exists (select 1 from extension_requests x_ where x_.id = ${extensionId} and x_.document_id = d_.id and x_.status = 'pending' and x_.deadline_version = d_.deadline_version)`,
+        when: sql`exists (select 1 from extension_requests x_
+          where x_.id = ${extensionId} and x_.document_id = d_.id and x_.status = 'pending'
+            and x_.deadline_version = d_.deadline_version)`,
         set: approve ? deadlineSet(sql`due_on`, x("period_days"), x("period_months")) : undefined,
         refuse: () =>
           new ApiError(
@@ -675,7 +708,9 @@ export const documentRoutes = newRouter()
             "There is no pending extension request with that id for the current deadline.",
           ),
         effects: (applied, { eventId, now }) => [
-          scope.db.run(sql`update extension_requests set status = ${approve ? "approved" : "rejected"}, decided_by = ${scope.me.userId}, decided_at = ${now}, decision_note = ${note ?? null}
+          scope.db.run(sql`update extension_requests
+            set status = ${approve ? "approved" : "rejected"}, decided_by = ${scope.me.userId},
+              decided_at = ${now}, decision_note = ${note ?? null}
             where id = ${extensionId} and ${applied}`),
           notify(scope, {
             id: deps.ids(),
@@ -716,8 +751,11 @@ export const documentRoutes = newRouter()
         refuse: () =>
           new ApiError(422, "not_a_protest", "Judicial-committee invitations are for protest cases."),
         effects: (applied, { now }) => [
-          scope.db.run(sql`insert into committee_sessions (id, jurisdiction_id, document_id, session_at, place, invited_by, invited_at)
-          select ${sid}, d_.jurisdiction_id, d_.id, ${new Date(input.sessionAt).toISOString()}, ${input.place}, ${scope.me.userId}, ${now} from documents d_ where d_.id = ${id} and ${applied}`),
+          scope.db.run(sql`insert into committee_sessions
+            (id, jurisdiction_id, document_id, session_at, place, invited_by, invited_at)
+          select ${sid}, d_.jurisdiction_id, d_.id, ${new Date(input.sessionAt).toISOString()},
+            ${input.place}, ${scope.me.userId}, ${now}
+          from documents d_ where d_.id = ${id} and ${applied}`),
           notify(scope, {
             id: deps.ids(),
             applied,
@@ -727,7 +765,9 @@ export const documentRoutes = newRouter()
             dedupe: `committee:${sid}`,
             recipients: usersWithRole(sql`(select sender_org_id from documents where id = ${id})`, "leader"),
             zh: "法院审判委员会讨论抗诉案件,邀请检察长(或委托副检察长)列席。",
-            en: "The court's judicial committee will discuss a protest case; the chief procurator is invited.",
+            en:
+              "The court's judicial committee will discuss a protest case; " +
+              "the chief procurator is invited.",
           }),
         ],
       });
@@ -737,7 +777,8 @@ export const documentRoutes = newRouter()
   .openapi(
     action(
       "/committee-sessions/{sessionId}/response",
-      "Answer a judicial-committee invitation: attend, delegate to a deputy, or decline (procuratorate leader)",
+      "Answer a judicial-committee invitation: attend, delegate to a deputy, " +
+        "or decline (procuratorate leader)",
       ["leader"],
       CommitteeResponseInput,
       {},
@@ -756,12 +797,15 @@ export const documentRoutes = newRouter()
             : COMMITTEE_RESPONSES.label(input.response).zh,
         party: "sender",
         from: ["received", "assigned", "replied", "acknowledged"],
-        when: sql`exists (select 1 from committee_sessions s_ where s_.id = ${sessionId} and s_.document_id = d_.id and s_.response is null)`,
+        when: sql`exists (select 1 from committee_sessions s_
+          where s_.id = ${sessionId} and s_.document_id = d_.id and s_.response is null)`,
         refuse: () =>
           new ApiError(409, "invitation_not_open", "No unanswered invitation with that id on this document."),
         effects: (applied, { eventId, now }) => [
-          scope.db.run(sql`update committee_sessions set response = ${input.response}, delegate_name = ${input.delegateName ?? null}, response_note = ${input.note ?? null},
-            responded_by = ${scope.me.userId}, responded_at = ${now} where id = ${sessionId} and ${applied}`),
+          scope.db.run(sql`update committee_sessions
+            set response = ${input.response}, delegate_name = ${input.delegateName ?? null},
+              response_note = ${input.note ?? null}, responded_by = ${scope.me.userId}, responded_at = ${now}
+            where id = ${sessionId} and ${applied}`),
           notify(scope, {
             id: deps.ids(),
             applied,
@@ -771,7 +815,9 @@ export const documentRoutes = newRouter()
             dedupe: `committee-answer:${eventId}`,
             recipients: sql`(select invited_by from committee_sessions where id = ${sessionId})`,
             zh: `检察院已答复审判委员会列席邀请:${COMMITTEE_RESPONSES.label(input.response).zh}。`,
-            en: `The procuratorate answered the committee invitation: ${COMMITTEE_RESPONSES.label(input.response).en}.`,
+            en:
+              "The procuratorate answered the committee invitation: " +
+              `${COMMITTEE_RESPONSES.label(input.response).en}.`,
           }),
         ],
       });

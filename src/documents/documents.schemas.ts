@@ -40,7 +40,9 @@ export const DeadlineWarningSchema = z
       code: "calendar_missing",
       label: {
         zh: "2027年节假日安排尚未载入:期限暂只按周末计算,载入后自动重算",
-        en: "The 2027 holiday calendar is not loaded: the deadline counts weekends only until it is, then is recomputed",
+        en:
+          "The 2027 holiday calendar is not loaded: " +
+          "the deadline counts weekends only until it is, then is recomputed",
       },
       year: 2027,
     },
@@ -120,7 +122,8 @@ export const DocumentSchema = z
     }),
     warnings: z.array(DeadlineWarningSchema).openapi({
       description:
-        "Caveats on the deadline: `calendar_missing` names a year it was counted in without its holiday calendar (provisional until that year is loaded).",
+        "Caveats on the deadline: `calendar_missing` names a year it was counted in " +
+        "without its holiday calendar (provisional until that year is loaded).",
     }),
     reply: z
       .object({
@@ -131,10 +134,14 @@ export const DocumentSchema = z
       })
       .nullable(),
     acknowledgement: z.object({ result: coded(ACK_RESULTS.codes), reason: z.string().nullable() }).nullable(),
-    followup: z.object({ orgId: z.string().nullable() }).nullable().openapi({
-      description:
-        "跟进监督 by the next level up: set when the reply was not accepted or the document was escalated to it (15 working days overdue).",
-    }),
+    followup: z
+      .object({ orgId: z.string().nullable() })
+      .nullable()
+      .openapi({
+        description:
+          "跟进监督 by the next level up: set when the reply was not accepted " +
+          "or the document was escalated to it (15 working days overdue).",
+      }),
     lastUrgedAt: z.string().nullable(),
     pendingExtension: z
       .object({

@@ -35,7 +35,8 @@ function refusal(doc: DocRow, p: Principal, spec: ActionSpec, probe: Probe): Api
     );
   if (!spec.from.includes(doc.status)) {
     const needed = spec.from.map((s) => DOC_STATUSES.label(s).en.toLowerCase()).join(" or ");
-    const detail = `The document is ${DOC_STATUSES.label(doc.status).en.toLowerCase()}; this needs it ${needed}.`;
+    const detail =
+      `The document is ${DOC_STATUSES.label(doc.status).en.toLowerCase()}; ` + `this needs it ${needed}.`;
     if (doc.status === "withdrawn") return conflict("document_withdrawn", detail);
     const rank = ORDER.indexOf(doc.status);
     const max = Math.max(...spec.from.map((s) => ORDER.indexOf(s)));
