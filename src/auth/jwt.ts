@@ -17,7 +17,17 @@ import type { Config } from "../config";
 export const ALGORITHMS = ["EdDSA", "ES256"];
 export const TOKEN_TYPE = "at+jwt";
 
-export type Subject = { issuer: "local" | "external"; sub: string };
+/**
+ * Who a verified token names. `sid`: the login session a token issued by this API belongs to (the
+ * principal look-up refuses it once that session is revoked); absent on development tokens and
+ * external ones. `account: "operator"`: a deployment operator's token.
+ */
+export type Subject = {
+  issuer: "local" | "external";
+  sub: string;
+  sid?: string;
+  account?: "operator";
+};
 
 export type Verifier = (token: string) => Promise<Subject>;
 
@@ -84,16 +94,26 @@ export function createVerifier(config: Config, now: () => Date, opts: { cacheSiz
         audience: config.JWT_AUDIENCE,
         typ: useExternal ? undefined : TOKEN_TYPE,
         maxTokenAge: config.JWT_MAX_AGE,
-        requiredClaims: ["exp", "iat", "sub"],
+        requiredClaims: ["exp", "iat", useExternal ? config.JWT_EXTERNAL_SUBJECT_CLAIM : "sub"],
         currentDate: at,
       }));
     } catch (e) {
       throw toAuthError(e);
     }
     // jose checks that sub is present, not that it is a string; anything else would reach SQL as a parameter.
-    if (typeof payload.sub !== "string")
-      throw unauthorized("token_claim_invalid", "The token's sub claim is not acceptable.");
-    const subject: Subject = Object.freeze({ issuer: useExternal ? "external" : "local", sub: payload.sub });
+    // An external issuer names the user in the claim JWT_EXTERNAL_SUBJECT_CLAIM says (default sub).
+    const claim = useExternal ? config.JWT_EXTERNAL_SUBJECT_CLAIM : "sub";
+    const sub = payload[claim];
+    if (typeof sub !== "string" || sub === "")
+      throw unauthorized("token_claim_invalid", `The token's ${claim} claim is not acceptable.`);
+    const subject: Subject = { issuer: useExternal ? "external" : "local", sub };
+    if (!useExternal) {
+      if (payload.sid !== undefined && typeof payload.sid !== "string")
+        throw unauthorized("token_claim_invalid", "The token's sid claim is not acceptable.");
+      if (payload.sid !== undefined) subject.sid = payload.sid as string;
+      if (payload.acct === "operator") subject.account = "operator";
+    }
+    Object.freeze(subject);
     if (cacheSize <= 0) return subject;
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
     cache.set(token, {

@@ -161,9 +161,15 @@ export class Scope {
     readonly subject: Subject,
     readonly allowedRoles: readonly Role[] | "any",
   ) {
+    // A token naming a login session (sid) stands only while that session is not revoked; the
+    // check is part of every `me` sub-query, so a batch's writes see no caller either.
+    const session = subject.sid
+      ? sql` and exists (select 1 from auth_sessions as_ where as_.id = ${subject.sid}
+          and as_.account_id = u_.id and as_.account_kind = 'user' and as_.revoked_at is null)`
+      : sql``;
     const who =
       subject.issuer === "local"
-        ? sql`u_.id = ${subject.sub} and u_.active = 1`
+        ? sql`u_.id = ${subject.sub} and u_.active = 1${session}`
         : sql`u_.idp_subject = ${subject.sub} and u_.active = 1`;
     const col = (c: string) => sql`(select ${sql.raw(c)} from users u_ where ${who})`;
     this.me = {
@@ -198,11 +204,20 @@ export class Scope {
   }
 
   /**
-   * The principal look-up as one libSQL statement: its SQL text is rendered once per issuer kind
-   * (see PRINCIPAL_SQL), so a request only binds its subject.
+   * The principal look-up as one libSQL statement: its SQL text is rendered once per kind of token
+   * (see PRINCIPAL_SQL), so a request only binds its subject (and session).
    */
-  principalQuery(): { sql: string; args: [string] } {
-    return { sql: principalSql(this.subject.issuer), args: [this.subject.sub] };
+  principalQuery(): { sql: string; args: string[] } {
+    const { issuer, sub, sid } = this.subject;
+    if (issuer === "local" && sid !== undefined) return { sql: principalSql("session"), args: [sub, sid] };
+    return { sql: principalSql(issuer), args: [sub] };
+  }
+
+  /** The principal look-up as a drizzle SQL fragment (for batches and composite statements). */
+  private principalFragment(): SQL {
+    const { sql: text, args } = this.principalQuery();
+    const parts = text.split("?");
+    return sql.join(parts.map((p, i) => (i < args.length ? sql`${sql.raw(p)}${args[i]}` : sql.raw(p))));
   }
 
   /**
@@ -223,8 +238,7 @@ export class Scope {
       json = (await this.db.$client.execute(stmt)).rows[0]?.[0];
       results = [] as unknown as BatchResponse<T>;
     } else {
-      const [head, tail] = stmt.sql.split("?") as [string, string];
-      const lookup = this.db.all<[string]>(sql`${sql.raw(head)}${stmt.args[0]}${sql.raw(tail)}`);
+      const lookup = this.db.all<[string]>(this.principalFragment());
       const [rows, ...rest] = (await this.db.batch([lookup, ...queries] as never)) as unknown as [
         [string][],
         ...unknown[],
@@ -244,10 +258,8 @@ export class Scope {
    * transaction around it, and the rows cross from the engine as one string.
    */
   async list<Item>(query: SQL): Promise<{ principal: Principal; items: Item[] }> {
-    const { sql: text, args } = this.principalQuery();
-    const [head, tail] = text.split("?") as [string, string];
     const [row] = await this.db.values<[string | null, string]>(
-      sql`select (${sql.raw(head)}${args[0]}${sql.raw(tail)}) as p,
+      sql`select (${this.principalFragment()}) as p,
         (select json_group_array(json(q_.j)) from (${query}) q_) as r`,
     );
     const principal = this.admit(row?.[0]);
@@ -272,17 +284,24 @@ export class Scope {
 /**
  * The principal look-up: one row with one column, a JSON object of the Principal's fields, for the
  * active user the subject names. One column keeps the driver's per-statement work (column metadata,
- * row objects) to a minimum; the text is rendered once per issuer kind, with a single `?` for the subject.
+ * row objects) to a minimum; the text is rendered once per kind of token, with a `?` for the subject
+ * and, for a token of a login session ("session"), a second for the session, which must not be revoked.
  */
-const PRINCIPAL_SQL = new Map<Subject["issuer"], string>();
+type TokenKind = Subject["issuer"] | "session";
+const PRINCIPAL_SQL = new Map<TokenKind, string>();
 
-function principalSql(issuer: Subject["issuer"]): string {
-  let text = PRINCIPAL_SQL.get(issuer);
+function principalSql(kind: TokenKind): string {
+  let text = PRINCIPAL_SQL.get(kind);
   if (text === undefined) {
     const u = users;
     const o = organizations;
     const j = jurisdictions;
-    const subject = issuer === "local" ? u.id : u.idpSubject;
+    const subject = kind === "external" ? u.idpSubject : u.id;
+    const session =
+      kind === "session"
+        ? sql` and exists (select 1 from auth_sessions as_ where as_.id = ${sql.placeholder("sid")}
+            and as_.account_id = ${u.id} and as_.account_kind = 'user' and as_.revoked_at is null)`
+        : sql``;
     const query = sql`select json_object(
       'id', ${u.id}, 'email', ${u.email}, 'name', ${u.name}, 'title', ${u.title},
       'departmentId', ${u.departmentId},
@@ -291,11 +310,11 @@ function principalSql(issuer: Subject["issuer"]): string {
       'jurisdictionLevel', ${j.level}, 'parentJurisdictionId', ${j.parentId},
       'roles', json((select json_group_array(r_.role) from role_assignments r_ where r_.user_id = ${u.id})))
       from ${u} inner join ${o} on ${o.id} = ${u.orgId} inner join ${j} on ${j.id} = ${u.jurisdictionId}
-      where ${subject} = ${sql.placeholder("sub")} and ${u.active} = 1`;
+      where ${subject} = ${sql.placeholder("sub")} and ${u.active} = 1${session}`;
     text = new SQLiteAsyncDialect().sqlToQuery(query).sql.replace(/\s+/g, " ");
-    if (text.split("?").length !== 2)
-      throw new Error("the principal look-up must have exactly one parameter");
-    PRINCIPAL_SQL.set(issuer, text);
+    if (text.split("?").length !== (kind === "session" ? 3 : 2))
+      throw new Error("the principal look-up must have one parameter per subject and session");
+    PRINCIPAL_SQL.set(kind, text);
   }
   return text;
 }
