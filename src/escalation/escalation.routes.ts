@@ -160,12 +160,17 @@ export const escalationRoutes = newRouter()
         principal,
         results: [, rows],
       } = await scope.run([
-        scope.db.run(sql`insert into escalation_ladders (id, jurisdiction_id, subject_type, kind, steps, updated_at, updated_by)
-          select ${c.var.deps.ids()}, ${scope.me.jurisdictionId}, ${subjectType}, ${kind}, ${JSON.stringify(steps)}, ${now}, ${scope.me.userId}
-          where ${scope.hasRole()} and ${scope.isInstitution(sender)} and ${scope.me.jurisdictionId} is not null
-          on conflict (jurisdiction_id, subject_type, kind) do update set steps = excluded.steps, updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
+        scope.db.run(sql`insert into escalation_ladders
+            (id, jurisdiction_id, subject_type, kind, steps, updated_at, updated_by)
+          select ${c.var.deps.ids()}, ${scope.me.jurisdictionId}, ${subjectType}, ${kind},
+            ${JSON.stringify(steps)}, ${now}, ${scope.me.userId}
+          where ${scope.hasRole()} and ${scope.isInstitution(sender)}
+            and ${scope.me.jurisdictionId} is not null
+          on conflict (jurisdiction_id, subject_type, kind) do update
+            set steps = excluded.steps, updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
         scope.db.all<Row>(sql`select kind, steps, updated_at as updatedAt from escalation_ladders l
-          where l.subject_type = ${subjectType} and l.kind = ${kind} and ${scope.visible(escalationLadders, "l")}`),
+          where l.subject_type = ${subjectType} and l.kind = ${kind}
+            and ${scope.visible(escalationLadders, "l")}`),
       ]);
       requireSender(principal.orgKind, sender, kind);
       const row = rows[0]!;
@@ -197,7 +202,8 @@ export const escalationRoutes = newRouter()
       const sender = senderOf(kind);
       const { principal } = await scope.run([
         scope.db.run(sql`delete from escalation_ladders where subject_type = ${subjectType} and kind = ${kind}
-          and jurisdiction_id = ${scope.me.jurisdictionId} and ${scope.hasRole()} and ${scope.isInstitution(sender)}`),
+          and jurisdiction_id = ${scope.me.jurisdictionId} and ${scope.hasRole()}
+          and ${scope.isInstitution(sender)}`),
       ]);
       requireSender(principal.orgKind, sender, kind);
       return c.body(null, 204);

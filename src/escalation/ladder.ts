@@ -36,7 +36,10 @@ export type LadderStep = { offset: number; audience: Audience[]; urgent: boolean
 /** Bounds of a step's offset, in working days; the sweep relies on MIN_OFFSET for its horizon. */
 export const MIN_OFFSET = -20;
 export const MAX_OFFSET = 60;
-/** Due dates up to this many calendar days ahead can have a step due (20 working days < 45 days, holidays included). */
+/**
+ * Due dates up to this many calendar days ahead can have a step due (20 working days < 45 days,
+ * holidays included).
+ */
 const HORIZON_DAYS = 45;
 
 /** The step's stable key in the ledger: T-7, T0, T+1 … */
@@ -110,8 +113,11 @@ export function ledgerInsert(db: Db, source: SubjectSource, o: { runId: string; 
       select s_.id, s_.jurisdiction_id, s_.kind, s_.due_on, s_.version,
         ${workdaysLate("t_", "c_", sql`j_.count_makeup_workdays`)} as late,
         coalesce(
-          (select l_.id from escalation_ladders l_ where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = s_.kind),
-          (select l_.id from escalation_ladders l_ where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = '*')) as ladder_id
+          (select l_.id from escalation_ladders l_
+            where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = s_.kind),
+          (select l_.id from escalation_ladders l_
+            where l_.jurisdiction_id = s_.jurisdiction_id and l_.subject_type = ${st} and l_.kind = '*'))
+          as ladder_id
       from (${source.open(horizon)}) s_
       join jurisdictions j_ on j_.id = s_.jurisdiction_id
       join calendar_days c_ on c_.day = s_.due_on
@@ -119,10 +125,12 @@ export function ledgerInsert(db: Db, source: SubjectSource, o: { runId: string; 
       -- Nothing fires on the jurisdiction's rest days: a catch-up waits for its next working day.
       where ${isWorkingToday("t_", sql`j_.count_makeup_workdays`)}),
     steps_ as (
-      select l_.id as ladder_id, js_.value ->> 'offset' as off, js_.value -> 'audience' as aud, coalesce(js_.value ->> 'urgent', 0) as urg
+      select l_.id as ladder_id, js_.value ->> 'offset' as off, js_.value -> 'audience' as aud,
+          coalesce(js_.value ->> 'urgent', 0) as urg
         from escalation_ladders l_, json_each(l_.steps) js_ where l_.subject_type = ${st}
       union all
-      select null, js_.value ->> 'offset', js_.value -> 'audience', coalesce(js_.value ->> 'urgent', 0) from json_each(${defaults}) js_),
+      select null, js_.value ->> 'offset', js_.value -> 'audience', coalesce(js_.value ->> 'urgent', 0)
+        from json_each(${defaults}) js_),
     due_ as (
       select o_.*, steps_.off, steps_.aud, steps_.urg, ${stepKeySql(sql`steps_.off`)} as step
       from o_ join steps_ on steps_.ladder_id is o_.ladder_id
@@ -130,11 +138,15 @@ export function ledgerInsert(db: Db, source: SubjectSource, o: { runId: string; 
     top_ as (select id, max(off) as top from due_ group by id),
     fresh_ as (
       select due_.* from due_ where not exists (select 1 from escalation_steps x_
-        where x_.subject_type = ${st} and x_.subject_id = due_.id and x_.deadline_version = due_.version and x_.step = due_.step)),
+        where x_.subject_type = ${st} and x_.subject_id = due_.id and x_.deadline_version = due_.version
+          and x_.step = due_.step)),
     chunk_ as (select distinct id from fresh_ order by id limit ${o.chunk})
-    insert into escalation_steps (id, jurisdiction_id, subject_type, subject_id, deadline_version, step, "offset", due_on, status, audience, urgent, run_id, created_at)
-    select ${o.runId} || '.' || f_.id || '.v' || f_.version || '.' || f_.step, f_.jurisdiction_id, ${st}, f_.id, f_.version, f_.step, f_.off, f_.due_on,
-      case when f_.off = top_.top then 'sent' else 'superseded' end, f_.aud, f_.urg, ${o.runId}, ${o.now.toISOString()}
+    insert into escalation_steps (id, jurisdiction_id, subject_type, subject_id, deadline_version, step,
+      "offset", due_on, status, audience, urgent, run_id, created_at)
+    select ${o.runId} || '.' || f_.id || '.v' || f_.version || '.' || f_.step, f_.jurisdiction_id, ${st},
+      f_.id, f_.version, f_.step, f_.off, f_.due_on,
+      case when f_.off = top_.top then 'sent' else 'superseded' end, f_.aud, f_.urg,
+      ${o.runId}, ${o.now.toISOString()}
     from fresh_ f_ join top_ on top_.id = f_.id
     where f_.id in (select id from chunk_)
     on conflict do nothing`);
@@ -159,7 +171,8 @@ export async function sweepLadder(deps: Deps, source: SubjectSource, now: Date, 
         superseded: number;
         subjects: number;
       }>(sql`select coalesce(sum(status = 'sent'), 0) as sent,
-        coalesce(sum(status = 'superseded'), 0) as superseded, count(distinct subject_id) as subjects from escalation_steps where run_id = ${runId}`),
+        coalesce(sum(status = 'superseded'), 0) as superseded, count(distinct subject_id) as subjects
+        from escalation_steps where run_id = ${runId}`),
     ];
     const results = (await deps.db.batch(stmts as never)) as unknown[];
     counts.batches++;

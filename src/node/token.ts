@@ -1,30 +1,84 @@
-// `npm run token -- <email>`: prints a development bearer token for a user of the LIBSQL_URL database.
+// `npm run token -- <email> [expiresIn]`: prints a bearer token for a user of the LIBSQL_URL database,
+// signed with the development key pair kept beside that database, or — when JWT_JWKS is set — with
+// the private key named by JWT_PRIVATE_JWK_FILE (a site without an identity provider).
+// `npm run token -- --new-keys <jwks.json> <private-key.json>`: makes that key pair (EdDSA, with a kid).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { eq } from "drizzle-orm";
-import { signToken } from "../auth/jwt";
+import type { JWK } from "jose";
+import { generateDevKeys, signToken } from "../auth/jwt";
 import { users } from "../db/schema";
 import { seedDemoIfEmpty } from "../db/seed";
 import { migrateDb, nodeDeps } from "./local";
 
+const USAGE = `usage: npm run token -- <email> [expiresIn, e.g. 8h]
+       npm run token -- --new-keys <jwks.json> <private-key.json>`;
+
+function fail(message: string, code = 2): never {
+  console.error(message);
+  process.exit(code);
+}
+
+if (process.argv[2] === "--new-keys") {
+  const [publicPath, privatePath] = process.argv.slice(3);
+  if (!publicPath || !privatePath || process.argv.length > 5) fail(USAGE);
+  const existing = [publicPath, privatePath].filter((p) => existsSync(p));
+  if (existing.length)
+    fail(`not written: ${existing.join(" and ")} already there (a key pair in use is never overwritten)`, 1);
+  const { privateJwk, jwks } = await generateDevKeys();
+  try {
+    for (const path of [publicPath, privatePath]) mkdirSync(dirname(path), { recursive: true });
+    // "wx": never overwrite a key already in use; the private key readable by its owner only.
+    writeFileSync(privatePath, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+    writeFileSync(publicPath, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o644, flag: "wx" });
+  } catch (e) {
+    fail(`not written: ${(e as Error).message}`, 1);
+  }
+  console.error(
+    `wrote ${publicPath} (public key set, kid ${privateJwk.kid}) and ${privatePath} (private key, mode 0600)\n` +
+      `  start:  JWT_JWKS="$(cat ${publicPath})" npm start\n` +
+      `  tokens: JWT_JWKS="$(cat ${publicPath})" JWT_PRIVATE_JWK_FILE=${privatePath} npm run -s token -- <email>`,
+  );
+  process.exit(0);
+}
+
 const email = process.argv[2];
-if (!email) {
-  console.error("usage: npm run token -- <email> [expiresIn, e.g. 8h]");
-  process.exit(2);
-}
+if (!email || email.startsWith("-")) fail(USAGE);
+const privateFile = process.env.JWT_PRIVATE_JWK_FILE;
+if (privateFile && !process.env.JWT_JWKS)
+  fail("JWT_PRIVATE_JWK_FILE needs JWT_JWKS too (the public key set the server verifies with).");
 const { deps, config, privateJwk } = await nodeDeps(process.env);
-if (!privateJwk) {
-  console.error("JWT_JWKS is configured: tokens come from your identity provider, not from this command.");
-  process.exit(2);
+
+/** The private key of JWT_PRIVATE_JWK_FILE, if it belongs to a key of the configured JWT_JWKS. */
+function privateKeyFromFile(path: string): JWK {
+  let key: JWK;
+  try {
+    key = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    fail(`JWT_PRIVATE_JWK_FILE: cannot read a JSON Web Key from ${path}: ${(e as Error).message}`);
+  }
+  if (typeof key.d !== "string") fail(`JWT_PRIVATE_JWK_FILE: ${path} holds no private key.`);
+  const known = config.JWT_JWKS?.keys.some((k) => k.kid === key.kid && k.x === key.x && k.y === key.y);
+  if (!known)
+    fail(
+      `JWT_PRIVATE_JWK_FILE: the key in ${path} (kid ${key.kid}) is not in JWT_JWKS; the server would refuse its tokens.`,
+    );
+  return key;
 }
+
+const signingKey = privateFile ? privateKeyFromFile(privateFile) : privateJwk;
+if (!signingKey)
+  fail(
+    "JWT_JWKS is configured: tokens come from your identity provider, not from this command " +
+      "(or set JWT_PRIVATE_JWK_FILE to the private key of that key set).",
+  );
 await migrateDb(deps.db, deps.clock);
 await seedDemoIfEmpty(deps.db, deps.ids, deps.clock.now());
 const [user] = await deps.db.select({ id: users.id }).from(users).where(eq(users.email, email));
-if (!user) {
-  console.error(`no user with e-mail ${email} in ${config.LIBSQL_URL} (has the server started once?)`);
-  process.exit(1);
-}
+if (!user) fail(`no user with e-mail ${email} in ${config.LIBSQL_URL} (has the server started once?)`, 1);
 console.log(
   await signToken(
-    privateJwk,
+    signingKey,
     { sub: user.id },
     {
       issuer: config.JWT_ISSUER,
