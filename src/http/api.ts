@@ -132,8 +132,10 @@ function authenticate(roles: readonly Access[] | "any" | "operator"): Middleware
     // and no tenant role reaches an operator route.
     if (isOperatorSubject(subject)) {
       if (!admitsOperator)
-        throw forbidden("Deployment operators act outside every jurisdiction: this route is for institutions.");
-      c.set("operator", new OperatorScope(deps.db, subject.sub));
+        throw forbidden(
+          "Deployment operators act outside every jurisdiction: this route is for institutions.",
+        );
+      c.set("operator", new OperatorScope(deps.db, subject));
     } else {
       if (tenantRoles !== "any" && tenantRoles.length === 0)
         throw forbidden("Only deployment operators may do this.");
