@@ -18,25 +18,33 @@ export function digestInsert(db: Db, now: Date, runId: string) {
     o_ as (
       select d.id, d.status, d.due_on, d.handler_id, d.handling_department_id, d.recipient_org_id,
         ${workdaysLate("t_", "c_", sql`j_.count_makeup_workdays`)} as late
-      from documents d join jurisdictions j_ on j_.id = d.jurisdiction_id join calendar_days c_ on c_.day = d.due_on cross join t_
+      from documents d join jurisdictions j_ on j_.id = d.jurisdiction_id
+        join calendar_days c_ on c_.day = d.due_on cross join t_
       where d.status in ('received', 'assigned') and d.due_on is not null and d.due_on <= ${horizon}),
     x_ as (
       select o_.handler_id as uid, o_.id, o_.due_on, o_.late from o_ where o_.handler_id is not null
-      union select r_.user_id, o_.id, o_.due_on, o_.late from o_ join role_assignments r_ on r_.org_id = o_.recipient_org_id and r_.role = 'department_head'
+      union select r_.user_id, o_.id, o_.due_on, o_.late from o_
+        join role_assignments r_ on r_.org_id = o_.recipient_org_id and r_.role = 'department_head'
         join users hu_ on hu_.id = r_.user_id and hu_.department_id = o_.handling_department_id
-      union select r_.user_id, o_.id, o_.due_on, o_.late from o_ join role_assignments r_ on r_.org_id = o_.recipient_org_id and r_.role = 'registrar'
+      union select r_.user_id, o_.id, o_.due_on, o_.late from o_
+        join role_assignments r_ on r_.org_id = o_.recipient_org_id and r_.role = 'registrar'
         where o_.status = 'received'
-      union select r_.user_id, o_.id, o_.due_on, o_.late from o_ join role_assignments r_ on r_.org_id = o_.recipient_org_id and r_.role = 'leader'
+      union select r_.user_id, o_.id, o_.due_on, o_.late from o_
+        join role_assignments r_ on r_.org_id = o_.recipient_org_id and r_.role = 'leader'
         where o_.due_on < ${today}),
     a_ as (
-      select uid, sum(due_on < ${today}) as overdue, sum(due_on >= ${today} and late >= ${-DIGEST_SOON_WORKDAYS}) as soon,
+      select uid, sum(due_on < ${today}) as overdue,
+        sum(due_on >= ${today} and late >= ${-DIGEST_SOON_WORKDAYS}) as soon,
         min(case when due_on >= ${today} then due_on end) as next_due
       from x_ group by uid)
-    insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
+    insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id,
+      text_zh, text_en, urgent, dedupe_key, created_at)
     select ${runId} || '.' || u.id, u.jurisdiction_id, u.id, 'digest', 'digest', ${today},
-      '每日待办(' || ${today} || '):' || a_.soon || '件文书将在${sql.raw(String(DIGEST_SOON_WORKDAYS))}个工作日内到期' ||
+      '每日待办(' || ${today} || '):' || a_.soon ||
+        '件文书将在${sql.raw(String(DIGEST_SOON_WORKDAYS))}个工作日内到期' ||
         coalesce('(最近期限' || a_.next_due || ')', '') || ',' || a_.overdue || '件已逾期。',
-      'Daily digest (' || ${today} || '): ' || a_.soon || ' document(s) due within ${sql.raw(String(DIGEST_SOON_WORKDAYS))} working days' ||
+      'Daily digest (' || ${today} || '): ' || a_.soon ||
+        ' document(s) due within ${sql.raw(String(DIGEST_SOON_WORKDAYS))} working days' ||
         coalesce(' (next on ' || a_.next_due || ')', '') || ', ' || a_.overdue || ' overdue.',
       0, 'digest:' || u.id || ':' || ${today}, ${now.toISOString()}
     from a_ join users u on u.id = a_.uid and u.active = 1

@@ -39,7 +39,8 @@ type Row = {
   createdAt: string;
   readAt: string | null;
 };
-const COLUMNS = sql`n.id, n.kind, n.subject_type as subjectType, n.subject_id as subjectId, n.text_zh as zh, n.text_en as en, n.urgent, n.created_at as createdAt, n.read_at as readAt`;
+const COLUMNS = sql`n.id, n.kind, n.subject_type as subjectType, n.subject_id as subjectId,
+  n.text_zh as zh, n.text_en as en, n.urgent, n.created_at as createdAt, n.read_at as readAt`;
 
 /** Where a notification's subject lives in this API. */
 function href(type: string, id: string): string | null {
@@ -116,10 +117,12 @@ export const notificationRoutes = newRouter()
         results: [rows, [count]],
       } = await scope.run([
         scope.db.all<Row>(
-          sql`select ${COLUMNS} from notifications n where ${sql.join(conds, sql` and `)} order by n.id desc limit ${q.limit + 1}`,
+          sql`select ${COLUMNS} from notifications n where ${sql.join(conds, sql` and `)}
+            order by n.id desc limit ${q.limit + 1}`,
         ),
         scope.db.all<{ n: number }>(
-          sql`select count(*) as n from notifications n where ${scope.visible(notifications, "n")} and n.read_at is null`,
+          sql`select count(*) as n from notifications n
+            where ${scope.visible(notifications, "n")} and n.read_at is null`,
         ),
       ]);
       const items = rows.slice(0, q.limit);
@@ -152,10 +155,12 @@ export const notificationRoutes = newRouter()
       } = await scope.run(
         [
           scope.db.run(
-            sql`update notifications set read_at = ${now} where id = ${id} and read_at is null and ${scope.visible(notifications)}`,
+            sql`update notifications set read_at = ${now}
+              where id = ${id} and read_at is null and ${scope.visible(notifications)}`,
           ),
           scope.db.all<Row>(
-            sql`select ${COLUMNS} from notifications n where n.id = ${id} and ${scope.visible(notifications, "n")}`,
+            sql`select ${COLUMNS} from notifications n
+              where n.id = ${id} and ${scope.visible(notifications, "n")}`,
           ),
         ],
         ([, r]) => r[0],
@@ -194,10 +199,12 @@ export const notificationRoutes = newRouter()
         results: [res, [count]],
       } = await scope.run([
         scope.db.run(
-          sql`update notifications set read_at = ${now} where read_at is null and ${scope.visible(notifications)}${upTo ? sql` and id <= ${upTo}` : sql``}`,
+          sql`update notifications set read_at = ${now} where read_at is null
+            and ${scope.visible(notifications)}${upTo ? sql` and id <= ${upTo}` : sql``}`,
         ),
         scope.db.all<{ n: number }>(
-          sql`select count(*) as n from notifications n where ${scope.visible(notifications, "n")} and n.read_at is null`,
+          sql`select count(*) as n from notifications n
+            where ${scope.visible(notifications, "n")} and n.read_at is null`,
         ),
       ]);
       return c.json({ updated: res.rowsAffected, unreadCount: count?.n ?? 0 }, 200);
@@ -218,7 +225,8 @@ export const notificationRoutes = newRouter()
         results: [rows],
       } = await scope.run([
         scope.db.all<{ start: string; end: string }>(
-          sql`select business_start as start, business_end as "end" from delivery_settings s where ${scope.visible(deliverySettings, "s")}`,
+          sql`select business_start as start, business_end as "end" from delivery_settings s
+            where ${scope.visible(deliverySettings, "s")}`,
         ),
       ]);
       const r = rows[0];
@@ -248,9 +256,12 @@ export const notificationRoutes = newRouter()
       const scope = c.var.scope;
       const now = c.var.deps.clock.now().toISOString();
       await scope.run([
-        scope.db.run(sql`insert into delivery_settings (jurisdiction_id, business_start, business_end, updated_at, updated_by)
-          select ${scope.me.jurisdictionId}, ${start}, ${end}, ${now}, ${scope.me.userId} where ${scope.hasRole()} and ${scope.me.jurisdictionId} is not null
-          on conflict (jurisdiction_id) do update set business_start = excluded.business_start, business_end = excluded.business_end,
+        scope.db.run(sql`insert into delivery_settings
+            (jurisdiction_id, business_start, business_end, updated_at, updated_by)
+          select ${scope.me.jurisdictionId}, ${start}, ${end}, ${now}, ${scope.me.userId}
+          where ${scope.hasRole()} and ${scope.me.jurisdictionId} is not null
+          on conflict (jurisdiction_id) do update
+            set business_start = excluded.business_start, business_end = excluded.business_end,
             updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
       ]);
       return c.json({ start, end, timeZone: "Asia/Shanghai" as const, default: false }, 200);
@@ -262,7 +273,8 @@ export const notificationRoutes = newRouter()
       path: "/v1/admin/jobs",
       tags: ["System"],
       summary:
-        "Scheduled jobs: the last runs of each, with status, duration, counts and errors (admins of a city-level jurisdiction)",
+        "Scheduled jobs: the last runs of each, with status, duration, counts and errors " +
+        "(admins of a city-level jurisdiction)",
       roles: ["admin"],
       request: {
         query: z.object({
@@ -304,8 +316,11 @@ export const notificationRoutes = newRouter()
         principal,
         results: [rows],
       } = await scope.run([
-        scope.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt, finished_at as finishedAt, status, attempts, lease_until as leaseUntil, counts, error from (
-          select r.*, row_number() over (partition by job order by scheduled_at desc) as rn from job_runs r) where rn <= ${limit} order by job, scheduled_at desc`),
+        scope.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt,
+            finished_at as finishedAt, status, attempts, lease_until as leaseUntil, counts, error
+          from (
+            select r.*, row_number() over (partition by job order by scheduled_at desc) as rn from job_runs r)
+          where rn <= ${limit} order by job, scheduled_at desc`),
       ]);
       if (principal.jurisdictionLevel !== "city")
         throw forbidden("Scheduled jobs are watched by the administrators of a city-level jurisdiction.");
