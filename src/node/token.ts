@@ -1,8 +1,8 @@
 // `npm run token -- <email> [expiresIn]`: prints a bearer token for a user of the LIBSQL_URL database,
 // signed with the development key pair kept beside that database, or — when JWT_JWKS is set — with
-// the private key named by JWT_PRIVATE_JWK_FILE (a site without an identity provider).
+// JWT_PRIVATE_JWK, the private key of one of its keys (a site without an identity provider).
 // `npm run token -- --new-keys <jwks.json> <private-key.json>`: makes that key pair (EdDSA, with a kid).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { eq } from "drizzle-orm";
 import type { JWK } from "jose";
@@ -37,40 +37,31 @@ if (process.argv[2] === "--new-keys") {
   console.error(
     `wrote ${publicPath} (public key set, kid ${privateJwk.kid}) and ${privatePath} (private key, mode 0600)\n` +
       `  start:  JWT_JWKS="$(cat ${publicPath})" npm start\n` +
-      `  tokens: JWT_JWKS="$(cat ${publicPath})" JWT_PRIVATE_JWK_FILE=${privatePath} npm run -s token -- <email>`,
+      `  tokens: JWT_JWKS="$(cat ${publicPath})" JWT_PRIVATE_JWK="$(cat ${privatePath})" npm run -s token -- <email>`,
   );
   process.exit(0);
 }
 
 const email = process.argv[2];
 if (!email || email.startsWith("-")) fail(USAGE);
-const privateFile = process.env.JWT_PRIVATE_JWK_FILE;
-if (privateFile && !process.env.JWT_JWKS)
-  fail("JWT_PRIVATE_JWK_FILE needs JWT_JWKS too (the public key set the server verifies with).");
-const { deps, config, privateJwk } = await nodeDeps(process.env);
-
-/** The private key of JWT_PRIVATE_JWK_FILE, if it belongs to a key of the configured JWT_JWKS. */
-function privateKeyFromFile(path: string): JWK {
-  let key: JWK;
-  try {
-    key = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    fail(`JWT_PRIVATE_JWK_FILE: cannot read a JSON Web Key from ${path}: ${(e as Error).message}`);
-  }
-  if (typeof key.d !== "string") fail(`JWT_PRIVATE_JWK_FILE: ${path} holds no private key.`);
-  const known = config.JWT_JWKS?.keys.some((k) => k.kid === key.kid && k.x === key.x && k.y === key.y);
-  if (!known)
-    fail(
-      `JWT_PRIVATE_JWK_FILE: the key in ${path} (kid ${key.kid}) is not in JWT_JWKS; the server would refuse its tokens.`,
-    );
-  return key;
+if (process.env.JWT_PRIVATE_JWK && !process.env.JWT_JWKS)
+  fail("JWT_PRIVATE_JWK needs JWT_JWKS too (the public key set the server verifies with).");
+let host: Awaited<ReturnType<typeof nodeDeps>>;
+try {
+  host = await nodeDeps(process.env);
+} catch (e) {
+  // A bad JWT_PRIVATE_JWK (not private, or not a key of JWT_JWKS) is named here, never printed.
+  if ((e as Error).message.startsWith("invalid configuration")) fail((e as Error).message);
+  throw e;
 }
-
-const signingKey = privateFile ? privateKeyFromFile(privateFile) : privateJwk;
+const { deps, config, privateJwk } = host;
+// JWT_PRIVATE_JWK (checked against JWT_JWKS by the configuration) signs, as it does at login;
+// otherwise the development key beside the database, which exists only while JWT_JWKS is unset.
+const signingKey = (config.JWT_PRIVATE_JWK as JWK | undefined) ?? privateJwk;
 if (!signingKey)
   fail(
     "JWT_JWKS is configured: tokens come from your identity provider, not from this command " +
-      "(or set JWT_PRIVATE_JWK_FILE to the private key of that key set).",
+      "(or set JWT_PRIVATE_JWK to the private key of one of its keys).",
   );
 await migrateDb(deps.db, deps.clock);
 await seedDemoIfEmpty(deps.db, deps.ids, deps.clock.now());
