@@ -13,15 +13,20 @@ export const WEBHOOK_EVENT_TYPES = DOC_EVENTS.codes.map((c) => `document.${c}` a
  * the event's `after` snapshot is written. Urgent: 催办, and escalation steps marked urgent.
  */
 export function outboxFromDocumentEvents(db: Db, where: SQL) {
-  return db.run(sql`insert into webhook_events (id, jurisdiction_id, type, subject_type, subject_id, org_ids, payload, urgent, created_at)
+  return db.run(sql`insert into webhook_events
+      (id, jurisdiction_id, type, subject_type, subject_id, org_ids, payload, urgent, created_at)
     select ev.id, ev.jurisdiction_id, 'document.' || ev.type, 'document', ev.document_id,
-      case when d.followup_org_id is null then json_array(d.sender_org_id, d.recipient_org_id) else json_array(d.sender_org_id, d.recipient_org_id, d.followup_org_id) end,
+      case when d.followup_org_id is null then json_array(d.sender_org_id, d.recipient_org_id)
+        else json_array(d.sender_org_id, d.recipient_org_id, d.followup_org_id) end,
       json_object('type', 'document.' || ev.type, 'timestamp', ev.at, 'data', json_object(
-        'eventId', ev.id, 'documentId', d.id, 'href', '/v1/documents/' || d.id, 'documentType', d.type, 'docNumber', d.doc_number,
+        'eventId', ev.id, 'documentId', d.id, 'href', '/v1/documents/' || d.id,
+        'documentType', d.type, 'docNumber', d.doc_number,
         'title', d.title, 'status', d.status, 'dueOn', d.due_on, 'deadlineVersion', d.deadline_version,
-        'senderOrgId', d.sender_org_id, 'recipientOrgId', d.recipient_org_id, 'actorId', ev.actor_id, 'note', ev.note,
+        'senderOrgId', d.sender_org_id, 'recipientOrgId', d.recipient_org_id,
+        'actorId', ev.actor_id, 'note', ev.note,
         'after', json(ev.after))),
-      (ev.type = 'urged' or (ev.type = 'escalated' and coalesce(json_extract(ev.after, '$.urgent'), 0))), ev.at
+      (ev.type = 'urged' or (ev.type = 'escalated' and coalesce(json_extract(ev.after, '$.urgent'), 0))),
+      ev.at
     from document_events ev join documents d on d.id = ev.document_id
     where ${where}
     on conflict do nothing`);

@@ -85,8 +85,10 @@ type Row = {
   updatedAt: string;
   secret: string;
 };
-const COLUMNS = sql`e.id, e.url, e.description, e.event_types as eventTypes, e.active, e.consecutive_failures as consecutiveFailures,
-  e.disabled_at as disabledAt, e.disabled_reason as disabledReason, e.created_at as createdAt, e.updated_at as updatedAt, e.secret`;
+const COLUMNS = sql`e.id, e.url, e.description, e.event_types as eventTypes, e.active,
+  e.consecutive_failures as consecutiveFailures,
+  e.disabled_at as disabledAt, e.disabled_reason as disabledReason,
+  e.created_at as createdAt, e.updated_at as updatedAt, e.secret`;
 const toEndpoint = ({ secret: _s, ...r }: Row) => ({
   ...r,
   eventTypes: JSON.parse(r.eventTypes) as (typeof EVENT_TYPES)[number][],
@@ -115,7 +117,8 @@ export const webhookRoutes = newRouter()
       tags,
       summary: "Register a webhook endpoint for the caller's organisation (admins)",
       description:
-        "URLs must be https and must not point at private or loopback addresses (unless the deployment allows it). The response carries the signing secret.",
+        "URLs must be https and must not point at private or loopback addresses " +
+        "(unless the deployment allows it). The response carries the signing secret.",
       roles: ["admin"],
       request: { body: jsonBody(NewEndpoint) },
       responses: { 201: jsonResponse(EndpointWithSecret, "Registered") },
@@ -130,12 +133,14 @@ export const webhookRoutes = newRouter()
       const {
         results: [, rows],
       } = await scope.run([
-        scope.db.run(sql`insert into webhook_endpoints (id, jurisdiction_id, org_id, url, description, secret, event_types, created_by, created_at, updated_at)
-          select ${id}, u_.jurisdiction_id, u_.org_id, ${input.url}, ${input.description ?? null}, ${newSecret()}, ${JSON.stringify([...new Set(input.eventTypes)])},
-            u_.id, ${now}, ${now}
+        scope.db.run(sql`insert into webhook_endpoints (id, jurisdiction_id, org_id, url, description, secret,
+            event_types, created_by, created_at, updated_at)
+          select ${id}, u_.jurisdiction_id, u_.org_id, ${input.url}, ${input.description ?? null},
+            ${newSecret()}, ${JSON.stringify([...new Set(input.eventTypes)])}, u_.id, ${now}, ${now}
           from users u_ where u_.id = ${scope.me.userId} and ${scope.hasRole()}`),
         scope.db.all<Row>(
-          sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+          sql`select ${COLUMNS} from webhook_endpoints e
+            where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
         ),
       ]);
       const row = rows[0]!;
@@ -158,7 +163,8 @@ export const webhookRoutes = newRouter()
         results: [rows],
       } = await scope.run([
         scope.db.all<Row>(
-          sql`select ${COLUMNS} from webhook_endpoints e where ${scope.visible(webhookEndpoints, "e")} order by e.created_at, e.id`,
+          sql`select ${COLUMNS} from webhook_endpoints e where ${scope.visible(webhookEndpoints, "e")}
+            order by e.created_at, e.id`,
         ),
       ]);
       return c.json({ items: rows.map(toEndpoint) }, 200);
@@ -181,7 +187,8 @@ export const webhookRoutes = newRouter()
       } = await scope.run(
         [
           scope.db.all<Row>(
-            sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${c.req.valid("param").id} and ${scope.visible(webhookEndpoints, "e")}`,
+            sql`select ${COLUMNS} from webhook_endpoints e
+              where e.id = ${c.req.valid("param").id} and ${scope.visible(webhookEndpoints, "e")}`,
           ),
         ],
         ([r]) => r[0],
@@ -196,7 +203,8 @@ export const webhookRoutes = newRouter()
       tags,
       summary: "Replace an endpoint's signing secret and show the new one, once (admins)",
       description:
-        "Deliveries from now on are signed with the new secret; a receiver that lost the old one rotates instead of reading it back.",
+        "Deliveries from now on are signed with the new secret; " +
+        "a receiver that lost the old one rotates instead of reading it back.",
       roles: ["admin"],
       request: { params: Id },
       responses: { 200: jsonResponse(EndpointWithSecret, "The endpoint with its new secret") },
@@ -210,10 +218,12 @@ export const webhookRoutes = newRouter()
       } = await scope.run(
         [
           scope.db.run(
-            sql`update webhook_endpoints set secret = ${newSecret()}, updated_at = ${now} where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`,
+            sql`update webhook_endpoints set secret = ${newSecret()}, updated_at = ${now}
+              where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`,
           ),
           scope.db.all<Row>(
-            sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+            sql`select ${COLUMNS} from webhook_endpoints e
+              where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
           ),
         ],
         ([, r]) => r[0],
@@ -252,10 +262,12 @@ export const webhookRoutes = newRouter()
       } = await scope.run(
         [
           scope.db.run(
-            sql`update webhook_endpoints set ${sql.join(sets, sql`, `)} where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`,
+            sql`update webhook_endpoints set ${sql.join(sets, sql`, `)}
+              where id = ${id} and ${scope.visible(webhookEndpoints)} and ${scope.hasRole()}`,
           ),
           scope.db.all<Row>(
-            sql`select ${COLUMNS} from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+            sql`select ${COLUMNS} from webhook_endpoints e
+              where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
           ),
         ],
         ([, r]) => r[0],
@@ -276,11 +288,13 @@ export const webhookRoutes = newRouter()
     async (c) => {
       const { id } = c.req.valid("param");
       const scope = c.var.scope;
-      const mine = sql`(select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")} and ${scope.hasRole()})`;
+      const mine = sql`(select e.id from webhook_endpoints e
+        where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")} and ${scope.hasRole()})`;
       await scope.run(
         [
           scope.db.all<{ id: string }>(
-            sql`select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+            sql`select e.id from webhook_endpoints e
+              where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
           ),
           scope.db.run(sql`delete from webhook_attempts where endpoint_id in ${mine}`),
           scope.db.run(sql`delete from webhook_deliveries where endpoint_id in ${mine}`),
@@ -322,12 +336,17 @@ export const webhookRoutes = newRouter()
       } = await scope.run(
         [
           scope.db.all<{ id: string }>(
-            sql`select e.id from webhook_endpoints e where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
+            sql`select e.id from webhook_endpoints e
+              where e.id = ${id} and ${scope.visible(webhookEndpoints, "e")}`,
           ),
-          scope.db.all<A>(sql`select a.id, a.delivery_id as deliveryId, d.event_id as eventId, ev.type as eventType, a.attempt, a.at, a.status_code as statusCode,
-              a.error, a.duration_ms as durationMs, d.status as deliveryStatus, case when d.status = 'pending' then d.next_attempt_at end as nextAttemptAt
-            from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id join webhook_events ev on ev.id = d.event_id
-            where a.endpoint_id = ${id} and ${scope.visible(webhookAttempts, "a")}${after ? sql` and (a.at, a.id) < (${after[0]}, ${after[1]})` : sql``}
+          scope.db.all<A>(sql`select a.id, a.delivery_id as deliveryId, d.event_id as eventId,
+              ev.type as eventType, a.attempt, a.at, a.status_code as statusCode, a.error,
+              a.duration_ms as durationMs, d.status as deliveryStatus,
+              case when d.status = 'pending' then d.next_attempt_at end as nextAttemptAt
+            from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id
+              join webhook_events ev on ev.id = d.event_id
+            where a.endpoint_id = ${id} and ${scope.visible(webhookAttempts, "a")}
+              ${after ? sql` and (a.at, a.id) < (${after[0]}, ${after[1]})` : sql``}
             order by a.at desc, a.id desc limit ${q.limit + 1}`),
         ],
         ([e]) => e[0],
