@@ -9,7 +9,9 @@ const jurisdictionFields = {
   name: jurisdictions.name,
   level: jurisdictions.level,
   parentId: jurisdictions.parentId,
-  organizations: sql<string>`(select json_group_array(json_object('id', o_.id, 'kind', o_.kind, 'name', o_.name)) from organizations o_ where o_.jurisdiction_id = "jurisdictions"."id")`,
+  organizations: sql<string>`(select
+      json_group_array(json_object('id', o_.id, 'kind', o_.kind, 'name', o_.name))
+    from organizations o_ where o_.jurisdiction_id = "jurisdictions"."id")`,
 };
 
 export function listJurisdictions(scope: Scope, page: { limit: number; cursor?: string }) {
@@ -57,7 +59,8 @@ export function listUsers(scope: Scope, page: { limit: number; cursor?: string }
       title: users.title,
       departmentId: users.departmentId,
       active: users.active,
-      roles: sql<string>`(select json_group_array(r_.role) from role_assignments r_ where r_.user_id = "users"."id")`,
+      roles: sql<string>`(select json_group_array(r_.role) from role_assignments r_
+        where r_.user_id = "users"."id")`,
     })
     .from(users)
     .where(and(scope.visible(users), page.cursor ? gt(users.id, page.cursor) : undefined))
@@ -65,7 +68,10 @@ export function listUsers(scope: Scope, page: { limit: number; cursor?: string }
     .limit(page.limit + 1);
 }
 
-/** Inserts a department only into the caller's own organisation and only for a caller with the route's role. */
+/**
+ * Inserts a department only into the caller's own organisation and only for a caller with the
+ * route's role.
+ */
 export function insertDepartment(
   scope: Scope,
   d: { id: string; orgId: string; name: string; functions: string[]; createdAt: string },
@@ -93,6 +99,7 @@ export function upsertReceivingRoute(
   return scope.db.run(sql`
     insert into receiving_routes (id, jurisdiction_id, org_id, type, department_id)
     select ${r.id}, d.jurisdiction_id, d.org_id, ${r.type}, d.id from departments d
-    where d.id = ${r.departmentId} and d.org_id = ${r.orgId} and d.org_id = ${scope.me.orgId} and ${scope.hasRole()}
+    where d.id = ${r.departmentId} and d.org_id = ${r.orgId} and d.org_id = ${scope.me.orgId}
+      and ${scope.hasRole()}
     on conflict (org_id, type) do update set department_id = excluded.department_id`);
 }

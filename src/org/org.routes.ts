@@ -266,7 +266,8 @@ export const orgRoutes = newRouter()
       path: "/v1/organizations/{id}/receiving-routes",
       tags,
       summary:
-        "Which department receives each document type (unlisted types: the '*' route, else the 办公室 / 综合业务部)",
+        "Which department receives each document type " +
+        "(unlisted types: the '*' route, else the 办公室 / 综合业务部)",
       roles: "any",
       request: { params: z.object({ id: Id }) },
       responses: { 200: jsonResponse(z.object({ items: z.array(ReceivingRoute) }), "Routes") },
@@ -286,7 +287,8 @@ export const orgRoutes = newRouter()
       path: "/v1/organizations/{id}/receiving-routes/{type}",
       tags,
       summary:
-        "Designate the department that receives a document type ('*' for every type) in the caller's own organisation (admins)",
+        "Designate the department that receives a document type ('*' for every type) " +
+        "in the caller's own organisation (admins)",
       roles: ["admin"],
       request: {
         params: z.object({ id: Id, type: RouteType }),
