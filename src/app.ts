@@ -16,6 +16,7 @@ import { calendarRoutes } from "./calendar/calendar.routes";
 import { escalationRoutes } from "./escalation/escalation.routes";
 import { notificationRoutes } from "./notifications/notifications.routes";
 import { webhookRoutes } from "./webhooks/webhooks.routes";
+import { accountRoutes } from "./accounts/accounts.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -152,6 +153,7 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", escalationRoutes);
   app.route("/", notificationRoutes);
   app.route("/", webhookRoutes);
+  app.route("/", accountRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
