@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signToken } from "../src/auth/jwt";
+import type { Db } from "../src/db/client";
 import { devKeys } from "../src/node/local";
 import { serveDatabase } from "../src/node/db-serve";
 import { startServer } from "../src/node/server";
@@ -163,15 +164,9 @@ export async function inboxThroughput(): Promise<Record<string, unknown>> {
   };
 }
 
-async function inboxRun(count: number, full: boolean): Promise<Record<string, unknown>> {
-  const dir = mkdtempSync(join(tmpdir(), "fjxt-bench-docs-"));
-  const dbUrl = `file:${join(dir, "bench.db")}`;
-  const port = await freePort();
-  const { stop, deps, server } = await startServer({ LIBSQL_URL: dbUrl, PORT: String(port), CRON: "off" });
-  try {
-    const started = performance.now();
-    // 100k documents between the two demo pairs: half in the city court's inbox, mixed statuses and due dates.
-    await deps.db.run(sql`
+/** 100k documents between the two demo pairs: half in the city court's inbox, mixed statuses and due dates. */
+export async function fillDocuments(db: Db, count: number) {
+  await db.run(sql`
       insert into documents (id, jurisdiction_id, type, status, sender_org_id, recipient_org_id, receiving_department_id, doc_number, case_numbers,
         case_category, title, attachments, rule_id, rule_version, period_days, sent_on, received_on, due_on, deadline_version, created_by,
         idempotency_key, request_hash, created_at, updated_at, handler_id, handling_department_id)
@@ -191,6 +186,16 @@ async function inboxRun(count: number, full: boolean): Promise<Record<string, un
         strftime('%Y-%m-%dT%H:%M:%fZ', '2026-01-01', '+' || i || ' seconds'), strftime('%Y-%m-%dT%H:%M:%fZ', '2026-01-01', '+' || i || ' seconds'),
         null, null
       from n join pair p on p.level = case when i % 2 = 0 then 'city' else 'basic' end`);
+}
+
+async function inboxRun(count: number, full: boolean): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), "fjxt-bench-docs-"));
+  const dbUrl = `file:${join(dir, "bench.db")}`;
+  const port = await freePort();
+  const { stop, deps, server } = await startServer({ LIBSQL_URL: dbUrl, PORT: String(port), CRON: "off" });
+  try {
+    const started = performance.now();
+    await fillDocuments(deps.db, count);
     await deps.db.run(sql`analyze`);
     const fixtureSeconds = Math.round((performance.now() - started) / 100) / 10;
     const [row] = await deps.db.all<{ n: number }>(sql`select count(*) as n from documents`);

@@ -15,6 +15,7 @@ const SECTIONS: Section[] = [
   { name: "hrana", run: async () => (await import("./hrana")).benchHrana() },
   { name: "documentRoundTrips", run: async () => (await import("./documents")).documentRoundTrips() },
   { name: "documentInbox", run: async () => (await import("./documents")).inboxThroughput() },
+  { name: "inboxPlan", run: async () => (await import("./inbox-plan")).inboxPlan() },
   { name: "sweep", run: async () => (await import("./sweep")).benchSweep() },
   { name: "twoHosts", run: async () => (await import("./two-hosts")).benchTwoHosts() },
 ];
