@@ -18,6 +18,7 @@ const SECTIONS: Section[] = [
   { name: "inboxPlan", run: async () => (await import("./inbox-plan")).inboxPlan() },
   { name: "sweep", run: async () => (await import("./sweep")).benchSweep() },
   { name: "twoHosts", run: async () => (await import("./two-hosts")).benchTwoHosts() },
+  { name: "login", run: async () => (await import("./login")).benchLogin() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
