@@ -10,6 +10,7 @@ export const AUTH_EVENT_KINDS = {
   refresh_reused: { zh: "刷新令牌重复使用(会话已终止)", en: "Refresh token reused (session ended)" },
   logout: { zh: "退出登录", en: "Signed out" },
   password_changed: { zh: "修改密码", en: "Password changed" },
+  password_reset: { zh: "重置密码(服务器上)", en: "Password reset (on the server)" },
   user_disabled: { zh: "停用用户", en: "User disabled" },
   user_enabled: { zh: "启用用户", en: "User enabled" },
   invitation_created: { zh: "发出邀请", en: "Invitation created" },

@@ -2,6 +2,8 @@
 // signed with the development key pair kept beside that database, or — when JWT_JWKS is set — with
 // JWT_PRIVATE_JWK, the private key of one of its keys (a site without an identity provider).
 // `npm run token -- --new-keys <jwks.json> <private-key.json>`: makes that key pair (EdDSA, with a kid).
+// `npm run keys` (= `--new-keys` without files): prints a new pair instead, for the JWT_JWKS and
+// JWT_PRIVATE_JWK settings (or Worker secrets): one line each, nothing written.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { eq } from "drizzle-orm";
@@ -12,11 +14,23 @@ import { seedDemoIfEmpty } from "../db/seed";
 import { migrateDb, nodeDeps } from "./local";
 
 const USAGE = `usage: npm run token -- <email> [expiresIn, e.g. 8h]
-       npm run token -- --new-keys <jwks.json> <private-key.json>`;
+       npm run token -- --new-keys <jwks.json> <private-key.json>
+       npm run keys     (prints a new key pair: JWT_JWKS, then JWT_PRIVATE_JWK)`;
 
 function fail(message: string, code = 2): never {
   console.error(message);
   process.exit(code);
+}
+
+if (process.argv[2] === "--new-keys" && process.argv.length === 3) {
+  const { privateJwk, jwks } = await generateDevKeys();
+  console.log(`JWT_JWKS='${JSON.stringify(jwks)}'`);
+  console.log(`JWT_PRIVATE_JWK='${JSON.stringify(privateJwk)}'`);
+  console.error(
+    `a new EdDSA key pair, kid ${privateJwk.kid}: JWT_JWKS verifies tokens, JWT_PRIVATE_JWK signs them ` +
+      "(sign-in, npm run token). The private key is a secret: on Workers `wrangler secret put JWT_PRIVATE_JWK`.",
+  );
+  process.exit(0);
 }
 
 if (process.argv[2] === "--new-keys") {
