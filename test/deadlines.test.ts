@@ -197,7 +197,7 @@ describe("calendar administration", () => {
     expect(r.body.days).toContainEqual({ date: "2026-10-10", kind: "makeup", name: "国庆节" });
   });
 
-  it("lets a city-level admin load a new year, after which deadlines use it and open documents are recomputed", async () => {
+  it("lets the deployment operator load a new year, after which deadlines use it and open documents are recomputed", async () => {
     const before = await preview("type=protest.civil&receivedOn=2026-12-02"); // → 2027-01-01, a Friday
     expect(before.body).toMatchObject({ dueOn: "2027-01-01", calendarComplete: false });
     // One protest counted wholly within 2026, and one received in December, counted before the
@@ -268,17 +268,27 @@ describe("calendar administration", () => {
       }),
       403,
     );
+    // The national calendar is the deployment's: even a city-level admin is refused (issue 9).
     expectProblem(
       await t.request("/v1/calendar/2027", {
         method: "PUT",
         as: city.user("court", "admin"),
+        json: { days },
+      }),
+      403,
+    );
+    const op = await t.operator();
+    expectProblem(
+      await t.request("/v1/calendar/2027", {
+        method: "PUT",
+        as: op,
         json: { days: [{ date: "2028-01-01", kind: "holiday", name: "x" }] },
       }),
       400,
     );
     const put = await t.request("/v1/calendar/2027", {
       method: "PUT",
-      as: city.user("court", "admin"),
+      as: op,
       json: { days },
     });
     expect(put.status).toBe(200);
@@ -293,10 +303,8 @@ describe("calendar administration", () => {
       warnings: [],
     });
     const event = recomputed.body.timeline.at(-1);
-    expect(event).toMatchObject({
-      type: "deadline_recomputed",
-      actor: { id: city.user("court", "admin").id },
-    });
+    // A system event: it names nobody (the operator is no user of this jurisdiction).
+    expect(event).toMatchObject({ type: "deadline_recomputed", actor: null });
     expect(event.changes.dueOn).toEqual({ before: "2027-01-01", after: "2027-01-04" });
     expect(event.changes.calendarComplete).toEqual({ before: false, after: true });
     const stored = await t.deps.db.all<{ b: string; a: string }>(
@@ -311,7 +319,7 @@ describe("calendar administration", () => {
     t.clock.set("2026-09-01T02:00:00Z");
     const got = await t.request("/v1/calendar/2027", { as: city.user("court", "handler") });
     expect(got.body.days).toEqual([days[0], days[1]]);
-    expect(got.body.loaded.source).toBe("admin");
+    expect(got.body.loaded.source).toBe("operator");
   });
 });
 

@@ -6,6 +6,7 @@ import type { JWK, JWTPayload } from "jose";
 import { createApp } from "../src/app";
 import { signToken } from "../src/auth/jwt";
 import { fixedClock } from "../src/clock";
+import { operators } from "../src/db/schema";
 import { createPair, type PairSpec } from "../src/db/seed";
 import { migrateDb, nodeDeps } from "../src/node/local";
 import type { Role } from "../src/vocab";
@@ -36,9 +37,16 @@ export async function setup(
         { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, expiresIn, now: clock.now() },
       ),
     /** A request through the app; `as` signs a token for that user. */
-    async request(path: string, init: RequestInit & { as?: { id: string }; json?: unknown } = {}) {
+    async request(
+      path: string,
+      init: RequestInit & { as?: { id: string; acct?: "operator" }; json?: unknown } = {},
+    ) {
       const headers = new Headers(init.headers);
-      if (init.as) headers.set("authorization", `Bearer ${await t.token(init.as.id)}`);
+      if (init.as)
+        headers.set(
+          "authorization",
+          `Bearer ${await t.token(init.as.id, init.as.acct ? { acct: init.as.acct } : {})}`,
+        );
       let body = init.body;
       if (init.json !== undefined) {
         headers.set("content-type", "application/json");
@@ -53,6 +61,17 @@ export async function setup(
         data = text;
       }
       return { status: res.status, headers: res.headers, body: data };
+    },
+    /** A deployment operator (pass it as `as`: its tokens carry acct: "operator"). */
+    async operator(email = `op${++counter}.${process.pid}@ops.test`) {
+      const op = { id: deps.ids(), email, name: `运维${counter}`, acct: "operator" as const };
+      await deps.db.insert(operators).values({
+        id: op.id,
+        email,
+        name: op.name,
+        createdAt: clock.now().toISOString(),
+      });
+      return op;
     },
     /** Onboards a court–procuratorate pair; users are addressed as `court.registrar`, `proc.leader`, … */
     async pair(overrides: Partial<PairSpec> = {}) {

@@ -270,7 +270,7 @@ describe("the reminder that next year's holiday calendar is missing", () => {
     t.clock.set(cst("2026-12-03", "09:00"));
     const load = await t.request("/v1/calendar/2027", {
       method: "PUT",
-      as: city.user("court", "admin"),
+      as: await t.operator(),
       json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] },
     });
     expect(load.status).toBe(200);
@@ -282,9 +282,10 @@ describe("the reminder that next year's holiday calendar is missing", () => {
 });
 
 describe("GET /v1/admin/jobs", () => {
-  it("shows the last runs of each job with status, duration, counts and errors (city-level admins only)", async () => {
+  it("shows the last runs of each job with status, duration, counts and errors (deployment operators only)", async () => {
     const city = await t.pair({ level: "city" });
-    const res = await t.request("/v1/admin/jobs?limit=2", { as: city.user("court", "admin") });
+    const op = await t.operator();
+    const res = await t.request("/v1/admin/jobs?limit=2", { as: op });
     expect(res.status).toBe(200);
     const byJob = Object.fromEntries(res.body.items.map((j: any) => [j.job, j]));
     expect(Object.keys(byJob).sort()).toEqual(["calendar_reminder", "daily_digest", "sweep", "webhooks"]);
@@ -296,7 +297,7 @@ describe("GET /v1/admin/jobs", () => {
     // A failing run is recorded with its error.
     await t.deps.db.run(sql`insert into job_runs (job, scheduled_at, started_at, finished_at, status, error) values
       ('daily_digest', '2099-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z', '2099-01-01T00:00:01.500Z', 'error', 'LibsqlError: boom')`);
-    const after = await t.request("/v1/admin/jobs", { as: city.user("proc", "admin") });
+    const after = await t.request("/v1/admin/jobs", { as: op });
     const digest = after.body.items.find((j: any) => j.job === "daily_digest");
     expect(digest.lastStatus).toBe("error");
     expect(digest.runs[0]).toMatchObject({
@@ -305,6 +306,7 @@ describe("GET /v1/admin/jobs", () => {
       durationMs: 1500,
       counts: null,
     });
+    expectProblem(await t.request("/v1/admin/jobs", { as: city.user("court", "admin") }), 403, "forbidden");
     expectProblem(await t.request("/v1/admin/jobs", { as: city.user("court", "leader") }), 403, "forbidden");
     expectProblem(await t.request("/v1/admin/jobs", { as: p.user("court", "admin") }), 403, "forbidden"); // a basic-level admin
   });

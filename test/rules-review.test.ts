@@ -93,7 +93,7 @@ describe("the ladder when the stored due date has become a rest day", () => {
     w.t.clock.set(cst("2026-12-10"));
     const put = await w.t.request("/v1/calendar/2027", {
       method: "PUT",
-      as: city.user("court", "admin"),
+      as: await w.t.operator(),
       json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] },
     });
     expect(put.status).toBe(200);

@@ -7,9 +7,11 @@ import type { Db } from "../db/client";
 import { chinaDate } from "./calendar.engine";
 
 /**
- * Who maintains the deployment-wide holiday calendar: the admins of city-level jurisdictions (the
- * callers `PUT /v1/calendar/{year}` admits). The planned deployment `operator` role replaces this
- * one fragment, here and nowhere else.
+ * Who is told that a year's holiday calendar is missing: the admins of city-level jurisdictions.
+ * The calendar is loaded by the deployment's operators (`PUT /v1/calendar/{year}` admits only them),
+ * but notifications are per user of a jurisdiction (notifications.user_id, jurisdiction_id) and an
+ * operator is neither; so the city admins, who answer for their deadlines, are told and ask the
+ * operator. Replacing them is this one fragment, here and nowhere else.
  */
 export const calendarKeepers = sql`(select ck_.user_id from role_assignments ck_
   join jurisdictions ckj_ on ckj_.id = ck_.jurisdiction_id where ck_.role = 'admin' and ckj_.level = 'city')`;
@@ -40,11 +42,11 @@ export function calendarReminderInsert(db: Db, now: Date, runId: string) {
     select ${runId} || '.' || ${y} || '.' || u.id, u.jurisdiction_id, u.id,
       'calendar.missing', 'calendar', ${y},
       ${y} ||
-        '年节假日安排尚未载入:期限计入该年的文书暂只按周末计算。国务院办公厅公布后,请载入该年日历(PUT /v1/calendar/' ||
+        '年节假日安排尚未载入:期限计入该年的文书暂只按周末计算。国务院办公厅公布后,请系统运维人员载入该年日历(PUT /v1/calendar/' ||
         ${y} || ')。',
       'The ' || ${y} || ' holiday calendar is not loaded: deadlines reaching into ' || ${y} ||
-        ' count weekends only. Load it once the State Council publishes it (PUT /v1/calendar/' ||
-        ${y} || ').',
+        ' count weekends only. Once the State Council publishes it, ask the deployment operator' ||
+        ' to load it (PUT /v1/calendar/' || ${y} || ').',
       0, 'calendar-missing:' || ${y} || ':' || u.id, ${now.toISOString()}
     from json_each(${JSON.stringify(yearsDue(today))}) y_
     join users u on u.active = 1 and u.id in ${calendarKeepers}

@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { coded, defineRoute, errorResponse, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
-import { docSender, DOC_TYPES } from "../vocab";
+import { docSender, DOC_TYPES, ROLES } from "../vocab";
 import { jurisdictions } from "../db/schema";
 import { DeadlineWarningSchema, IsoDate, onePeriod } from "../documents/documents.schemas";
 import {
@@ -223,16 +223,17 @@ export const calendarRoutes = newRouter()
       path: "/v1/calendar/{year}",
       tags,
       summary: "A year's official holidays and make-up working days, and whether the year is loaded",
-      roles: "any",
+      roles: [...ROLES.codes, "operator"],
       request: { params: Year },
       responses: { 200: jsonResponse(CalendarYear, "The year") },
     }),
     async (c) => {
       const { year } = c.req.valid("param");
-      const db = c.var.scope.db;
+      const runner = c.var.operator ?? c.var.scope;
+      const db = runner.db;
       const {
         results: [days, loaded],
-      } = await c.var.scope.run([
+      } = await runner.run([
         db.all<{ date: string; kind: "holiday" | "makeup"; name: string }>(
           sql`select day as date, kind, name from calendar_days
             where day between ${`${year}-01-01`} and ${`${year}-12-31`} and kind in ('holiday', 'makeup')
@@ -250,12 +251,13 @@ export const calendarRoutes = newRouter()
       method: "put",
       path: "/v1/calendar/{year}",
       tags,
-      summary: "Load or correct a year's holidays and make-up days (admins of a city-level jurisdiction)",
+      summary: "Load or correct a year's holidays and make-up days (deployment operators)",
       description:
         "Replaces the year's special days (the State Council publishes them late in the previous year). " +
+        "The calendar is the whole deployment's, so only its operators change it. " +
         "Open documents whose deadline counting touched the year get their due date computed again, " +
-        "with a `deadline_recomputed` timeline event.",
-      roles: ["admin"],
+        "with a `deadline_recomputed` timeline event by the system (no actor).",
+      roles: "operator",
       request: { params: Year, body: jsonBody(z.object({ days: z.array(SpecialDay).max(200) })) },
       responses: { 200: jsonResponse(CalendarYear, "The year as loaded") },
     }),
@@ -267,27 +269,31 @@ export const calendarRoutes = newRouter()
         throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
           errors: [{ in: "json", path: `days.${wrong}.date`, message: `not in ${year}` }],
         });
-      const scope = c.var.scope;
-      const guard = sql`(${scope.hasRole()}
-        and (select level from jurisdictions where id = ${scope.me.jurisdictionId}) = 'city')`;
+      const op = c.var.operator!;
+      const guard = op.isOperator();
       const now = c.var.deps.clock.now().toISOString();
-      const { principal } = await scope.run([
-        ...loadYearStatements(scope.db, year, days, { source: "admin", at: now, by: scope.me.userId }, guard),
-        reindexStatement(scope.db, guard),
-        ...recomputeDeadlineStatements(scope.db, {
+      await op.run([
+        ...loadYearStatements(
+          op.db,
+          year,
+          days,
+          { source: "operator", at: now, by: sql`${op.operatorId}` },
+          guard,
+        ),
+        reindexStatement(op.db, guard),
+        // A system event in every tenant's timeline: it names nobody (the operator is no tenant's user).
+        ...recomputeDeadlineStatements(op.db, {
           year,
           guard,
-          actor: scope.me.userId,
+          actor: sql`null`,
           at: now,
           eventPrefix: c.var.deps.ids(),
         }),
       ]);
-      if (principal.jurisdictionLevel !== "city")
-        throw forbidden("The national calendar is maintained by city-level administrators.");
       return c.json(
         {
           year,
-          loaded: { source: "admin", loadedAt: now },
+          loaded: { source: "operator", loadedAt: now },
           days: [...days].sort((a, b) => a.date.localeCompare(b.date)),
         },
         200,

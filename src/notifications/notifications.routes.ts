@@ -1,7 +1,6 @@
 // The per-user inbox (everything at once, whatever the hour), delivery hours, and the job ledger.
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { forbidden } from "../http/problem";
 import { deliverySettings, notifications } from "../db/schema";
 import { defineRoute, newRouter, PageQuery, jsonResponse, jsonBody } from "../http/api";
 import { JOBS } from "../cron/cron";
@@ -274,8 +273,8 @@ export const notificationRoutes = newRouter()
       tags: ["System"],
       summary:
         "Scheduled jobs: the last runs of each, with status, duration, counts and errors " +
-        "(admins of a city-level jurisdiction)",
-      roles: ["admin"],
+        "(deployment operators)",
+      roles: "operator",
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(100).default(10).openapi({ description: "Runs per job" }),
@@ -298,7 +297,7 @@ export const notificationRoutes = newRouter()
     }),
     async (c) => {
       const { limit } = c.req.valid("query");
-      const scope = c.var.scope;
+      const op = c.var.operator!;
       type R = {
         job: string;
         scheduledAt: string;
@@ -311,19 +310,16 @@ export const notificationRoutes = newRouter()
         error: string | null;
       };
       // job_runs is a system table: the whole deployment's runs and their error texts, so it is for
-      // the city-level administrators who run the deployment, as the national calendar is.
+      // the deployment's operators, as the national calendar is.
       const {
-        principal,
         results: [rows],
-      } = await scope.run([
-        scope.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt,
+      } = await op.run([
+        op.db.all<R>(sql`select job, scheduled_at as scheduledAt, started_at as startedAt,
             finished_at as finishedAt, status, attempts, lease_until as leaseUntil, counts, error
           from (
             select r.*, row_number() over (partition by job order by scheduled_at desc) as rn from job_runs r)
           where rn <= ${limit} order by job, scheduled_at desc`),
       ]);
-      if (principal.jurisdictionLevel !== "city")
-        throw forbidden("Scheduled jobs are watched by the administrators of a city-level jurisdiction.");
       const items = Object.keys(JOBS).map((job) => {
         const runs = rows
           .filter((r) => r.job === job)
