@@ -17,6 +17,7 @@ import { escalationRoutes } from "./escalation/escalation.routes";
 import { notificationRoutes } from "./notifications/notifications.routes";
 import { webhookRoutes } from "./webhooks/webhooks.routes";
 import { accountRoutes } from "./accounts/accounts.routes";
+import { onboardingRoutes } from "./onboarding/onboarding.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -154,6 +155,7 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", notificationRoutes);
   app.route("/", webhookRoutes);
   app.route("/", accountRoutes);
+  app.route("/", onboardingRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

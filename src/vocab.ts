@@ -154,3 +154,12 @@ export type CaseCategory = (typeof CASE_CATEGORIES.codes)[number];
 export type CaseArea = (typeof CASE_AREAS.codes)[number];
 export type Decision = (typeof DECISIONS.codes)[number];
 export type AckResult = (typeof ACK_RESULTS.codes)[number];
+
+/** Where an invitation stands: `expired` is read from its expiry, never written. */
+export const INVITATION_STATUSES = vocabulary({
+  pending: { zh: "待接受", en: "Pending" },
+  accepted: { zh: "已接受", en: "Accepted" },
+  revoked: { zh: "已撤销", en: "Revoked" },
+  expired: { zh: "已过期", en: "Expired" },
+});
+export type InvitationStatus = (typeof INVITATION_STATUSES.codes)[number];

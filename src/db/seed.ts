@@ -1,8 +1,10 @@
-// Onboarding a court–procuratorate pair, and the demo data a fresh database starts with.
+// The demo data a fresh database starts with (pairs with one user per role, for trying the API and
+// for tests); a real pair is created through POST /v1/jurisdictions or `npm run admin`.
 import type { Db } from "./client";
 import { departments, jurisdictions, organizations, roleAssignments, users } from "./schema";
 import { ROLES, type Role } from "../vocab";
 import type { IdGen } from "../clock";
+import { COURT_DEPARTMENTS, PROCURATORATE_DEPARTMENTS } from "../onboarding/template";
 
 export type PairSpec = {
   code: string;
@@ -14,29 +16,6 @@ export type PairSpec = {
   /** Local part for user e-mails: `<court|proc>.<role>@<emailDomain>`. */
   emailDomain: string;
 };
-
-export const COURT_DEPARTMENTS: [string, string[]][] = [
-  ["办公室", ["general_office"]],
-  ["审判管理办公室", ["trial_management"]],
-  ["立案庭", ["trial"]],
-  ["刑事审判第一庭", ["trial"]],
-  ["民事审判第一庭", ["trial"]],
-  ["行政审判庭", ["trial"]],
-  ["审判监督庭", ["trial"]],
-  ["执行局", ["enforcement"]],
-  ["研究室", ["research"]],
-];
-
-export const PROCURATORATE_DEPARTMENTS: [string, string[]][] = [
-  ["综合业务部", ["general_affairs"]],
-  ["办公室", ["general_office"]],
-  ["第一检察部(刑事检察)", ["supervision"]],
-  ["第五检察部(刑事执行检察)", ["supervision"]],
-  ["第六检察部(民事检察)", ["supervision"]],
-  ["第七检察部(行政检察)", ["supervision"]],
-  ["第八检察部(公益诉讼检察)", ["supervision"]],
-  ["法律政策研究室", ["research"]],
-];
 
 const PEOPLE: Record<Role, { court: [string, string, string]; proc: [string, string, string] }> = {
   // [name, title, department]

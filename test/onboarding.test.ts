@@ -1,0 +1,532 @@
+// Onboarding (issue 9): operators, pairs created in one call, invitations, and the five-call walk.
+import { sql } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROLES } from "../src/vocab";
+import { expectProblem, setup, type TestApp } from "./helpers";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await setup();
+});
+
+let n = 0;
+const uniq = () => `${process.pid}x${++n}`;
+
+/** A request with a raw bearer token (one issued by the API itself), counted on `tally` if given. */
+async function call(
+  path: string,
+  token: string | null,
+  init: { method?: string; json?: unknown; headers?: Record<string, string> } = {},
+  tally?: { n: number },
+) {
+  if (tally) tally.n++;
+  const headers: Record<string, string> = { ...init.headers };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return t.request(path, { method: init.method ?? (init.json ? "POST" : "GET"), headers, json: init.json });
+}
+
+const pairBody = (code: string, extra: Record<string, unknown> = {}) => ({
+  code,
+  name: `西山${code}`,
+  courtName: `西山${code}人民法院`,
+  procuratorateName: `西山${code}人民检察院`,
+  courtAdmin: { email: `court.admin.${code}@xishan.test`, name: "王立新" },
+  procuratorateAdmin: { email: `proc.admin.${code}@xishan.test`, name: "李明" },
+  ...extra,
+});
+const key = () => crypto.randomUUID();
+const PASSWORD = "correct horse battery";
+
+async function accept(token: string, tally?: { n: number }, password = PASSWORD) {
+  return call("/v1/invitations/accept", null, { json: { token, password } }, tally);
+}
+
+describe("POST /v1/jurisdictions", () => {
+  it("an operator creates a city pair in one call: departments, first-admin invitations shown once", async () => {
+    const op = await t.operator();
+    const code = `C${uniq()}`;
+    const res = await t.request("/v1/jurisdictions", {
+      method: "POST",
+      as: op,
+      headers: { "idempotency-key": key() },
+      json: pairBody(code),
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.jurisdiction).toMatchObject({ code, level: { code: "city" }, parentId: null });
+    expect(res.body.jurisdiction.organizations.map((o: any) => o.kind.code)).toEqual([
+      "court",
+      "procuratorate",
+    ]);
+    expect(res.body.invitations).toHaveLength(2);
+    for (const i of res.body.invitations) {
+      expect(i.token).toMatch(/^[\w-]{43}$/);
+      expect(i.roles.map((r: any) => r.code)).toEqual(["admin"]);
+    }
+    // Only the hash is kept.
+    const stored = await t.deps.db.all<{ h: string }>(
+      sql`select token_hash as h from invitations where id = ${res.body.invitations[0].id}`,
+    );
+    expect(stored[0]!.h).not.toBe(res.body.invitations[0].token);
+    const court = res.body.jurisdiction.organizations[0];
+    const depts = await t.deps.db.all<{ name: string; functions: string }>(
+      sql`select name, functions from departments where org_id = ${court.id}`,
+    );
+    expect(depts.find((d) => d.name === "办公室")!.functions).toContain("general_office");
+  });
+
+  it("bad input creates nothing: a taken code is 409, a first admin with an account 409, invalid fields 400", async () => {
+    const op = await t.operator();
+    const demo = await t.pair({ level: "city" });
+    const count = async () =>
+      (await t.deps.db.all<{ n: number }>(sql`select count(*) as n from jurisdictions`))[0]!.n;
+    const before = await count();
+    const post = (body: unknown) =>
+      t.request("/v1/jurisdictions", {
+        method: "POST",
+        as: op,
+        headers: { "idempotency-key": key() },
+        json: body,
+      });
+    expectProblem(await post(pairBody(demo.jurisdiction.code)), 409, "jurisdiction_code_taken");
+    const taken = pairBody(`E${uniq()}`, {
+      courtAdmin: { email: demo.user("court", "admin").email },
+    });
+    const r = await post(taken);
+    expectProblem(r, 409, "account_exists");
+    expect(r.body.errors[0].path).toBe("courtAdmin.email");
+    expectProblem(await post({ ...pairBody(`F${uniq()}`), courtName: "" }), 400, "validation_failed");
+    const same = pairBody(`G${uniq()}`);
+    same.procuratorateAdmin.email = same.courtAdmin.email;
+    expectProblem(await post(same), 400, "validation_failed");
+    expect(await count()).toBe(before);
+    const invs = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from invitations where email = ${demo.user("court", "admin").email}`,
+    );
+    expect(invs[0]!.n).toBe(0);
+  });
+
+  it("a retry with the same Idempotency-Key answers the same pair with renewed tokens; another body is 409", async () => {
+    const op = await t.operator();
+    const k = key();
+    const body = pairBody(`R${uniq()}`);
+    const post = (b: unknown) =>
+      t.request("/v1/jurisdictions", { method: "POST", as: op, headers: { "idempotency-key": k }, json: b });
+    const first = await post(body);
+    expect(first.status).toBe(201);
+    const again = await post(body);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.jurisdiction.id).toBe(first.body.jurisdiction.id);
+    // The first answer's tokens were superseded by the retry's (the first answer may never have arrived).
+    expectProblem(await accept(first.body.invitations[0].token), 404, "invitation_invalid");
+    expect((await accept(again.body.invitations[0].token)).status).toBe(201);
+    const third = await post(body);
+    expect(third.body.invitations[0].token).toBeNull(); // accepted: nothing to renew
+    expect(third.body.invitations[1].token).toEqual(expect.any(String));
+    expectProblem(await post({ ...body, name: "另一个" }), 409, "idempotency_key_reused");
+  });
+
+  it("a city admin creates a basic pair under its own jurisdiction, inheriting its defaults", async () => {
+    const city = await t.pair({ level: "city" });
+    const admin = city.user("court", "admin");
+    await t.request(`/v1/jurisdictions/${city.jurisdiction.id}/settings`, {
+      method: "PATCH",
+      as: admin,
+      json: { countMakeupWorkdays: false },
+    });
+    await t.request("/v1/admin/business-hours", {
+      method: "PUT",
+      as: admin,
+      json: { start: "08:30", end: "17:30" },
+    });
+    const override = await t.request("/v1/deadline-rules/suggestion.general", {
+      method: "PUT",
+      as: city.user("proc", "admin"),
+      json: { periodDays: 30, source: "本市法检框架意见" },
+    });
+    expect(override.status).toBeLessThan(300);
+    const res = await t.request("/v1/jurisdictions", {
+      method: "POST",
+      as: admin,
+      headers: { "idempotency-key": key() },
+      json: pairBody(`B${uniq()}`),
+    });
+    expect(res.status).toBe(201);
+    const jid = res.body.jurisdiction.id;
+    expect(res.body.jurisdiction).toMatchObject({ level: { code: "basic" }, parentId: city.jurisdiction.id });
+    const [j] = await t.deps.db.all<{ m: number; start: string; rule: number }>(sql`select
+      (select count_makeup_workdays from jurisdictions where id = ${jid}) as m,
+      (select business_start from delivery_settings where jurisdiction_id = ${jid}) as start,
+      (select period_days from deadline_rules where jurisdiction_id = ${jid} and type = 'suggestion.general') as rule`);
+    expect(j).toEqual({ m: 0, start: "08:30", rule: 30 });
+  });
+
+  it("refuses other callers: a basic-level admin (403), a city non-admin (403), another city as parent (404)", async () => {
+    const city = await t.pair({ level: "city" });
+    const other = await t.pair({ level: "city" });
+    const basic = await t.pair({ parentId: city.jurisdiction.id });
+    const sibling = await t.pair({ parentId: city.jurisdiction.id });
+    const post = (as: { id: string }, body: unknown) =>
+      t.request("/v1/jurisdictions", {
+        method: "POST",
+        as,
+        headers: { "idempotency-key": key() },
+        json: body,
+      });
+    expectProblem(await post(basic.user("court", "admin"), pairBody(`X${uniq()}`)), 403, "forbidden");
+    expectProblem(await post(city.user("court", "registrar"), pairBody(`X${uniq()}`)), 403, "forbidden");
+    expectProblem(
+      await post(city.user("court", "admin"), pairBody(`X${uniq()}`, { parentId: other.jurisdiction.id })),
+      404,
+    );
+    // A basic-level admin sees no sibling pair, and cannot create under one.
+    expectProblem(
+      await t.request(`/v1/jurisdictions/${sibling.jurisdiction.id}`, { as: basic.user("court", "admin") }),
+      404,
+    );
+    expectProblem(
+      await post(basic.user("court", "admin"), pairBody(`X${uniq()}`, { parentId: sibling.jurisdiction.id })),
+      404,
+    );
+    expectProblem(
+      await t.request(`/v1/organizations/${sibling.court.id}/invitations`, {
+        as: basic.user("court", "admin"),
+      }),
+      404,
+    );
+  });
+});
+
+describe("invitations", () => {
+  async function invite(pair: Awaited<ReturnType<TestApp["pair"]>>, body: Record<string, unknown> = {}) {
+    const res = await t.request(`/v1/organizations/${pair.court.id}/invitations`, {
+      method: "POST",
+      as: pair.user("court", "admin"),
+      json: { email: `new.${uniq()}@court.test`, roles: ["handler"], ...body },
+    });
+    expect(res.status).toBe(201);
+    return res.body;
+  }
+
+  it("accepting creates the user in its organisation, department and roles, signed in at once", async () => {
+    const p = await t.pair();
+    const dept = p.dept(p.court.id, "民事审判第一庭");
+    const inv = await invite(p, {
+      name: "赵法官",
+      roles: ["handler", "department_head"],
+      departmentId: dept.id,
+    });
+    const res = await accept(inv.token);
+    expect(res.status).toBe(201);
+    expect(res.body.account).toMatchObject({
+      kind: "user",
+      email: inv.email,
+      name: "赵法官",
+      departmentId: dept.id,
+      organization: { id: p.court.id },
+    });
+    const me = await call("/v1/me", res.body.accessToken);
+    expect(me.status).toBe(200);
+    expect(me.body.roles.map((r: any) => r.code).sort()).toEqual(["department_head", "handler"]);
+    const audit = await t.deps.db.all<{ kind: string }>(
+      sql`select kind from auth_events where detail ->> 'invitationId' = ${inv.id} order by at, id`,
+    );
+    expect(audit.map((a) => a.kind)).toEqual(["invitation.created", "invitation.accepted"]);
+  });
+
+  it("refuses expired, used, revoked and forged tokens, each with its code, and changes nothing", async () => {
+    const p = await t.pair();
+    const users = async () =>
+      (await t.deps.db.all<{ n: number }>(sql`select count(*) as n from users`))[0]!.n;
+
+    const used = await invite(p);
+    expect((await accept(used.token)).status).toBe(201);
+    const before = await users();
+    expectProblem(await accept(used.token), 410, "invitation_used");
+
+    const revoked = await invite(p);
+    const del = await t.request(`/v1/organizations/${p.court.id}/invitations/${revoked.id}`, {
+      method: "DELETE",
+      as: p.user("court", "admin"),
+    });
+    expect(del.body.status.code).toBe("revoked");
+    expectProblem(await accept(revoked.token), 410, "invitation_revoked");
+
+    const forged = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+    const f = await accept(forged);
+    const u = await accept("not-even-a-token");
+    expectProblem(f, 404, "invitation_invalid");
+    expectProblem(u, 404, "invitation_invalid");
+    expect(f.body.detail).toBe(u.body.detail);
+
+    const expiring = await invite(p);
+    t.clock.advance(7 * 86_400_000 + 1000);
+    try {
+      expectProblem(await accept(expiring.token), 410, "invitation_expired");
+      const list = await t.request(`/v1/organizations/${p.court.id}/invitations?status=expired`, {
+        as: p.user("court", "admin"),
+      });
+      expect(list.body.items.map((i: any) => i.id)).toEqual([expiring.id]);
+    } finally {
+      t.clock.advance(-(7 * 86_400_000 + 1000));
+    }
+    expect(await users()).toBe(before);
+    // An accepted invitation cannot be revoked.
+    expectProblem(
+      await t.request(`/v1/organizations/${p.court.id}/invitations/${used.id}`, {
+        method: "DELETE",
+        as: p.user("court", "admin"),
+      }),
+      409,
+      "invitation_used",
+    );
+  });
+
+  it("of two concurrent acceptances of one token exactly one wins", async () => {
+    const p = await t.pair();
+    const inv = await invite(p);
+    const results = await Promise.all([accept(inv.token, undefined, "first password!"), accept(inv.token)]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 410]);
+    const rows = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from users where email = ${inv.email}`,
+    );
+    expect(rows[0]!.n).toBe(1);
+    const sessions = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from auth_sessions s join users u on u.id = s.account_id where u.email = ${inv.email}`,
+    );
+    expect(sessions[0]!.n).toBe(1);
+  });
+
+  it("validates the department and roles, refuses an e-mail with an account (409), and lists with a cursor", async () => {
+    const p = await t.pair();
+    const other = await t.pair();
+    const admin = p.user("court", "admin");
+    const post = (json: unknown, orgId = p.court.id, as: { id: string } = admin) =>
+      t.request(`/v1/organizations/${orgId}/invitations`, { method: "POST", as, json });
+    expectProblem(
+      await post({
+        email: "x@y.test",
+        roles: ["handler"],
+        departmentId: p.dept(p.procuratorate.id, "办公室").id,
+      }),
+      422,
+      "invalid_department",
+    );
+    expectProblem(await post({ email: "x@y.test", roles: ["judge"] }), 400, "validation_failed");
+    expectProblem(
+      await post({ email: p.user("court", "leader").email, roles: ["handler"] }),
+      409,
+      "account_exists",
+    );
+    expectProblem(
+      await post({ email: "x@y.test", roles: ["handler"] }, p.procuratorate.id),
+      403,
+      "forbidden",
+    );
+    expectProblem(await post({ email: "x@y.test", roles: ["handler"] }, other.court.id), 404);
+    expectProblem(
+      await post({ email: "x@y.test", roles: ["handler"] }, p.court.id, p.user("court", "registrar")),
+      403,
+    );
+
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await invite(p)).id);
+    const page1 = await t.request(`/v1/organizations/${p.court.id}/invitations?limit=2`, { as: admin });
+    expect(page1.body.items.map((i: any) => i.id)).toEqual([ids[2], ids[1]]);
+    const page2 = await t.request(
+      `/v1/organizations/${p.court.id}/invitations?limit=2&cursor=${page1.body.nextCursor}`,
+      { as: admin },
+    );
+    expect(page2.body.items.map((i: any) => i.id)).toEqual([ids[0]]);
+    expect(page2.body.nextCursor).toBeNull();
+    const since = await t.request(
+      `/v1/organizations/${p.court.id}/invitations?updatedSince=${encodeURIComponent("2000-01-01T00:00:00Z")}&status=pending`,
+      { as: admin },
+    );
+    expect(since.body.items.map((i: any) => i.id)).toEqual(ids);
+    expect(since.body.items[0].status).toMatchObject({ code: "pending", label: { zh: "待接受" } });
+  });
+
+  it("operators invite operators; an operator account signs in as an operator", async () => {
+    const op = await t.operator();
+    const email = `op.${uniq()}@ops.test`;
+    const inv = await t.request("/v1/operators/invitations", { method: "POST", as: op, json: { email } });
+    expect(inv.status).toBe(201);
+    const res = await accept(inv.body.token);
+    expect(res.status).toBe(201);
+    expect(res.body.account).toMatchObject({ kind: "operator", email, organization: null });
+    const jobs = await call("/v1/admin/jobs", res.body.accessToken);
+    expect(jobs.status).toBe(200);
+    expectProblem(await call("/v1/me", res.body.accessToken), 403, "forbidden");
+    expectProblem(
+      await t.request("/v1/operators/invitations", { method: "POST", as: op, json: { email } }),
+      409,
+      "account_exists",
+    );
+  });
+});
+
+describe("the deployment operator", () => {
+  it("operator-only routes answer 403 to every tenant role, and a city admin is refused the calendar", async () => {
+    const city = await t.pair({ level: "city" });
+    const routes: [string, string, unknown?][] = [
+      ["PUT", "/v1/calendar/2027", { days: [] }],
+      ["GET", "/v1/admin/jobs"],
+      ["POST", "/v1/operators/invitations", { email: "someone@ops.test" }],
+    ];
+    for (const side of ["court", "proc"] as const)
+      for (const role of ROLES.codes)
+        for (const [method, path, json] of routes)
+          expectProblem(await t.request(path, { method, as: city.user(side, role), json }), 403, "forbidden");
+    // An operator sees no tenant data through tenant routes.
+    const op = await t.operator();
+    for (const path of [
+      "/v1/me",
+      "/v1/documents?box=inbox",
+      `/v1/jurisdictions/${city.jurisdiction.id}`,
+      "/v1/users",
+    ])
+      expectProblem(await t.request(path, { as: op }), 403, "forbidden");
+    // A disabled operator is 401.
+    await t.deps.db.run(sql`update operators set active = 0 where id = ${op.id}`);
+    expectProblem(await t.request("/v1/admin/jobs", { as: op }), 401, "unknown_operator");
+  });
+
+  it("a calendar change recomputes 示范市's deadlines as a system event naming nobody of another tenant", async () => {
+    const city = await t.pair({ level: "city", name: "示范市" });
+    t.clock.set("2026-12-01T02:00:00Z");
+    const sent = await t.request("/v1/documents", {
+      method: "POST",
+      as: city.user("proc", "handler"),
+      headers: { "idempotency-key": key() },
+      json: {
+        type: "retrial_suggestion.civil",
+        docNumber: "示检民监〔2026〕9号",
+        caseNumbers: ["(2026)示01民终9号"],
+        caseCategory: "civil",
+        title: "再审检察建议",
+      },
+    });
+    expect(sent.status).toBe(201);
+    const doc = sent.body.id;
+    const rec = await t.request(`/v1/documents/${doc}/receive`, {
+      method: "POST",
+      as: city.user("court", "registrar"),
+      json: { receivedOn: "2026-12-01" },
+    });
+    expect(rec.status).toBe(200);
+    // 2027 not loaded: the deadline (3 months) counts weekends only; the operator loads a holiday on its due day.
+    const due = rec.body.dueOn as string;
+    const op = await t.operator();
+    const put = await t.request("/v1/calendar/2027", {
+      method: "PUT",
+      as: op,
+      json: { days: [{ date: due, kind: "holiday", name: "测试假日" }] },
+    });
+    expect(put.status).toBe(200);
+    const got = await t.request(`/v1/documents/${doc}`, { as: city.user("court", "registrar") });
+    const event = got.body.timeline.find((e: any) => e.type === "deadline_recomputed");
+    expect(event).toBeDefined();
+    expect(event.actor).toBeNull();
+    const text = JSON.stringify(got.body);
+    expect(text).not.toContain(op.name);
+    expect(text).not.toContain(op.id);
+    // Restore 2027 for other tests (weekends only again).
+    await t.request("/v1/calendar/2027", { method: "PUT", as: op, json: { days: [] } });
+    t.clock.set("2026-09-01T02:00:00Z");
+  });
+});
+
+describe("the five-call walk", () => {
+  it("from an operator-created city pair, a city admin creates a basic pair; each side needs ≤ 5 calls to exchange its first document", async () => {
+    // The deployment: an operator creates the city pair, whose court admin accepts.
+    const op = await t.operator();
+    const cityCode = `W${uniq()}`;
+    const city = await t.request("/v1/jurisdictions", {
+      method: "POST",
+      as: op,
+      headers: { "idempotency-key": key() },
+      json: pairBody(cityCode),
+    });
+    const cityAdmin = await accept(city.body.invitations[0].token);
+    expect(cityAdmin.status).toBe(201);
+
+    // The city admin creates the basic-level pair, with its two first admins.
+    const code = `W${uniq()}`;
+    const basic = await call("/v1/jurisdictions", cityAdmin.body.accessToken, {
+      json: pairBody(code),
+      headers: { "idempotency-key": key() },
+    });
+    expect(basic.status).toBe(201);
+    const [courtInvite, procInvite] = basic.body.invitations;
+
+    const proc = { n: 0 };
+    const court = { n: 0 };
+
+    // Procuratorate: accept → invite a handler → the handler accepts → send.
+    const pa = await accept(procInvite.token, proc);
+    expect(pa.status).toBe(201);
+    const civil = pa.body.account.departments.find((d: any) => d.name === "第六检察部(民事检察)");
+    const ph = await call(
+      `/v1/organizations/${pa.body.account.organization.id}/invitations`,
+      pa.body.accessToken,
+      {
+        json: {
+          email: `handler.${code}@xishan.test`,
+          name: "孙检察官",
+          roles: ["handler"],
+          departmentId: civil.id,
+        },
+      },
+      proc,
+    );
+    expect(ph.status).toBe(201);
+    const handler = await accept(ph.body.token, proc);
+    expect(handler.status).toBe(201);
+    const sent = await call(
+      "/v1/documents",
+      handler.body.accessToken,
+      {
+        json: {
+          type: "retrial_suggestion.civil",
+          docNumber: "西检民监〔2026〕1号",
+          caseNumbers: ["(2026)示0103民初1号"],
+          caseCategory: "civil",
+          title: "关于某某纠纷一案的再审检察建议",
+        },
+        headers: { "idempotency-key": key() },
+      },
+      proc,
+    );
+    expect(sent.status).toBe(201);
+    expect(sent.body.receivingDepartment.name).toBe("办公室");
+
+    // Court: accept → invite a registrar → the registrar accepts → inbox → receive.
+    const ca = await accept(courtInvite.token, court);
+    const office = ca.body.account.departments.find((d: any) => d.name === "办公室");
+    const cr = await call(
+      `/v1/organizations/${ca.body.account.organization.id}/invitations`,
+      ca.body.accessToken,
+      { json: { email: `registrar.${code}@xishan.test`, roles: ["registrar"], departmentId: office.id } },
+      court,
+    );
+    const registrar = await accept(cr.body.token, court);
+    const inbox = await call("/v1/documents?box=inbox", registrar.body.accessToken, {}, court);
+    expect(inbox.body.items.map((d: any) => d.id)).toEqual([sent.body.id]);
+    const received = await call(
+      `/v1/documents/${sent.body.id}/receive`,
+      registrar.body.accessToken,
+      { json: { receivedOn: sent.body.sentOn } },
+      court,
+    );
+    expect(received.status).toBe(200);
+    expect(received.body.status.code).toBe("received");
+
+    expect(proc.n).toBeLessThanOrEqual(5);
+    expect(court.n).toBeLessThanOrEqual(5);
+    expect([proc.n, court.n]).toEqual([4, 5]);
+  });
+});
