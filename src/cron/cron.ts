@@ -32,7 +32,8 @@ export const JOBS: Record<string, Job> = {
     return { digests: digest.rowsAffected };
   },
   webhooks: async ({ deps, now }) => deliverWebhooks(deps, now),
-  // From 1 December, the city-level admins are told (once each per year) that next year's holiday calendar is missing.
+  // From 1 December, the city-level admins are told (once each per year) that next year's holiday
+  // calendar is missing.
   calendar_reminder: async ({ deps, now }) => {
     const [sent] = await deps.db.batch([calendarReminderInsert(deps.db, now, deps.ids())]);
     return { reminders: sent.rowsAffected };

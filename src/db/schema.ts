@@ -155,7 +155,10 @@ export const calendarYears = sqliteTable("calendar_years", {
   loadedBy: text("loaded_by"),
 });
 
-/** Reply-period rules per document type: national defaults (jurisdiction NULL) and local overrides, versioned. */
+/**
+ * Reply-period rules per document type: national defaults (jurisdiction NULL) and local overrides,
+ * versioned.
+ */
 export const deadlineRules = sqliteTable(
   "deadline_rules",
   {

@@ -19,9 +19,15 @@ export type Deps = {
   verify: Verifier;
   /** Signs access tokens at login and refresh; absent without a private key (login answers 503). */
   signer?: Signer;
-  /** The address a request came from (login throttling): the socket's on Node, cf-connecting-ip on Workers. */
+  /**
+   * The address a request came from (login throttling): the socket's on Node, cf-connecting-ip on
+   * Workers.
+   */
   clientAddress?: (c: Context) => string | undefined;
-  /** fetch for webhook deliveries; the Node host passes one that refuses private addresses at connect time. */
+  /**
+   * fetch for webhook deliveries; the Node host passes one that refuses private addresses at connect
+   * time.
+   */
   webhookFetch?: typeof fetch;
 };
 

@@ -1,4 +1,5 @@
-// `npm run db:serve -- --port <port> --file <path>`: the local libSQL HTTP endpoint on a migrated database file.
+// `npm run db:serve -- --port <port> --file <path>`: the local libSQL HTTP endpoint on a migrated
+// database file.
 import { parseArgs } from "node:util";
 import { systemClock, ulidGen } from "../clock";
 import { seedDemoIfEmpty } from "../db/seed";
@@ -53,7 +54,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   if (values.help) {
     console.log(
-      "usage: npm run db:serve -- [--port 8080] [--file data/fajian.db] [--host 127.0.0.1] [--token <bearer>] [--idle-timeout <ms>] [--seed]\n" +
+      "usage: npm run db:serve -- [--port 8080] [--file data/fajian.db] [--host 127.0.0.1] " +
+        "[--token <bearer>] [--idle-timeout <ms>] [--seed]\n" +
         "The token may also come from LIBSQL_SERVER_TOKEN; a non-loopback --host requires one.",
     );
     process.exit(0);
@@ -68,7 +70,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       seed: values.seed,
     });
     console.log(
-      `libSQL endpoint (Hrana over HTTP v2) on ${server.url} for ${server.file}${server.seeded ? " (demo data seeded)" : ""}`,
+      `libSQL endpoint (Hrana over HTTP v2) on ${server.url} ` +
+        `for ${server.file}${server.seeded ? " (demo data seeded)" : ""}`,
     );
     console.log(`  LIBSQL_URL=${server.url}    stats: GET ${server.url}/stats`);
     const stop = () => void server.close().then(() => process.exit(0));

@@ -1,4 +1,5 @@
-// `npm run dev`: the real Worker under `wrangler dev`, its database the local Hrana endpoint on the `npm start` file.
+// `npm run dev`: the real Worker under `wrangler dev`, its database the local Hrana endpoint on the
+// `npm start` file.
 //
 // Extra arguments go to `wrangler dev` (e.g. `npm run dev -- --port 9000`); DB_FILE and DB_PORT move the
 // database. Ctrl-C stops both.

@@ -1,13 +1,16 @@
-// Local libSQL endpoint: "Hrana over HTTP" v2 (JSON) served from the embedded libSQL engine, behaving like sqld.
+// Local libSQL endpoint: "Hrana over HTTP" v2 (JSON) served from the embedded libSQL engine, behaving
+// like sqld.
 //
-// Faithfulness notes (details in docs/adr/0002-local-hrana-endpoint.md): error codes, argument binding, baton
-// handling and stream expiry follow libsql-server (sqld); SQL is checked by the engine, not a separate parser.
+// Faithfulness notes (details in docs/adr/0002-local-hrana-endpoint.md): error codes, argument binding,
+// baton handling and stream expiry follow libsql-server (sqld); SQL is checked by the engine, not a
+// separate parser.
 //
 // Connections follow the discipline of ./sqlite.ts (shared with embedded-client.ts): a statement refused
-// with SQLITE_BUSY is retried (the same prepared statement) with asynchronous back-off; past the bound, or on
-// SQLITE_BUSY_SNAPSHOT / SQLITE_LOCKED, the stream's connection is broken (a statement is left in progress) and
-// is retired, never pooled: the stream continues on a fresh connection, and if it was inside a transaction, that
-// transaction is rolled back and the stream refuses every statement until the client's ROLLBACK.
+// with SQLITE_BUSY is retried (the same prepared statement) with asynchronous back-off; past the bound, or
+// on SQLITE_BUSY_SNAPSHOT / SQLITE_LOCKED, the stream's connection is broken (a statement is left in
+// progress) and is retired, never pooled: the stream continues on a fresh connection, and if it was inside
+// a transaction, that transaction is rolled back and the stream refuses every statement until the
+// client's ROLLBACK.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -345,7 +348,10 @@ function describeTokens(sql: string, toks: Tok[]): ScannedStmt {
   };
 }
 
-/** Splits SQL into statements like sqlite3_complete() does: `;` ends a statement, except inside a trigger body. */
+/**
+ * Splits SQL into statements like sqlite3_complete() does: `;` ends a statement, except inside a
+ * trigger body.
+ */
 function scanSql(sql: string): ScannedStmt[] {
   const stmts: ScannedStmt[] = [];
   let cur: Tok[] = [];
@@ -397,7 +403,10 @@ function single(sql: string): ScannedStmt {
   return stmts[0]!;
 }
 
-/** Binds like sqld: `?NNN` and `?` by position, names with or without their prefix, every parameter required. */
+/**
+ * Binds like sqld: `?NNN` and `?` by position, names with or without their prefix, every parameter
+ * required.
+ */
 function bindArgs(s: ScannedStmt, stmt: Pick<Stmt, "args" | "named">): Val[] {
   const invalid = (m: string) => new StmtError(`Arguments do not match SQL parameters: ${m}`, "ARGS_INVALID");
   const given = stmt.args.length + stmt.named.length;

@@ -45,7 +45,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
             }),
         );
   console.log(
-    `法检协同 API on http://${hostname}:${port} (database ${deps.config.LIBSQL_URL}${seeded ? ", demo data seeded" : ""})`,
+    `法检协同 API on http://${hostname}:${port} ` +
+      `(database ${deps.config.LIBSQL_URL}${seeded ? ", demo data seeded" : ""})`,
   );
   const stop = () => {
     for (const j of jobs) j.stop();
