@@ -215,6 +215,22 @@ describe("POST /v1/auth/refresh", () => {
     expect(events.body.items.length).toBe(1);
   });
 
+  it("of two concurrent presentations of one token, at most one gets a successor, and the family ends", async () => {
+    const { t, user, login, me } = await world();
+    const first = (await login(user.email, PASSWORD)).body;
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        t.request("/v1/auth/refresh", { method: "POST", json: { refreshToken: first.refreshToken } }),
+      ),
+    );
+    const ok = both.filter((r) => r.status === 200);
+    expect(ok.length).toBeLessThanOrEqual(1);
+    expect(both.some((r) => r.body.code === "refresh_token_reused")).toBe(true);
+    for (const r of ok) expectProblem(await me(r.body.accessToken), 401, "unknown_user");
+    const [n] = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from refresh_tokens`);
+    expect(n!.n).toBeLessThanOrEqual(2);
+  });
+
   it("refuses an expired session", async () => {
     const { t, user, login } = await world();
     const first = (await login(user.email, PASSWORD)).body;

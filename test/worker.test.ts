@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { parse } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../src/accounts/password";
 import { generateDevKeys, signToken } from "../src/auth/jwt";
 import { systemClock, ulidGen } from "../src/clock";
 import { createPair } from "../src/db/seed";
@@ -114,7 +115,11 @@ beforeAll(async () => {
   srv = await startHranaServer({ file, port: 0 });
   sql = createClient({ url: srv.url });
   keys = await generateDevKeys();
-  mf = miniflare({ LIBSQL_URL: srv.url, JWT_JWKS: JSON.stringify(keys.jwks) });
+  mf = miniflare({
+    LIBSQL_URL: srv.url,
+    JWT_JWKS: JSON.stringify(keys.jwks),
+    JWT_PRIVATE_JWK: JSON.stringify(keys.privateJwk),
+  });
   await mf.ready;
 }, 120_000);
 
@@ -186,6 +191,37 @@ describe("the Worker bundle in workerd", () => {
       args: [created.body.id],
     });
     expect(row.rows[0]).toMatchObject({ org_id: admin.orgId, name: "审判监督第二庭" });
+  });
+
+  it("signs in with the JWT_PRIVATE_JWK secret, counting failures by cf-connecting-ip", async () => {
+    const user = userOf("procuratorate", "registrar");
+    const hash = await hashPassword("a worker passphrase");
+    await sql.execute({
+      sql: "insert into credentials (account_id, password_hash, changed_at) values (?, ?, ?)",
+      args: [user.id, hash, new Date().toISOString()],
+    });
+    const login = (password: string) =>
+      mf.dispatchFetch("http://worker.test/v1/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": "203.0.113.7" },
+        body: JSON.stringify({ email: user.email, password }),
+      });
+    expect((await login("not the passphrase")).status).toBe(401);
+    const res = await login("a worker passphrase");
+    const pairOfTokens = (await res.json()) as { accessToken: string; refreshToken: string };
+    expect(res.status).toBe(200);
+    const me = await mf.dispatchFetch("http://worker.test/v1/me", {
+      headers: { authorization: `Bearer ${pairOfTokens.accessToken}` },
+    });
+    expect(((await me.json()) as any).user.id).toBe(user.id);
+    const events = await sql.execute({
+      sql: "select kind, source from auth_events where account_id = ? order by id",
+      args: [user.id],
+    });
+    expect(events.rows.map((r) => [r.kind, r.source])).toEqual([
+      ["login_failed", "203.0.113.7"],
+      ["login_succeeded", "203.0.113.7"],
+    ]);
   });
 
   it("runs the scheduled handler: the sweep is recorded in job_runs", async () => {
