@@ -231,7 +231,7 @@ describe("invitations", () => {
     const audit = await t.deps.db.all<{ kind: string }>(
       sql`select kind from auth_events where detail ->> 'invitationId' = ${inv.id} order by at, id`,
     );
-    expect(audit.map((a) => a.kind)).toEqual(["invitation.created", "invitation.accepted"]);
+    expect(audit.map((a) => a.kind)).toEqual(["invitation_created", "invitation_accepted"]);
   });
 
   it("refuses expired, used, revoked and forged tokens, each with its code, and changes nothing", async () => {

@@ -94,7 +94,7 @@ export function insertInvitation(
         ${inv.tokenHash}, ${inv.expiresAt}, ${inv.createdBy}, ${inv.createdAt}
       where ${guard} and ${noAccount}`),
     db.run(sql`insert into auth_events (id, org_id, account_id, email, kind, at, detail)
-      select ${deps.ids()}, i.org_id, ${inv.createdBy}, i.email, 'invitation.created', ${inv.createdAt},
+      select ${deps.ids()}, i.org_id, ${inv.createdBy}, i.email, 'invitation_created', ${inv.createdAt},
         json_object('invitationId', i.id, 'roles', json(i.roles))
       from invitations i where i.id = ${inv.id}`),
   ] as const;
@@ -126,9 +126,9 @@ export type AcceptedAccount = {
  * Accepts an invitation: one batch that takes the invitation (a conditional UPDATE: pending,
  * unexpired, and the e-mail without an account), then — only if it did — creates the user with its
  * roles or the operator, the password and a login session, and records the use. Every later
- * statement is conditioned on "this batch took the invitation", so a refused token changes nothing
- * but an audit row. The kind of account is known only to the database, so a session is prepared for
- * each kind and the batch opens the one that applies.
+ * statement is conditioned on "this batch took the invitation", so a refused token changes nothing.
+ * The kind of account is known only to the database, so a session is prepared for each kind and
+ * the batch opens the one that applies.
  */
 export async function acceptInvitation(
   deps: Deps,
@@ -173,10 +173,9 @@ export async function acceptInvitation(
       where id = ${userSession.sessionId}`),
     ...operatorSession.statements,
     db.run(sql`insert into auth_events (id, org_id, account_id, email, kind, source, at, detail)
-      select ${deps.ids()}, i.org_id, ${aid}, i.email,
-        case when ${mine} then 'invitation.accepted' else 'invitation.refused' end, ${source ?? null}, ${at},
-        json_object('invitationId', i.id, 'status', ${statusOf("i", at)})
-      from invitations i where i.token_hash = ${tokenHash}`),
+      select ${deps.ids()}, i.org_id, ${aid}, i.email, 'invitation_accepted', ${source ?? null}, ${at},
+        json_object('invitationId', i.id)
+      from invitations i where ${mine}`),
   ];
   const read = db.all<{ status: InvitationStatus; mine: number; kind: "user" | "operator"; account: string }>(
     sql`select ${statusOf("i", at)} as status, ${mine} as mine, i.kind,

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { PASSWORD_MIN_LENGTH } from "../accounts/accounts.service";
 import { invitations, jurisdictions, organizations } from "../db/schema";
 import {
   coded,
@@ -452,7 +453,7 @@ export const onboardingRoutes = newRouter()
             where id = ${invitationId} and org_id = ${orgId} and org_id = ${scope.me.orgId}
               and ${scope.hasRole(["admin"])} and accepted_at is null and revoked_at is null`),
           db.run(sql`insert into auth_events (id, org_id, account_id, email, kind, at, detail)
-            select ${deps.ids()}, i.org_id, ${scope.me.userId}, i.email, 'invitation.revoked', ${at},
+            select ${deps.ids()}, i.org_id, ${scope.me.userId}, i.email, 'invitation_revoked', ${at},
               json_object('invitationId', i.id)
             from invitations i where i.id = ${invitationId} and i.revoked_at = ${at} and i.org_id = ${scope.me.orgId}`),
           db.all<{ j: string }>(sql`select ${invitationJson("i", at)} as j from invitations i
@@ -535,7 +536,13 @@ export const onboardingRoutes = newRouter()
           z
             .object({
               token: z.string().min(1).max(200),
-              password: z.string().min(10).max(200).openapi({ description: "At least 10 characters" }),
+              password: z
+                .string()
+                .min(PASSWORD_MIN_LENGTH)
+                .max(1024)
+                .openapi({
+                  description: `At least ${PASSWORD_MIN_LENGTH} characters (as for a password change)`,
+                }),
               name: PersonName.optional().openapi({ description: "Overrides the name the inviter gave" }),
             })
             .openapi("AcceptInvitation"),

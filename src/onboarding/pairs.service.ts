@@ -175,8 +175,8 @@ export async function pairStatements(
       (select json_group_array(email) from users where email in ${emails}) as emailsTaken`);
 
   /**
-   * The answer from the batch's results (`pair`, `check`: those of `read` and `checks`); `refused`
-   * is called when nothing was created and nothing explains it (the caller's own rules).
+   * The answer from the batch's results (`pair`, `check`: those of `read` and `checks`); undefined
+   * when nothing was created and nothing here explains it (the caller's own rules refused it).
    */
   const outcome = (pair: PairRow[], check: { codeTaken: number; emailsTaken: string }[]) => {
     const row = pair[0];
