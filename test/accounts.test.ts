@@ -99,6 +99,27 @@ describe("POST /v1/auth/login", () => {
     const res = await login("ops@deploy.test", PASSWORD);
     expect(res.status).toBe(200);
     expect(decodeJwt(res.body.accessToken)).toMatchObject({ sub: id, acct: "operator" });
+    // An operator changes its password and signs out like anyone else.
+    const headers = { authorization: `Bearer ${res.body.accessToken}` };
+    const other = (await login("ops@deploy.test", PASSWORD)).body;
+    const changed = await t.request("/v1/auth/password", {
+      method: "POST",
+      headers,
+      json: { currentPassword: PASSWORD, newPassword: "the operator's new passphrase" },
+    });
+    expect(changed.status).toBe(204);
+    expectProblem(
+      await t.request("/v1/auth/refresh", { method: "POST", json: { refreshToken: other.refreshToken } }),
+      401,
+      "refresh_token_revoked",
+    );
+    expect((await t.request("/v1/auth/logout", { method: "POST", headers })).status).toBe(204);
+    expectProblem(
+      await t.request("/v1/auth/refresh", { method: "POST", json: { refreshToken: res.body.refreshToken } }),
+      401,
+      "refresh_token_revoked",
+    );
+    expect((await login("ops@deploy.test", "the operator's new passphrase")).status).toBe(200);
   });
 
   it("answers 503 login_unavailable without a signing key, and the rest of the API still works", async () => {

@@ -13,6 +13,7 @@ import {
   paginate,
 } from "../http/api";
 import { ApiError } from "../http/problem";
+import { ROLES } from "../vocab";
 import { listAuthEvents, ownOrganization, setUserActive } from "./accounts.queries";
 import {
   AUTH_EVENT_CODES,
@@ -30,6 +31,10 @@ import { changePassword, login, logout, refresh } from "./accounts.service";
 const tags = ["Sign-in"];
 const Id = z.string().min(1).max(64);
 const source = (c: Context<AppEnv>) => c.var.deps.clientAddress?.(c);
+/** The verified token of a route open to every account, user or operator. */
+const subjectOf = (c: Context<AppEnv>) => c.var.operator?.subject ?? c.var.scope.subject;
+/** Logout and password change are for every account: any user of an institution, and operators. */
+const EVERY_ACCOUNT = [...ROLES.codes, "operator"] as const;
 const unavailable = errorResponse("`login_unavailable`: no signing key is configured (JWT_PRIVATE_JWK)");
 
 export const accountRoutes = newRouter()
@@ -89,14 +94,14 @@ export const accountRoutes = newRouter()
       path: "/v1/auth/logout",
       tags,
       summary: "End the caller's login session (idempotent)",
-      roles: "any",
+      roles: EVERY_ACCOUNT,
       responses: {
         204: { description: "The session is ended (or already was)" },
         409: errorResponse("`no_session`: the token belongs to no login session"),
       },
     }),
     async (c) => {
-      await logout(c.var.deps, c.var.scope.subject, source(c));
+      await logout(c.var.deps, subjectOf(c), source(c));
       return c.body(null, 204);
     },
   )
@@ -106,7 +111,7 @@ export const accountRoutes = newRouter()
       path: "/v1/auth/password",
       tags,
       summary: "Change the caller's password; every other session of the account ends at once",
-      roles: "any",
+      roles: EVERY_ACCOUNT,
       request: { body: jsonBody(PasswordBody) },
       responses: {
         204: { description: "Changed" },
@@ -116,7 +121,7 @@ export const accountRoutes = newRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      await changePassword(c.var.deps, c.var.scope.subject, { ...body, source: source(c) });
+      await changePassword(c.var.deps, subjectOf(c), { ...body, source: source(c) });
       return c.body(null, 204);
     },
   );

@@ -24,7 +24,7 @@ export class OperatorScope {
 
   constructor(
     readonly db: Db,
-    subject: Subject,
+    readonly subject: Subject,
   ) {
     this.operatorId = subject.sub;
     // As for users (src/auth/scope.ts): a token of a login session stands while it is not revoked.
