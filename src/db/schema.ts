@@ -274,6 +274,19 @@ export const documents = sqliteTable(
     index("documents_outbox_updated_ix").on(t.senderOrgId, t.updatedAt),
     index("documents_open_due_ix").on(t.status, t.dueOn),
     index("documents_followup_ix").on(t.followupOrgId),
+    // Newest first (`sort=created`) without sorting the whole box; follow-up boxes in each order,
+    // holding only the few documents under follow-up (an equality on the column implies the condition).
+    index("documents_inbox_created_ix").on(t.recipientOrgId, t.createdAt, t.id),
+    index("documents_outbox_created_ix").on(t.senderOrgId, t.createdAt, t.id),
+    index("documents_followup_due_ix")
+      .on(t.followupOrgId, sql`coalesce(${t.dueOn}, '9999-12-31')`, t.id)
+      .where(sql`followup_org_id is not null`),
+    index("documents_followup_created_ix")
+      .on(t.followupOrgId, t.createdAt, t.id)
+      .where(sql`followup_org_id is not null`),
+    index("documents_followup_updated_ix")
+      .on(t.followupOrgId, t.updatedAt, t.id)
+      .where(sql`followup_org_id is not null`),
   ],
 );
 
