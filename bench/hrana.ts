@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { JWK } from "jose";
 import { createApp } from "../src/app";
 import { generateDevKeys, signToken } from "../src/auth/jwt";
-import { users } from "../src/db/schema";
+import { operators, users } from "../src/db/schema";
 import { serveDatabase } from "../src/node/db-serve";
 import { startHranaServer } from "../src/node/libsql-server";
 import { nodeDeps } from "../src/node/local";
@@ -34,6 +34,8 @@ export type BenchContext = {
   request(r: BenchRequest): Promise<{ status: number; body: any }>;
   userId(email: string): Promise<string>;
   token(email: string): Promise<string>;
+  /** A new deployment operator's token (acct: "operator"). */
+  operatorToken(): Promise<string>;
 };
 
 export type RoundTripOptions = {
@@ -73,7 +75,12 @@ export async function roundTripsPerRequest(
   const server = await serveDatabase({ file: join(dir, "rt.db"), port: 0, seed: true });
   try {
     const keys = await generateDevKeys();
-    const { deps, config } = await nodeDeps({ LIBSQL_URL: server.url, JWT_JWKS: JSON.stringify(keys.jwks) });
+    // The private key too, so that routes which sign in (accepting an invitation) can answer.
+    const { deps, config } = await nodeDeps({
+      LIBSQL_URL: server.url,
+      JWT_JWKS: JSON.stringify(keys.jwks),
+      JWT_PRIVATE_JWK: JSON.stringify(keys.privateJwk),
+    });
     const app = createApp(deps);
     const ids = new Map<string, string>();
     const userId = async (email: string) => {
@@ -102,7 +109,24 @@ export async function roundTripsPerRequest(
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     };
-    const measured = [...requests, ...((await opts.prepare?.({ request, userId, token })) ?? [])];
+    const operatorToken = async () => {
+      const id = deps.ids();
+      await deps.db.insert(operators).values({
+        id,
+        email: `${id.toLowerCase()}@ops.bench`,
+        name: "运维",
+        createdAt: new Date().toISOString(),
+      });
+      return signToken(
+        keys.privateJwk as JWK,
+        { sub: id, acct: "operator" },
+        { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, now: new Date() },
+      );
+    };
+    const measured = [
+      ...requests,
+      ...((await opts.prepare?.({ request, userId, token, operatorToken })) ?? []),
+    ];
     // Token signing and user look-ups happen before measuring, so they are not counted.
     const prepared = await Promise.all(
       measured.map(async (r) => ({ ...r, token: r.token?.includes("@") ? await token(r.token) : r.token })),

@@ -19,6 +19,7 @@ const SECTIONS: Section[] = [
   { name: "sweep", run: async () => (await import("./sweep")).benchSweep() },
   { name: "twoHosts", run: async () => (await import("./two-hosts")).benchTwoHosts() },
   { name: "login", run: async () => (await import("./login")).benchLogin() },
+  { name: "onboarding", run: async () => (await import("./onboarding")).onboardingRoundTrips() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
