@@ -161,6 +161,28 @@ describe("POST /v1/jurisdictions", () => {
     expect(j).toEqual({ m: 0, start: "08:30", rule: 30 });
   });
 
+  it("an operator may name a city parent (a basic pair under it), not a basic one (422) nor an unknown one (404)", async () => {
+    const op = await t.operator();
+    const city = await t.pair({ level: "city" });
+    const basic = await t.pair({ parentId: city.jurisdiction.id });
+    const post = (body: unknown) =>
+      t.request("/v1/jurisdictions", {
+        method: "POST",
+        as: op,
+        headers: { "idempotency-key": key() },
+        json: body,
+      });
+    const ok = await post(pairBody(`P${uniq()}`, { parentId: city.jurisdiction.id }));
+    expect(ok.status).toBe(201);
+    expect(ok.body.jurisdiction).toMatchObject({ level: { code: "basic" }, parentId: city.jurisdiction.id });
+    expectProblem(
+      await post(pairBody(`P${uniq()}`, { parentId: basic.jurisdiction.id })),
+      422,
+      "parent_not_city",
+    );
+    expectProblem(await post(pairBody(`P${uniq()}`, { parentId: "01NOSUCHJURISDICTION0000" })), 404);
+  });
+
   it("refuses other callers: a basic-level admin (403), a city non-admin (403), another city as parent (404)", async () => {
     const city = await t.pair({ level: "city" });
     const other = await t.pair({ level: "city" });
