@@ -1,6 +1,7 @@
 // Onboarding (issue 9): operators, pairs created in one call, invitations, and the five-call walk.
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../src/accounts/password";
 import { ROLES } from "../src/vocab";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
@@ -124,6 +125,71 @@ describe("POST /v1/jurisdictions", () => {
     expect(third.body.invitations[0].token).toBeNull(); // accepted: nothing to renew
     expect(third.body.invitations[1].token).toEqual(expect.any(String));
     expectProblem(await post({ ...body, name: "另一个" }), 409, "idempotency_key_reused");
+  });
+
+  it("a retry by a caller who may no longer create the pair (signed out 401, demoted 403) renews no token", async () => {
+    const hashes = async (jid: string) =>
+      (
+        await t.deps.db.all<{ h: string; e: string }>(
+          sql`select token_hash as h, expires_at as e from invitations where id like ${`${jid}.%`} order by id`,
+        )
+      ).map((r) => `${r.h}/${r.e}`);
+    // An operator, disabled since its first request.
+    const op = await t.operator();
+    const k1 = key();
+    const body1 = pairBody(`S${uniq()}`);
+    const first = await t.request("/v1/jurisdictions", {
+      method: "POST",
+      as: op,
+      headers: { "idempotency-key": k1 },
+      json: body1,
+    });
+    expect(first.status).toBe(201);
+    const stored1 = await hashes(first.body.jurisdiction.id);
+    expect(stored1).toHaveLength(2);
+    await t.deps.db.run(sql`update operators set active = 0 where id = ${op.id}`);
+    t.clock.advance(60_000);
+    try {
+      expectProblem(
+        await t.request("/v1/jurisdictions", {
+          method: "POST",
+          as: op,
+          headers: { "idempotency-key": k1 },
+          json: body1,
+        }),
+        401,
+      );
+      expect(await hashes(first.body.jurisdiction.id)).toEqual(stored1);
+      expect((await accept(first.body.invitations[0].token)).status).toBe(201);
+
+      // A city admin who lost the admin role since.
+      const city = await t.pair({ level: "city" });
+      const admin = city.user("court", "admin");
+      const k2 = key();
+      const body2 = pairBody(`S${uniq()}`);
+      const created = await t.request("/v1/jurisdictions", {
+        method: "POST",
+        as: admin,
+        headers: { "idempotency-key": k2 },
+        json: body2,
+      });
+      expect(created.status).toBe(201);
+      const stored2 = await hashes(created.body.jurisdiction.id);
+      await t.deps.db.run(sql`delete from role_assignments where user_id = ${admin.id} and role = 'admin'`);
+      expectProblem(
+        await t.request("/v1/jurisdictions", {
+          method: "POST",
+          as: admin,
+          headers: { "idempotency-key": k2 },
+          json: body2,
+        }),
+        403,
+      );
+      expect(await hashes(created.body.jurisdiction.id)).toEqual(stored2);
+      expect((await accept(created.body.invitations[1].token)).status).toBe(201);
+    } finally {
+      t.clock.advance(-60_000);
+    }
   });
 
   it("a city admin creates a basic pair under its own jurisdiction, inheriting its defaults", async () => {
@@ -343,11 +409,8 @@ describe("invitations", () => {
       409,
       "account_exists",
     );
-    expectProblem(
-      await post({ email: "x@y.test", roles: ["handler"] }, p.procuratorate.id),
-      403,
-      "forbidden",
-    );
+    // The pair's other institution (visible to the caller) is not its own: 404, as any other.
+    expectProblem(await post({ email: "x@y.test", roles: ["handler"] }, p.procuratorate.id), 404);
     expectProblem(await post({ email: "x@y.test", roles: ["handler"] }, other.court.id), 404);
     expectProblem(
       await post({ email: "x@y.test", roles: ["handler"] }, p.court.id, p.user("court", "registrar")),
@@ -372,6 +435,35 @@ describe("invitations", () => {
     expect(since.body.items[0].status).toMatchObject({ code: "pending", label: { zh: "待接受" } });
   });
 
+  it("an organisation's invitations are its own: 404 to every other organisation (even a visible one), 403 to its non-admins", async () => {
+    const city = await t.pair({ level: "city" });
+    const basic = await t.pair({ parentId: city.jurisdiction.id });
+    const list = (orgId: string, as: { id: string }) =>
+      t.request(`/v1/organizations/${orgId}/invitations`, { as });
+    const create = (orgId: string, as: { id: string }) =>
+      t.request(`/v1/organizations/${orgId}/invitations`, {
+        method: "POST",
+        as,
+        json: { email: `x.${uniq()}@y.test`, roles: ["handler"] },
+      });
+    const cases: [string, { id: string }][] = [
+      [basic.procuratorate.id, basic.user("court", "admin")], // the pair's other institution
+      [city.court.id, basic.user("court", "admin")], // the city above
+      [basic.court.id, city.user("court", "admin")], // the basic pair below
+      [basic.court.id, city.user("proc", "admin")],
+      [`nope${uniq()}`, basic.user("court", "admin")], // no such organisation
+    ];
+    for (const [orgId, as] of cases) {
+      expectProblem(await list(orgId, as), 404);
+      expectProblem(await create(orgId, as), 404);
+    }
+    // A member of the organisation without the admin role.
+    expectProblem(await list(basic.court.id, basic.user("court", "registrar")), 403, "forbidden");
+    expectProblem(await create(basic.court.id, basic.user("court", "registrar")), 403, "forbidden");
+    expect((await list(basic.court.id, basic.user("court", "admin"))).status).toBe(200);
+    expect((await create(basic.court.id, basic.user("court", "admin"))).status).toBe(201);
+  });
+
   it("operators invite operators; an operator account signs in as an operator", async () => {
     const op = await t.operator();
     const email = `op.${uniq()}@ops.test`;
@@ -388,6 +480,132 @@ describe("invitations", () => {
       409,
       "account_exists",
     );
+  });
+});
+
+describe("one e-mail namespace for users and operators", () => {
+  const count = async (table: "users" | "operators", email: string) =>
+    (
+      await t.deps.db.all<{ n: number }>(
+        sql`select count(*) as n from ${sql.raw(table)} where email = ${email}`,
+      )
+    )[0]!.n;
+
+  it("an operator's e-mail cannot be invited as a user nor be a first admin; a user's cannot be invited as an operator", async () => {
+    const op = await t.operator();
+    const p = await t.pair({ level: "city" });
+    const admin = p.user("court", "admin");
+    // An institution admin inviting the operator's e-mail (in any case) into its own organisation.
+    for (const email of [op.email, op.email.toUpperCase()])
+      expectProblem(
+        await t.request(`/v1/organizations/${p.court.id}/invitations`, {
+          method: "POST",
+          as: admin,
+          json: { email, roles: ["handler"] },
+        }),
+        409,
+        "account_exists",
+      );
+    // The operator's e-mail as a first admin: by an operator, and by a city admin.
+    for (const as of [op, admin]) {
+      const r = await t.request("/v1/jurisdictions", {
+        method: "POST",
+        as,
+        headers: { "idempotency-key": key() },
+        json: pairBody(`N${uniq()}`, { procuratorateAdmin: { email: op.email } }),
+      });
+      expectProblem(r, 409, "account_exists");
+      expect(r.body.errors.map((e: any) => e.path)).toEqual(["procuratorateAdmin.email"]);
+    }
+    // A user's e-mail invited as an operator.
+    expectProblem(
+      await t.request("/v1/operators/invitations", {
+        method: "POST",
+        as: op,
+        json: { email: p.user("proc", "registrar").email },
+      }),
+      409,
+      "account_exists",
+    );
+    const invs = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from invitations where email in (${op.email}, ${p.user("proc", "registrar").email})`,
+    );
+    expect(invs[0]!.n).toBe(0);
+    expect(await count("users", op.email)).toBe(0);
+  });
+
+  it("accepting an invitation whose e-mail became another kind of account meanwhile is 409 and creates nothing", async () => {
+    const op = await t.operator();
+    const p = await t.pair();
+    const email = `both.${uniq()}@court.test`;
+    const userInv = await t.request(`/v1/organizations/${p.court.id}/invitations`, {
+      method: "POST",
+      as: p.user("court", "admin"),
+      json: { email, roles: ["handler"] },
+    });
+    expect(userInv.status).toBe(201);
+    // No account has the e-mail yet, so an operator invitation for it is accepted too…
+    const opInv = await t.request("/v1/operators/invitations", { method: "POST", as: op, json: { email } });
+    expect(opInv.status).toBe(201);
+    expect((await accept(opInv.body.token, undefined, "the operator's own")).status).toBe(201);
+    // …and once the operator exists, the user invitation can no longer be taken.
+    const before = await t.deps.db.all<{ n: number }>(sql`select
+      (select count(*) from users) + (select count(*) from credentials) + (select count(*) from auth_sessions)
+        + (select count(*) from role_assignments) as n`);
+    expectProblem(
+      await accept(userInv.body.token, undefined, "the attacker's password"),
+      409,
+      "account_exists",
+    );
+    const after = await t.deps.db.all<{ n: number }>(sql`select
+      (select count(*) from users) + (select count(*) from credentials) + (select count(*) from auth_sessions)
+        + (select count(*) from role_assignments) as n`);
+    expect(after[0]!.n).toBe(before[0]!.n);
+    expect(await count("users", email)).toBe(0);
+    const inv = await t.deps.db.all<{ acceptedAt: string | null }>(
+      sql`select accepted_at as acceptedAt from invitations where id = ${userInv.body.id}`,
+    );
+    expect(inv[0]!.acceptedAt).toBeNull();
+    // The operator still signs in with its own password, and only with it.
+    const login = (password: string) =>
+      t.request("/v1/auth/login", { method: "POST", json: { email, password } });
+    expect((await login("the operator's own")).status).toBe(200);
+    expectProblem(await login("the attacker's password"), 401);
+
+    // The other direction: an operator invitation whose e-mail became a user meanwhile.
+    const email2 = `both.${uniq()}@court.test`;
+    const opInv2 = await t.request("/v1/operators/invitations", {
+      method: "POST",
+      as: op,
+      json: { email: email2 },
+    });
+    const userInv2 = await t.request(`/v1/organizations/${p.court.id}/invitations`, {
+      method: "POST",
+      as: p.user("court", "admin"),
+      json: { email: email2, roles: ["handler"] },
+    });
+    expect((await accept(userInv2.body.token)).status).toBe(201);
+    expectProblem(await accept(opInv2.body.token), 409, "account_exists");
+    expect(await count("operators", email2)).toBe(0);
+  });
+
+  it("a database that still holds a user and an operator with one e-mail signs in the older account, always", async () => {
+    const op = await t.operator(`legacy.${uniq()}@ops.test`);
+    const p = await t.pair();
+    const at = new Date(t.clock.now().getTime() + 60_000).toISOString();
+    const uid = t.deps.ids();
+    // Written directly, as before the namespace was enforced: a newer user shadowing the operator.
+    await t.deps.db.batch([
+      t.deps.db.run(sql`insert into users (id, jurisdiction_id, org_id, email, name, active, created_at)
+        values (${uid}, ${p.jurisdiction.id}, ${p.court.id}, ${op.email}, 'shadow', 1, ${at})`),
+      t.deps.db.run(sql`insert into credentials (account_id, password_hash, changed_at)
+        values (${op.id}, ${await hashPassword("the operator's own")}, ${at}),
+          (${uid}, ${await hashPassword("the shadow's password")}, ${at})`),
+    ]);
+    const login = (password: string) =>
+      t.request("/v1/auth/login", { method: "POST", json: { email: op.email, password } });
+    for (let i = 0; i < 2; i++) expect((await login("the operator's own")).status).toBe(200);
+    expectProblem(await login("the shadow's password"), 401);
   });
 });
 

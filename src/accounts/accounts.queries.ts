@@ -40,15 +40,18 @@ export type LoginRead = {
 
 /**
  * The login read, one statement: the active account of that e-mail (a user or an operator) with its
- * password hash, and the failure counters of the account and the source.
+ * password hash, and the failure counters of the account and the source. Users and operators share
+ * one e-mail namespace (`emailInUse` guards every account creation); should a database still hold
+ * both for one e-mail, the older account is the one that signs in, never a newer one shadowing it.
  */
 export async function loginRead(db: Db, email: string, keys: string[]): Promise<LoginRead> {
   const [row] = await db.values<[string | null, string]>(sql`select
     (select json_object('id', a_.id, 'kind', a_.kind, 'orgId', a_.org_id, 'hash', c_.password_hash)
-      from (select id, 'user' as kind, org_id from users where email = ${email} and active = 1
+      from (select id, 'user' as kind, org_id, created_at from users where email = ${email} and active = 1
         union all
-        select id, 'operator', null from operators where email = ${email} and active = 1) a_
+        select id, 'operator', null, created_at from operators where email = ${email} and active = 1) a_
       left join credentials c_ on c_.account_id = a_.id
+      order by a_.created_at, a_.id
       limit 1),
     (select json_group_array(json_object(
         'key', key, 'failures', failures, 'lockedUntil', locked_until))

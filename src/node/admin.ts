@@ -50,8 +50,14 @@ const url = dbUrl(process.env);
 const db = openDb(url, process.env.LIBSQL_AUTH_TOKEN);
 const deps = { db, clock: systemClock, ids: ulidGen(systemClock) };
 const where = url.replace(/\/\/[^@/]*@/, "//***@");
+// Where the server listens, as `npm run dev`/`npm start` read it (PORT, HOST); the API's public
+// address may differ (a proxy, a Worker), so this is only an example.
+const host = ((h) => (!h || h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h.includes(":") ? `[${h}]` : h))(
+  process.env.HOST,
+);
+const base = `http://${host}:${process.env.PORT || 8787}`;
 const accept = (token: string) =>
-  `  curl -s http://127.0.0.1:8787/v1/invitations/accept -H 'Content-Type: application/json' \\\n` +
+  `  curl -s ${base}/v1/invitations/accept -H 'Content-Type: application/json' \\\n` +
   `    -d '{"token": "${token}", "password": "<at least 12 characters>"}'`;
 
 try {
@@ -79,12 +85,12 @@ try {
         },
         null,
         // `npm run admin` is run by whoever holds the database: no caller to check.
-        // (An operator with this e-mail already: the insert finds one and writes nothing.)
+        // (An account with this e-mail already, operator or user: the insert writes nothing.)
         sql`1`,
       ),
     ]);
     if (results[0].rowsAffected === 0)
-      fail(`an operator with e-mail ${address} exists already in ${where}`, 1);
+      fail(`an account (operator or user) with e-mail ${address} exists already in ${where}`, 1);
     console.log(`operator invitation for ${address.toLowerCase()} (valid 7 days, once), in ${where}:\n`);
     console.log(`token: ${token}\n\naccept it (the server running), e.g.:\n${accept(token)}`);
   } else {

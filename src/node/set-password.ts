@@ -30,17 +30,27 @@ const at = deps.clock.now().toISOString();
 const hash = await hashPassword(password);
 const account = sql`(select id from users where email = ${email} and active = 1
   union all select id from operators where email = ${email} and active = 1)`;
+// Users and operators share one e-mail namespace; a database that still holds both for this e-mail
+// (created before that was enforced) is refused, writing nothing: which account is meant is for a
+// person to decide (disable one of them), not for this script to guess.
+const one = sql`(select count(*) from ${account}) = 1`;
 const [, , , found] = await deps.db.batch([
   deps.db.run(sql`insert into credentials (account_id, password_hash, changed_at)
-    select id, ${hash}, ${at} from ${account} limit 1
+    select id, ${hash}, ${at} from ${account} where ${one}
     on conflict (account_id) do update set password_hash = excluded.password_hash, changed_at = excluded.changed_at`),
   deps.db.run(sql`update auth_sessions set revoked_at = ${at}, revoked_reason = 'password_reset'
-    where account_id in ${account} and revoked_at is null`),
+    where account_id in ${account} and revoked_at is null and ${one}`),
   deps.db.run(sql`insert into auth_events (id, org_id, account_id, email, kind, source, at)
     select ${deps.ids()}, (select org_id from users where id = a_.id), a_.id, ${email}, 'password_reset',
       'npm run password', ${at}
-    from ${account} a_ limit 1`),
+    from ${account} a_ where ${one}`),
   deps.db.all<{ n: number }>(sql`select count(*) as n from ${account}`),
 ]);
 if (!found[0]?.n) fail(`no active user or operator with e-mail ${email} in ${config.LIBSQL_URL}`, 1);
+if (found[0].n > 1)
+  fail(
+    `${email} names both a user and an operator in ${config.LIBSQL_URL}; nothing was changed: ` +
+      "disable the account that should not exist (users.active / operators.active = 0), then run this again",
+    1,
+  );
 console.error(`password set for ${email}; its sessions have ended`);

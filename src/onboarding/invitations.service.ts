@@ -72,8 +72,20 @@ export type NewInvitation = {
 };
 
 /**
+ * SQL true when an account — a user OR an operator — has this e-mail (a value or SQL, e.g. a
+ * column). Users and operators share ONE e-mail namespace: sign-in looks an e-mail up in both, so
+ * two accounts with one e-mail would let the newer one shadow the other. Every statement that
+ * creates an account or an invitation for one is conditioned on `not emailInUse(…)`. E-mails are
+ * stored lower-cased (every writer lower-cases them, as sign-in does its input), so the comparison
+ * lower-cases the argument and keeps the unique indexes usable.
+ */
+export const emailInUse = (email: SQL | string) =>
+  sql`(exists (select 1 from users eu_ where eu_.email = lower(${email}))
+    or exists (select 1 from operators eo_ where eo_.email = lower(${email})))`;
+
+/**
  * Inserts an invitation into organisation `orgId` (null for an operator's), only where `guard`
- * holds and, for a user, no account has the e-mail yet; an audit row follows it.
+ * holds and no account (user or operator) has the e-mail yet; an audit row follows it.
  */
 export function insertInvitation(
   deps: Pick<Deps, "db" | "ids">,
@@ -82,17 +94,13 @@ export function insertInvitation(
   guard: SQL,
 ) {
   const db = deps.db;
-  const noAccount =
-    inv.kind === "user"
-      ? sql`not exists (select 1 from users ue_ where ue_.email = ${inv.email})`
-      : sql`not exists (select 1 from operators oe_ where oe_.email = ${inv.email})`;
   return [
     db.run(sql`insert into invitations (id, kind, jurisdiction_id, org_id, email, name, roles, department_id,
         token_hash, expires_at, created_by, created_at)
       select ${inv.id}, ${inv.kind}, (select o_.jurisdiction_id from organizations o_ where o_.id = ${orgId}),
         ${orgId}, ${inv.email}, ${inv.name}, ${JSON.stringify(inv.roles)}, ${inv.departmentId},
         ${inv.tokenHash}, ${inv.expiresAt}, ${inv.createdBy}, ${inv.createdAt}
-      where ${guard} and ${noAccount}`),
+      where ${guard} and not ${emailInUse(inv.email)}`),
     db.run(sql`insert into auth_events (id, org_id, account_id, email, kind, at, detail)
       select ${deps.ids()}, i.org_id, ${inv.createdBy}, i.email, 'invitation_created', ${inv.createdAt},
         json_object('invitationId', i.id, 'roles', json(i.roles))
@@ -124,7 +132,8 @@ export type AcceptedAccount = {
 
 /**
  * Accepts an invitation: one batch that takes the invitation (a conditional UPDATE: pending,
- * unexpired, and the e-mail without an account), then — only if it did — creates the user with its
+ * unexpired, and the e-mail without an account of EITHER kind — checked here, inside the batch's
+ * write transaction, so an account created since the invitation cannot be doubled), then — only if it did — creates the user with its
  * roles or the operator, the password and a login session, and records the use. Every later
  * statement is conditioned on "this batch took the invitation", so a refused token changes nothing.
  * The kind of account is known only to the database, so a session is prepared for each kind and
@@ -151,10 +160,8 @@ export async function acceptInvitation(
   const statements: BatchItem<"sqlite">[] = [
     db.run(sql`update invitations set accepted_at = ${at}, account_id = ${aid}
       where token_hash = ${tokenHash} and accepted_at is null and revoked_at is null and expires_at > ${at}
-        and case kind
-          when 'user' then not exists (select 1 from users ue_ where ue_.email = invitations.email)
-            and exists (select 1 from organizations o_ where o_.id = invitations.org_id)
-          else not exists (select 1 from operators oe_ where oe_.email = invitations.email) end`),
+        and not ${emailInUse(sql`invitations.email`)}
+        and (kind = 'operator' or exists (select 1 from organizations o_ where o_.id = invitations.org_id))`),
     db.run(sql`insert into users (id, jurisdiction_id, org_id, department_id, email, name, active, created_at)
       select ${aid}, i.jurisdiction_id, i.org_id, i.department_id, i.email, coalesce(${name}, i.name, i.email),
         1, ${at}

@@ -3,7 +3,8 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { PASSWORD_MIN_LENGTH } from "../accounts/accounts.service";
-import { invitations, jurisdictions, organizations } from "../db/schema";
+import type { Scope } from "../auth/scope";
+import { invitations, jurisdictions } from "../db/schema";
 import {
   coded,
   defineRoute,
@@ -20,6 +21,7 @@ import { ApiError, conflict, forbidden, notFound } from "../http/problem";
 import { INVITATION_STATUSES, LEVELS, ORG_KINDS, ROLES, type InvitationStatus, type Role } from "../vocab";
 import {
   acceptInvitation,
+  emailInUse,
   insertInvitation,
   invitationExpiry,
   invitationJson,
@@ -173,6 +175,14 @@ const invitationItem = (r: InvitationRow) => ({
 const invalid = (path: string, message: string, code: string) =>
   new ApiError(422, code, message, { errors: [{ in: "json", path, message, code }] });
 
+/**
+ * The caller's own organisation, if `orgId` is it: the existence check of the invitation routes.
+ * Invitations are visible to their organisation only, so every other organisation — even one the
+ * caller can see (its pair's other institution, the city above) — answers 404, as `/auth-events` does.
+ */
+const ownOrganization = (orgId: string, scope: Scope) =>
+  sql`select id from organizations where id = ${orgId} and id = ${scope.me.orgId}`;
+
 /** Lower-cases the e-mails of a body (an e-mail is one account, whatever its case). */
 const lower = <T extends { email: string }>(x: T): T => ({ ...x, email: x.email.toLowerCase() });
 
@@ -321,7 +331,6 @@ export const onboardingRoutes = newRouter()
         and (${dept} is null or exists (select 1 from departments dg_ where dg_.id = ${dept} and dg_.org_id = ${orgId}))`;
       const at = now.toISOString();
       const {
-        principal,
         results: [, , org, depts, taken, rows],
       } = await scope.run(
         [
@@ -342,23 +351,21 @@ export const onboardingRoutes = newRouter()
             orgId,
             guard,
           ),
-          db.all<{ id: string }>(
-            sql`select id from organizations where id = ${orgId} and ${scope.visible(organizations)}`,
-          ),
+          // An organisation's invitations are its own (the policy of `invitations`): any other
+          // organisation, visible or not, is 404; a member without the admin role 403.
+          db.all<{ id: string }>(ownOrganization(orgId, scope)),
           db.all<{ id: string }>(sql`select id from departments where id = ${dept} and org_id = ${orgId}`),
-          db.all<{ id: string }>(sql`select id from users where email = ${body.email}`),
+          db.all<{ taken: number }>(sql`select ${emailInUse(body.email)} as taken`),
           db.all<{ j: string }>(
             sql`select ${invitationJson("i", at)} as j from invitations i where i.id = ${id}`,
           ),
         ],
         ([, , org]) => org[0],
       );
-      if (principal.orgId !== orgId)
-        throw forbidden("People are invited by their own organisation's admins.");
       if (!rows[0]) {
         if (dept && !depts[0])
           throw invalid("departmentId", "not a department of this organisation", "invalid_department");
-        if (taken[0]) throw conflict("account_exists", `${body.email} already has an account.`);
+        if (taken[0]?.taken) throw conflict("account_exists", `${body.email} already has an account.`);
         throw forbidden();
       }
       void org;
@@ -404,20 +411,15 @@ export const onboardingRoutes = newRouter()
       }
       const order = sync ? sql`${updatedOf("i")}, i.id` : sql`i.id desc`;
       const {
-        principal,
         results: [, rows],
       } = await scope.run(
         [
-          db.all<{ id: string }>(
-            sql`select id from organizations where id = ${orgId} and ${scope.visible(organizations)}`,
-          ),
+          db.all<{ id: string }>(ownOrganization(orgId, scope)),
           db.all<{ j: string }>(sql`select ${invitationJson("i", at)} as j from invitations i
             where ${sql.join(conds, sql` and `)} order by ${order} limit ${q.limit + 1}`),
         ],
         ([org]) => org[0],
       );
-      if (principal.orgId !== orgId)
-        throw forbidden("Invitations are managed by the organisation's own admins.");
       const page = paginate(
         rows.map((r) => JSON.parse(r.j) as InvitationRow),
         q.limit,
@@ -481,7 +483,7 @@ export const onboardingRoutes = newRouter()
       },
       responses: {
         201: jsonResponse(InvitationCreated, "Created"),
-        409: errorResponse("`account_exists`: an operator has this e-mail"),
+        409: errorResponse("`account_exists`: an account (operator or user) has this e-mail"),
       },
     }),
     async (c) => {
@@ -516,7 +518,7 @@ export const onboardingRoutes = newRouter()
           sql`select ${invitationJson("i", at)} as j from invitations i where i.id = ${id}`,
         ),
       ]);
-      if (!rows[0]) throw conflict("account_exists", `An operator with e-mail ${body.email} exists.`);
+      if (!rows[0]) throw conflict("account_exists", `${body.email} already has an account.`);
       return c.json({ ...invitationItem(JSON.parse(rows[0].j)), token }, 201);
     },
   )

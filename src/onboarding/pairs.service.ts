@@ -7,7 +7,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Deps } from "../http/api";
 import { ApiError, conflict } from "../http/problem";
 import type { OrgKind, Role } from "../vocab";
-import { invitationExpiry, insertInvitation, newInvitationToken } from "./invitations.service";
+import { emailInUse, invitationExpiry, insertInvitation, newInvitationToken } from "./invitations.service";
 import { ADMIN_DEPARTMENT, departmentTemplate } from "./template";
 
 export type FirstAdmin = { email: string; name?: string; roles?: Role[] };
@@ -67,7 +67,8 @@ const SIDES = [
 /**
  * The statements of one pair creation and a reader of their results. Every insert after the
  * jurisdiction's is conditioned on the jurisdiction row this batch inserted, which is itself
- * conditioned on `creator.guard`, a free code (no conflict) and first admins without accounts.
+ * conditioned on `creator.guard`, a free code (no conflict) and first admins without accounts
+ * (neither a user nor an operator: `emailInUse`).
  */
 export async function pairStatements(
   deps: Pick<Deps, "db" | "ids" | "clock">,
@@ -93,6 +94,11 @@ export async function pairStatements(
   );
   const emails = orgs.map((o) => o.admin.email);
   const tokens = await Promise.all(orgs.map(() => newInvitationToken()));
+  // A first admin's e-mail may belong to no account, user or operator (one e-mail namespace).
+  const emailsInUse = sql`(${sql.join(
+    emails.map((e) => emailInUse(e)),
+    sql` or `,
+  )})`;
   // A first admin's invitation id derives from the pair's, so a retry can find (and renew) it.
   const invitationId = (j: SQL | string, kind: OrgKind) => sql`(${j} || ${`.${kind}-admin`})`;
   const byKey = creator.key
@@ -107,7 +113,7 @@ export async function pairStatements(
       select ${jid}, ${input.code}, ${input.name}, case when ${parent} is null then 'city' else 'basic' end, ${parent},
         coalesce((select p_.count_makeup_workdays from jurisdictions p_ where p_.id = ${parent}), 1), ${at},
         ${creator.by}, ${creator.key ?? null}, ${hash}
-      where ${creator.guard} and not exists (select 1 from users ue_ where ue_.email in ${emails})
+      where ${creator.guard} and not ${emailsInUse}
       on conflict do nothing`),
     db.run(sql`insert into organizations (id, jurisdiction_id, kind, name, created_at)
       select o_.value ->> 'id', ${jid}, o_.value ->> 'kind', o_.value ->> 'name', ${at}
@@ -155,9 +161,11 @@ export async function pairStatements(
         created,
       ),
       // A retry of the same request renews the first admin's link if it is still pending: the
-      // first answer's token was never seen, so the retry's is the one to use.
+      // first answer's token was never seen, so the retry's is the one to use. Only a caller who
+      // may still create the pair (`guard`) renews: a signed-out or demoted one changes nothing.
       db.run(sql`update invitations set token_hash = ${tokens[n]!.tokenHash}, expires_at = ${expiresAt}
-        where id = ${invitationId(byKey, o.kind)} and accepted_at is null and revoked_at is null`),
+        where id = ${invitationId(byKey, o.kind)} and accepted_at is null and revoked_at is null
+          and ${creator.guard}`),
     );
   });
   const read = db.all<PairRow>(sql`select j.id, j.code, j.name, j.level, j.parent_id as parentId,
@@ -172,7 +180,8 @@ export async function pairStatements(
       or (${creator.key ?? null} is not null and j.created_by = ${creator.by} and j.idempotency_key = ${creator.key ?? null})`);
   const checks = db.all<{ codeTaken: number; emailsTaken: string }>(sql`select
       exists (select 1 from jurisdictions where code = ${input.code}) as codeTaken,
-      (select json_group_array(email) from users where email in ${emails}) as emailsTaken`);
+      (select json_group_array(email) from (select email from users where email in ${emails}
+        union select email from operators where email in ${emails})) as emailsTaken`);
 
   /**
    * The answer from the batch's results (`pair`, `check`: those of `read` and `checks`); undefined
