@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { LOGIN_LIMITS } from "../src/accounts/accounts.queries";
+import { login } from "../src/accounts/accounts.service";
 import { hashPassword } from "../src/accounts/password";
 import { openSession } from "../src/accounts/sessions";
 import { expectProblem, setup, type TestApp } from "./helpers";
@@ -188,6 +189,186 @@ describe("login throttling", () => {
     expect((await login(user.email, PASSWORD, "198.51.100.78")).status).toBe(200);
     t.clock.advance(Number(refused.headers.get("retry-after")) * 1000);
     expect((await login(user.email, PASSWORD, "198.51.100.77")).status).toBe(200);
+  });
+});
+
+describe("parallel attempts (reservation before the hash)", () => {
+  /** `n` attempts fired at once; `right` (an index) carries the right password, the others not. */
+  const shuffledRight = (n: number, from: number) => from + Math.floor(Math.random() * (n - from));
+  const sameAnswer = (r: { status: number; body: any; headers: Headers }) =>
+    JSON.stringify([r.status, r.body.code, r.body.detail, r.headers.get("retry-after")]);
+
+  it("a burst on one account hashes at most lockAfter guesses; once locked, right and wrong get one 429", async () => {
+    const { t, p, user, login } = await world();
+    const { lockAfter } = LOGIN_LIMITS.account;
+    const all: { status: number; body: any; headers: Headers }[] = [];
+    let locked = false;
+    for (let round = 0; round < 20 && !locked; round++) {
+      // 39 wrong and 1 right, the right one somewhere after the first lockAfter (so that it is
+      // never among the attempts a burst lets through), each from its own address.
+      const right = shuffledRight(40, lockAfter);
+      const res = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          login(user.email, i === right ? PASSWORD : `wrong guess ${round}/${i}`, `198.51.100.${i}`),
+        ),
+      );
+      all.push(...res);
+      const refused = res.filter((r) => r.status === 429);
+      // Every refusal of one burst is the same answer, whatever the password.
+      expect(new Set(refused.map(sameAnswer)).size).toBe(1);
+      expect(res[right]!.status).toBe(429);
+      locked = refused[0]!.body.code === "login_locked";
+      if (!locked) t.clock.advance(Number(refused[0]!.headers.get("retry-after")) * 1000);
+    }
+    expect(locked).toBe(true);
+    expect(all.length).toBe(40); // one burst: the attempt that reaches lockAfter locks at once
+    expect(all.filter((r) => r.status === 200)).toEqual([]);
+    expect(all.filter((r) => r.status === 401).length).toBe(lockAfter);
+    // Locked: another burst, the right password among them, all answered alike.
+    const right = shuffledRight(40, 0);
+    const res = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => login(user.email, i === right ? PASSWORD : `wrong ${i}`)),
+    );
+    expect(new Set(res.map(sameAnswer)).size).toBe(1);
+    expectProblem(res[right]!, 429, "login_locked");
+    // The audit: each hashed failure, the lock once; the refusals are counted in the lock's row.
+    const admin = p.user("court", "admin");
+    const events = await t.request(`/v1/organizations/${p.court.id}/auth-events?limit=100`, { as: admin });
+    const kinds = events.body.items.map((e: any) => e.kind.code);
+    expect(kinds.filter((k: string) => k === "login_failed").length).toBe(lockAfter);
+    expect(kinds.filter((k: string) => k === "login_locked").length).toBe(1);
+    const [row] = await t.deps.db.all<{ failures: number }>(
+      sql`select failures from login_throttle where key = ${`account:${user.email}`}`,
+    );
+    const refusedWhileLocked = all.filter((r) => r.body.code === "login_locked").length + res.length;
+    expect(row!.failures).toBe(lockAfter + refusedWhileLocked);
+    // After the lock, the right password signs in.
+    t.clock.advance(LOGIN_LIMITS.lockMs);
+    expect((await login(user.email, PASSWORD, "203.0.113.9")).status).toBe(200);
+    const [none] = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from login_throttle where key like 'ticket:%'`,
+    );
+    expect(none!.n).toBe(0);
+  });
+
+  it("a burst from one source address hashes at most its lockAfter guesses, then one 429 for all", async () => {
+    const { t, user, login } = await world();
+    const { lockAfter } = LOGIN_LIMITS.source;
+    const from = "198.51.100.200";
+    const burst = async (round: number, n: number, right: number) => {
+      const res = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          i === right
+            ? login(user.email, PASSWORD, from)
+            : login(`guess${round}-${i}@nowhere.test`, "wrong password!", from),
+        ),
+      );
+      expect(res.filter((r) => r.status === 200)).toEqual([]);
+      const refused = res.filter((r) => r.status === 429);
+      expect(new Set(refused.map(sameAnswer)).size).toBe(1);
+      expectProblem(res[right]!, 429, "login_locked");
+      return { hashed: res.filter((r) => r.status === 401).length, refused };
+    };
+    // 70 at once, each against its own e-mail, the right password after the first lockAfter.
+    const first = await burst(0, 70, shuffledRight(70, lockAfter));
+    expect(first.hashed).toBe(lockAfter);
+    expectProblem(first.refused[0]!, 429, "login_locked");
+    // Locked: right or wrong, one answer; nothing more is hashed.
+    expect((await burst(1, 20, shuffledRight(20, 0))).hashed).toBe(0);
+    // Another address is not concerned; after the lock, this one signs in too.
+    expect((await login(user.email, PASSWORD, "198.51.100.201")).status).toBe(200);
+    t.clock.advance(LOGIN_LIMITS.lockMs);
+    expect((await login(user.email, PASSWORD, from)).status).toBe(200);
+  });
+
+  it("a success takes back its source reservation: many sign-ins from one address never throttle it", async () => {
+    const { t, user, login } = await world();
+    for (let i = 0; i < LOGIN_LIMITS.source.delayAfter + 5; i++)
+      expect((await login(user.email, PASSWORD, "198.51.100.50")).status).toBe(200);
+    const rows = await t.deps.db.all<{ failures: number; lockedUntil: string | null }>(
+      sql`select failures, locked_until as lockedUntil from login_throttle`,
+    );
+    expect(rows).toEqual([{ failures: 0, lockedUntil: null }]);
+  });
+
+  it("parallel guesses of the current password stop at the lock; the right one is then refused until it ends", async () => {
+    const { t, p, user, login, bearer } = await world();
+    const { lockAfter } = LOGIN_LIMITS.account;
+    const s = (await login(user.email, PASSWORD)).body;
+    const NEW = "a much better passphrase";
+    const change = (currentPassword: string, token = s.accessToken) =>
+      t.request("/v1/auth/password", {
+        method: "POST",
+        headers: bearer(token),
+        json: { currentPassword, newPassword: NEW },
+      });
+    let failed = 0;
+    let locked = false;
+    for (let round = 0; round < 20 && !locked; round++) {
+      const res = await Promise.all(Array.from({ length: 30 }, (_, i) => change(`guess ${round}/${i}!!`)));
+      failed += res.filter((r) => r.status === 403).length;
+      const refused = res.filter((r) => r.status === 429);
+      expect(refused.length + res.filter((r) => r.status === 403).length).toBe(30);
+      expect(new Set(refused.map(sameAnswer)).size).toBe(1);
+      locked = refused[0]!.body.code === "login_locked";
+      if (!locked) t.clock.advance(Number(refused[0]!.headers.get("retry-after")) * 1000);
+    }
+    expect(locked).toBe(true);
+    expect(failed).toBe(lockAfter);
+    // Locked: the right current password is refused too, and so is a sign-in.
+    const refusedRight = await change(PASSWORD);
+    expectProblem(refusedRight, 429, "login_locked");
+    expectProblem(await login(user.email, PASSWORD), 429, "login_locked");
+    const admin = p.user("court", "admin");
+    const events = await t.request(
+      `/v1/organizations/${p.court.id}/auth-events?kind=password_change_failed,login_locked&limit=100`,
+      { as: admin },
+    );
+    const kinds = events.body.items.map((e: any) => e.kind.code);
+    expect(kinds.filter((k: string) => k === "password_change_failed").length).toBe(lockAfter);
+    expect(kinds.filter((k: string) => k === "login_locked").length).toBe(1);
+    expect(events.body.items[0].kind.label.en).toMatch(/Password change failed|Account locked/);
+    // After the lock (the access token has expired meanwhile: refresh it), the change goes through.
+    t.clock.advance(LOGIN_LIMITS.lockMs);
+    const fresh = await t.request("/v1/auth/refresh", {
+      method: "POST",
+      json: { refreshToken: s.refreshToken },
+    });
+    expect(fresh.status).toBe(200);
+    expect((await change(PASSWORD, fresh.body.accessToken)).status).toBe(204);
+    expect((await login(user.email, NEW)).status).toBe(200);
+  });
+});
+
+describe("a login racing with a password change", () => {
+  it("opens no session when the verified hash was replaced between the check and the write", async () => {
+    const { t, user, login: httpLogin, bearer } = await world();
+    const other = (await httpLogin(user.email, PASSWORD)).body;
+    const before = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from auth_sessions`);
+    const attempt = login(
+      t.deps,
+      { email: user.email, password: PASSWORD, source: "192.0.2.1" },
+      {
+        // The password is verified with the old hash; now it changes, before the write batch.
+        afterVerify: async () => {
+          const changed = await t.request("/v1/auth/password", {
+            method: "POST",
+            headers: bearer(other.accessToken),
+            json: { currentPassword: PASSWORD, newPassword: "changed in the meantime" },
+          });
+          expect(changed.status).toBe(204);
+        },
+      },
+    );
+    await expect(attempt).rejects.toMatchObject({ status: 401, code: "invalid_credentials" });
+    const after = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from auth_sessions`);
+    expect(after[0]!.n).toBe(before[0]!.n);
+    // The refused attempt is audited as a failure; the new password signs in.
+    const [failed] = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from auth_events where kind = 'login_failed' and account_id = ${user.id}`,
+    );
+    expect(failed!.n).toBe(1);
+    expect((await httpLogin(user.email, "changed in the meantime")).status).toBe(200);
   });
 });
 

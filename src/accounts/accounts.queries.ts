@@ -33,79 +33,166 @@ export function accountActive(id: SQL, kind: SQL): SQL {
     else 0 end)`;
 }
 
+export type ThrottleRow = {
+  key: string;
+  failures: number;
+  windowStartedAt: string;
+  lockedUntil: string | null;
+};
+
+/** The JSON of the throttle rows of `keys` (SQL), for a read statement. */
+const throttleJson = (keys: SQL) => sql`(select json_group_array(json_object('key', key,
+    'failures', failures, 'windowStartedAt', window_started_at, 'lockedUntil', locked_until))
+  from login_throttle where key in ${keys})`;
+
+/** One key an attempt is counted against: its value as SQL (a literal, or a sub-query). */
+export type ThrottleTarget = { key: SQL; kind: ThrottleKind };
+
+/**
+ * Reserves an attempt before its password is hashed, atomically: statements for the caller's single
+ * batch (libSQL serialises write transactions, so concurrent attempts each see the counts of the
+ * ones before). `before` goes first: a ticket row (key `ticket:<id>`, visible to no one else, since
+ * `after` deletes it in the same transaction) is inserted only if none of the keys is waiting or
+ * locked (and `when` holds); then each key's counter is raised — the attempt counts as a failure
+ * until a success takes it back — only if the ticket exists; without a ticket, a key that is locked
+ * (not merely waiting) counts the refused attempt in its own row, beyond `lockAfter`. `reserved` is
+ * SQL true between `before` and `after` when the attempt may go on to hash a password.
+ */
+export function reserveAttempt(
+  db: Db,
+  r: { ticket: string; targets: ThrottleTarget[]; now: Date; when?: SQL },
+) {
+  const at = r.now.toISOString();
+  const ticket = `ticket:${r.ticket}`;
+  const keys = sql`(${sql.join(
+    r.targets.map((t) => t.key),
+    sql`, `,
+  )})`;
+  const reserved = sql`exists (select 1 from login_throttle tk_ where tk_.key = ${ticket})`;
+  const windowStart = new Date(r.now.getTime() - LOGIN_LIMITS.windowMs).toISOString();
+  const lockSeconds = LOGIN_LIMITS.lockMs / 1000;
+  const until = (seconds: SQL) => sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${at}, '+' || ${seconds} || ' seconds')`;
+  const count = ({ key, kind }: ThrottleTarget) => {
+    const { lockAfter } = LOGIN_LIMITS[kind];
+    // The count after this attempt; in DO UPDATE, bare columns are the row's values before it. The
+    // attempt that reaches lockAfter locks at once (no attempt after it is reserved); the shorter
+    // waits are set only by failures (`delayAfterFailure`), so attempts in flight never hold back
+    // one another below the lock.
+    const n = sql`(case when window_started_at <= ${windowStart} then 1 else failures + 1 end)`;
+    return db.run(sql`insert into login_throttle (key, failures, window_started_at, locked_until)
+      select k_.k, 1, ${at}, ${lockAfter <= 1 ? until(sql`${lockSeconds}`) : null}
+      from (select ${key} as k) k_ where k_.k is not null and ${reserved}
+      on conflict (key) do update set
+        failures = ${n},
+        window_started_at = case when window_started_at <= ${windowStart} then ${at} else window_started_at end,
+        locked_until = case
+          when ${n} >= ${lockAfter} then ${until(sql`${lockSeconds}`)}
+          when window_started_at <= ${windowStart} then null
+          else locked_until end`);
+  };
+  const countRefused = ({ key, kind }: ThrottleTarget) =>
+    db.run(sql`update login_throttle set failures = failures + 1
+      where key = ${key} and locked_until > ${at} and failures >= ${LOGIN_LIMITS[kind].lockAfter}
+        and not ${reserved}`);
+  return {
+    keys,
+    reserved,
+    before: [
+      db.run(sql`insert into login_throttle (key, failures, window_started_at, locked_until)
+        select ${ticket}, 0, ${at}, null
+        where not exists (select 1 from login_throttle lt_ where lt_.key in ${keys}
+          and lt_.locked_until > ${at}) and ${r.when ?? sql`1`}`),
+      ...r.targets.map(count),
+      ...r.targets.map(countRefused),
+    ] as const,
+    after: [db.run(sql`delete from login_throttle where key = ${ticket}`)] as const,
+  };
+}
+
 export type LoginRead = {
-  account: { id: string; kind: AccountKind; orgId: string | null; hash: string | null } | null;
-  throttle: { key: string; failures: number; lockedUntil: string | null }[];
+  account: {
+    id: string;
+    kind: AccountKind;
+    orgId: string | null;
+    hash: string | null;
+    changedAt: string | null;
+  } | null;
+  throttle: ThrottleRow[];
+  reserved: boolean;
 };
 
 /**
- * The login read, one statement: the active account of that e-mail (a user or an operator) with its
- * password hash, and the failure counters of the account and the source. Users and operators share
- * one e-mail namespace (`emailInUse` guards every account creation); should a database still hold
- * both for one e-mail, the older account is the one that signs in, never a newer one shadowing it.
+ * The login read, one statement for the reservation's batch (between `before` and `after`): the
+ * active account of that e-mail (a user or an operator) with its password hash, the counters of the
+ * account and the source after the reservation, and whether the attempt got one. Users and
+ * operators share one e-mail namespace (`emailInUse` guards every account creation); should a
+ * database still hold both for one e-mail, the older account is the one that signs in, never a newer
+ * one shadowing it.
  */
-export async function loginRead(db: Db, email: string, keys: string[]): Promise<LoginRead> {
-  const [row] = await db.values<[string | null, string]>(sql`select
-    (select json_object('id', a_.id, 'kind', a_.kind, 'orgId', a_.org_id, 'hash', c_.password_hash)
+export function loginRead(db: Db, email: string, keys: SQL, reserved: SQL) {
+  return db.values<[string | null, string, number]>(sql`select
+    (select json_object('id', a_.id, 'kind', a_.kind, 'orgId', a_.org_id, 'hash', c_.password_hash,
+        'changedAt', c_.changed_at)
       from (select id, 'user' as kind, org_id, created_at from users where email = ${email} and active = 1
         union all
         select id, 'operator', null, created_at from operators where email = ${email} and active = 1) a_
       left join credentials c_ on c_.account_id = a_.id
       order by a_.created_at, a_.id
       limit 1),
-    (select json_group_array(json_object(
-        'key', key, 'failures', failures, 'lockedUntil', locked_until))
-      from login_throttle where key in ${keys})`);
+    ${throttleJson(keys)},
+    ${reserved}`);
+}
+
+export function parseLoginRead(rows: unknown): LoginRead {
+  const [row] = rows as [string | null, string, number][];
   return {
     account: row?.[0] ? JSON.parse(row[0]) : null,
     throttle: JSON.parse(row?.[1] ?? "[]"),
+    reserved: !!row?.[2],
   };
 }
 
 /**
- * Counts a failure against a key, atomically (an upsert): a window older than LOGIN_LIMITS.windowMs
- * starts again at 1; past `delayAfter` the key waits, at `lockAfter` it is locked.
+ * After a failed attempt: from `delayAfter` on, the key waits 2^(n − delayAfter) s (at most the
+ * lock), n being the count its reservation gave (`row`, read after it); a longer wait or lock set
+ * meanwhile stays, and a window begun again since is left alone.
  */
-export function countFailure(db: Db, key: string, kind: ThrottleKind, now: Date) {
-  const at = now.toISOString();
-  const windowStart = new Date(now.getTime() - LOGIN_LIMITS.windowMs).toISOString();
-  const { delayAfter, lockAfter } = LOGIN_LIMITS[kind];
-  const lockSeconds = LOGIN_LIMITS.lockMs / 1000;
-  // The count after this failure; in DO UPDATE, bare columns are the row's values before it.
-  const n = sql`(case when window_started_at <= ${windowStart} then 1 else failures + 1 end)`;
-  const until = (seconds: SQL) => sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${at}, '+' || ${seconds} || ' seconds')`;
-  return db.run(sql`insert into login_throttle (key, failures, window_started_at, locked_until)
-    values (${key}, 1, ${at}, ${delayAfter <= 1 ? until(sql`1`) : null})
-    on conflict (key) do update set
-      failures = ${n},
-      window_started_at = case when window_started_at <= ${windowStart} then ${at} else window_started_at end,
-      locked_until = case
-        when ${n} >= ${lockAfter} then ${until(sql`${lockSeconds}`)}
-        when ${n} >= ${delayAfter} then ${until(sql`min(1 << (${n} - ${delayAfter}), ${lockSeconds})`)}
-        else null end`);
+export function delayAfterFailure(db: Db, row: ThrottleRow, now: Date, when: SQL = sql`1`) {
+  const { delayAfter } = LOGIN_LIMITS[row.key.startsWith("source:") ? "source" : "account"];
+  if (row.failures < delayAfter) return null;
+  const seconds = Math.min(2 ** (row.failures - delayAfter), LOGIN_LIMITS.lockMs / 1000);
+  const until = new Date(now.getTime() + seconds * 1000).toISOString();
+  return db.run(sql`update login_throttle set locked_until = ${until}
+    where key = ${row.key} and window_started_at = ${row.windowStartedAt}
+      and (locked_until is null or locked_until < ${until}) and ${when}`);
 }
 
-/** SQL true while none of `keys` is waiting or locked at `now`. */
-export function notThrottled(keys: string[], now: Date): SQL {
-  return sql`not exists (select 1 from login_throttle lt_
-    where lt_.key in ${keys} and lt_.locked_until > ${now.toISOString()})`;
+/** SQL true while the credentials of `accountId` are still the ones that were verified. */
+export function credentialsUnchanged(accountId: string, hash: string, changedAt: string | null): SQL {
+  return sql`exists (select 1 from credentials cu_ where cu_.account_id = ${accountId}
+    and cu_.password_hash = ${hash} and cu_.changed_at is ${changedAt})`;
 }
 
-/** The latest end of a wait or lock on `keys` (for Retry-After when a login was refused). */
-export function throttledUntil(db: Db, keys: string[]) {
-  return db.all<{ until: string | null; failures: number | null }>(sql`select max(locked_until) as until,
-    max(failures) as failures from login_throttle where key in ${keys}`);
-}
-
-/** Forgets the failures of a key (a successful login resets its account's counter). */
-export function resetFailures(db: Db, key: string, when: SQL) {
+/** Forgets the failures of a key (a success clears its account's counter) when `when` holds. */
+export function resetFailures(db: Db, key: SQL, when: SQL) {
   return db.run(sql`delete from login_throttle where key = ${key} and ${when}`);
+}
+
+/**
+ * Takes back a source's reservation after a success: one attempt less in the same window, and the
+ * lock this very reservation set (`row` as read after it) lifted; a later one's wait or lock stays.
+ */
+export function releaseReservation(db: Db, row: ThrottleRow, when: SQL) {
+  return db.run(sql`update login_throttle set failures = failures - 1,
+      locked_until = case when locked_until is ${row.lockedUntil} then null else locked_until end
+    where key = ${row.key} and window_started_at = ${row.windowStartedAt} and failures > 0 and ${when}`);
 }
 
 export type AuthEventKind =
   | "login_succeeded"
   | "login_failed"
   | "login_locked"
+  | "password_change_failed"
   | "refresh_reused"
   | "logout"
   | "password_changed"
@@ -212,30 +299,47 @@ export function endSession(
 }
 
 export type PasswordRead = {
-  id: string;
-  kind: AccountKind;
-  orgId: string | null;
-  email: string;
-  hash: string | null;
+  account: {
+    id: string;
+    kind: AccountKind;
+    orgId: string | null;
+    email: string;
+    hash: string | null;
+    changedAt: string | null;
+  } | null;
+  throttle: ThrottleRow[];
+  reserved: boolean;
 };
 
 /**
  * The account a password change is for, if it is active and (for a token of a login session) that
- * session is open: one statement.
+ * session is open, as SQL pieces: `exists` (SQL true when it is) and `accountKey` (its throttle key,
+ * `account:<e-mail>`, as a sub-query) for `reserveAttempt`, and `read`, the statement for the
+ * reservation's batch (the account, the throttle rows after the reservation, whether it got one).
  */
-export async function passwordRead(db: Db, accountId: string, kind: AccountKind, sessionId?: string) {
+export function passwordRead(db: Db, accountId: string, kind: AccountKind, sessionId?: string) {
   const table = kind === "operator" ? sql`operators` : sql`users`;
   const org = kind === "operator" ? sql`null` : sql`a_.org_id`;
   const session = sessionId
     ? sql`and exists (select 1 from auth_sessions s_ where s_.id = ${sessionId} and s_.account_id = a_.id
         and s_.revoked_at is null)`
     : sql``;
-  const [row] = await db.values<[string]>(sql`select json_object('id', a_.id, 'kind', ${kind},
-      'orgId', ${org}, 'email', a_.email, 'hash', c_.password_hash)
-    from ${table} a_ left join credentials c_ on c_.account_id = a_.id
-    where a_.id = ${accountId} and a_.active = 1 ${session}`);
-  return row ? (JSON.parse(row[0]) as PasswordRead) : null;
+  const from = sql`from ${table} a_ where a_.id = ${accountId} and a_.active = 1 ${session}`;
+  return {
+    exists: sql`exists (select 1 ${from})`,
+    accountKey: sql`(select 'account:' || lower(a_.email) ${from})`,
+    read: (keys: SQL, reserved: SQL) =>
+      db.values<[string | null, string, number]>(sql`select
+        (select json_object('id', a_.id, 'kind', ${kind}, 'orgId', ${org}, 'email', a_.email,
+            'hash', c_.password_hash, 'changedAt', c_.changed_at)
+          from ${table} a_ left join credentials c_ on c_.account_id = a_.id
+          where a_.id = ${accountId} and a_.active = 1 ${session}),
+        ${throttleJson(keys)},
+        ${reserved}`),
+  };
 }
+
+export const parsePasswordRead = parseLoginRead as (rows: unknown) => PasswordRead;
 
 /** Ends every session of an account but `keep` when `when` holds. */
 export function endOtherSessions(

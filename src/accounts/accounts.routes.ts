@@ -111,12 +111,19 @@ export const accountRoutes = newRouter()
       path: "/v1/auth/password",
       tags,
       summary: "Change the caller's password; every other session of the account ends at once",
+      description:
+        "The current password is counted on the sign-in counters of the account and the source " +
+        "address: a wrong one answers 403 `current_password_invalid` and is audited; once they wait or " +
+        "are locked, the change answers 429 `login_throttled` / `login_locked` (with `Retry-After`), " +
+        "even for the right current password.",
       roles: EVERY_ACCOUNT,
       request: { body: jsonBody(PasswordBody) },
       responses: {
         204: { description: "Changed" },
+        403: errorResponse("`current_password_invalid` or `password_not_local`"),
         409: errorResponse("`password_changed_concurrently`"),
         422: errorResponse("`password_rejected`: the e-mail address, or the current password again"),
+        429: errorResponse("`login_throttled` or `login_locked`: retry after `Retry-After` seconds"),
       },
     }),
     async (c) => {

@@ -7,6 +7,10 @@ export const AUTH_EVENT_KINDS = {
   login_succeeded: { zh: "登录成功", en: "Signed in" },
   login_failed: { zh: "登录失败", en: "Sign-in failed" },
   login_locked: { zh: "账户锁定", en: "Account locked" },
+  password_change_failed: {
+    zh: "修改密码失败(当前密码错误)",
+    en: "Password change failed (wrong current password)",
+  },
   refresh_reused: { zh: "刷新令牌重复使用(会话已终止)", en: "Refresh token reused (session ended)" },
   logout: { zh: "退出登录", en: "Signed out" },
   password_changed: { zh: "修改密码", en: "Password changed" },
