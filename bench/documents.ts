@@ -4,13 +4,12 @@ import { sql } from "drizzle-orm";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signToken } from "../src/auth/jwt";
 import type { Db } from "../src/db/client";
 import { devKeys } from "../src/node/local";
 import { serveDatabase } from "../src/node/db-serve";
 import { startServer } from "../src/node/server";
 import { roundTripsPerRequest, type BenchRequest } from "./hrana";
-import { freePort, HTTP_BENCH, load, stopServer } from "./http";
+import { benchToken, freePort, HTTP_BENCH, load, stopServer } from "./http";
 
 const DOCS = 100_000;
 const RATIO_GOAL = 0.5;
@@ -200,17 +199,7 @@ async function inboxRun(count: number, full: boolean): Promise<Record<string, un
     const fixtureSeconds = Math.round((performance.now() - started) / 100) / 10;
     const [row] = await deps.db.all<{ n: number }>(sql`select count(*) as n from documents`);
     const [user] = await deps.db.all<{ id: string }>(sql`select id from users where email = ${COURT_REG}`);
-    const keys = await devKeys(dbUrl);
-    const token = await signToken(
-      keys.privateJwk,
-      { sub: user!.id },
-      {
-        issuer: deps.config.JWT_ISSUER,
-        audience: deps.config.JWT_AUDIENCE,
-        expiresIn: "1h",
-        now: new Date(),
-      },
-    );
+    const token = await benchToken(dbUrl, deps.config, user!.id);
     const headers = { authorization: `Bearer ${token}` };
     const all = {
       me: "/v1/me",
@@ -228,7 +217,7 @@ async function inboxRun(count: number, full: boolean): Promise<Record<string, un
     const hranaPort = await freePort();
     const viaHttp = await startServer({
       LIBSQL_URL: db.url,
-      JWT_JWKS: JSON.stringify(keys.jwks),
+      JWT_JWKS: JSON.stringify((await devKeys(dbUrl)).jwks),
       PORT: String(hranaPort),
       CRON: "off",
       SEED_DEMO: "false",

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signToken } from "../src/auth/jwt";
 import { users } from "../src/db/schema";
+import type { Config } from "../src/config";
 import { devKeys } from "../src/node/local";
 import { startServer } from "../src/node/server";
 import { ANCHOR_PATH, ANCHOR_ROWS, SHAPED_ANCHOR_PATH, type Shape, startAnchor } from "./anchor";
@@ -46,17 +47,7 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
   try {
     const [user] = await deps.db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_USER));
     if (!user) throw new Error(`demo user ${DEMO_USER} was not seeded`);
-    const { privateJwk } = await devKeys(dbUrl);
-    const token = await signToken(
-      privateJwk,
-      { sub: user.id },
-      {
-        issuer: deps.config.JWT_ISSUER,
-        audience: deps.config.JWT_AUDIENCE,
-        expiresIn: "1h",
-        now: new Date(),
-      },
-    );
+    const token = await benchToken(dbUrl, deps.config, user.id);
     const base = `http://127.0.0.1:${port}`;
     const shape = await shapeOf(`${base}/v1/me`, { authorization: `Bearer ${token}` });
     anchor = await startAnchor(dir, await freePort(), ANCHOR_ROWS, shape);
@@ -133,4 +124,14 @@ export async function stopServer({ stop, deps, server }: Awaited<ReturnType<type
   // A grace period, or abandoned requests log CLIENT_CLOSED errors.
   await new Promise((resolve) => setTimeout(resolve, 200));
   deps.db.$client.close();
+}
+
+/** A one-hour token the bench's host accepts: signed with the development key kept beside `dbUrl`. */
+export async function benchToken(dbUrl: string, config: Config, sub: string): Promise<string> {
+  const { privateJwk } = await devKeys(dbUrl);
+  return signToken(
+    privateJwk,
+    { sub },
+    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, expiresIn: "1h", now: new Date() },
+  );
 }

@@ -6,11 +6,9 @@ import Database from "libsql";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signToken } from "../src/auth/jwt";
-import { devKeys } from "../src/node/local";
 import { startServer } from "../src/node/server";
 import { fillDocuments } from "./documents";
-import { freePort, stopServer } from "./http";
+import { benchToken, freePort, stopServer } from "./http";
 
 const COURT_REG = "court.registrar@city.demo";
 const ROUTES = {
@@ -65,17 +63,7 @@ async function capture(count: number) {
     if (process.env.PLAN_DDL) await deps.db.$client.executeMultiple(process.env.PLAN_DDL);
     await deps.db.run(sql`analyze`);
     const [user] = await deps.db.all<{ id: string }>(sql`select id from users where email = ${COURT_REG}`);
-    const keys = await devKeys(dbUrl);
-    const token = await signToken(
-      keys.privateJwk,
-      { sub: user!.id },
-      {
-        issuer: deps.config.JWT_ISSUER,
-        audience: deps.config.JWT_AUDIENCE,
-        expiresIn: "1h",
-        now: new Date(),
-      },
-    );
+    const token = await benchToken(dbUrl, deps.config, user!.id);
     const client = deps.db.$client;
     const execute = client.execute.bind(client);
     const seen: Captured[] = [];
