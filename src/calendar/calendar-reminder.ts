@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { chinaDate } from "./calendar.engine";
+import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 
 /**
  * Who is told that a year's holiday calendar is missing: the admins of city-level jurisdictions.
@@ -37,8 +38,7 @@ export function calendarReminderInsert(db: Db, now: Date, runId: string) {
   const today = chinaDate(now);
   const y = sql`cast(y_.value as text)`;
   return db.run(sql`
-    insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id,
-      text_zh, text_en, urgent, dedupe_key, created_at)
+    ${INSERT_NOTIFICATIONS}
     select ${runId} || '.' || ${y} || '.' || u.id, u.jurisdiction_id, u.id,
       'calendar.missing', 'calendar', ${y},
       ${y} ||

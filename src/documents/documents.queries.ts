@@ -11,6 +11,7 @@ import { effectiveRule } from "../calendar/calendar.service";
 import { documents } from "../db/schema";
 import { outboxFromDocumentEvents } from "../webhooks/outbox";
 import type { AckResult, CaseArea, CaseCategory, Decision, DocStatus, DocType, Role } from "../vocab";
+import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 
 export type DocRow = {
   id: string;
@@ -312,8 +313,7 @@ export function notify(
   },
 ) {
   // One notice per recipient; ids share the app-generated (time-ordered) prefix.
-  return scope.db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind,
-      subject_type, subject_id, text_zh, text_en, urgent, dedupe_key, created_at)
+  return scope.db.run(sql`${INSERT_NOTIFICATIONS}
     select ${n.id} || '.' || u_.id, u_.jurisdiction_id, u_.id, ${n.kind}, 'document', ${n.docId},
       ${n.zh}, ${n.en}, ${n.urgent ? 1 : 0},
       ${n.dedupe} || ':' || u_.id, ${n.now}

@@ -5,6 +5,7 @@ import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine
 import type { Db } from "../db/client";
 import { outboxFromDocumentEvents } from "../webhooks/outbox";
 import type { SubjectSource } from "./ladder";
+import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 
 /** The ledger rows of one run that were sent, joined to their documents as `e` and `d`. */
 const sentOf = (runId: string) =>
@@ -140,8 +141,7 @@ export const documentLadder: SubjectSource = {
         where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = 'document'
           and ${has("upper_level")})`),
     // One notice per person per step: the dedupe key is the step's natural key plus the user.
-    db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id,
-        text_zh, text_en, urgent, dedupe_key, created_at)
+    db.run(sql`${INSERT_NOTIFICATIONS}
       select e.id || '.' || u.id, u.jurisdiction_id, u.id, ${KIND}, 'document', d.id,
         ${TEXT_ZH}, ${TEXT_EN}, e.urgent,
         'esc:document:' || d.id || ':v' || e.deadline_version || ':' || e.step || ':' || u.id, ${now}

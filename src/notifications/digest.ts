@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
 import type { Db } from "../db/client";
 import { withinBusinessHours } from "./hours";
+import { INSERT_NOTIFICATIONS } from "./notify";
 
 /** "Due soon": due within this many working days (today included). */
 export const DIGEST_SOON_WORKDAYS = 7;
@@ -37,8 +38,7 @@ export function digestInsert(db: Db, now: Date, runId: string) {
         sum(due_on >= ${today} and late >= ${-DIGEST_SOON_WORKDAYS}) as soon,
         min(case when due_on >= ${today} then due_on end) as next_due
       from x_ group by uid)
-    insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id,
-      text_zh, text_en, urgent, dedupe_key, created_at)
+    ${INSERT_NOTIFICATIONS}
     select ${runId} || '.' || u.id, u.jurisdiction_id, u.id, 'digest', 'digest', ${today},
       '每日待办(' || ${today} || '):' || a_.soon ||
         '件文书将在${sql.raw(String(DIGEST_SOON_WORKDAYS))}个工作日内到期' ||

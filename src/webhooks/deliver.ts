@@ -9,6 +9,7 @@ import { Webhook } from "standardwebhooks";
 import type { Deps } from "../http/api";
 import { withinBusinessHours } from "../notifications/hours";
 import { webhookUrlProblem } from "./url";
+import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 
 export const WEBHOOK_POLICY = {
   /** Attempts per delivery before it is given up. */
@@ -174,8 +175,7 @@ export async function deliverWebhooks(deps: Deps, now: Date) {
         from json_each(${endpoints})) as x
       where webhook_endpoints.id = x.id`),
     // The organisation's administrators learn that an endpoint was disabled (once per disabling).
-    db.run(sql`insert into notifications (id, jurisdiction_id, user_id, kind, subject_type, subject_id,
-        text_zh, text_en, urgent, dedupe_key, created_at)
+    db.run(sql`${INSERT_NOTIFICATIONS}
       select ${token} || '.' || ep.id || '.' || r_.user_id, ep.jurisdiction_id, r_.user_id,
         'webhook.disabled', 'webhook', ep.id,
         'Webhook 接收地址 ' || ep.url || ' 连续' || ep.consecutive_failures ||
