@@ -18,6 +18,11 @@ import { notificationRoutes } from "./notifications/notifications.routes";
 import { webhookRoutes } from "./webhooks/webhooks.routes";
 import { accountRoutes } from "./accounts/accounts.routes";
 import { onboardingRoutes } from "./onboarding/onboarding.routes";
+import { cosignRoutes } from "./cosign/cosign.routes";
+import { seriesRoutes } from "./series/series.routes";
+import { meetingRoutes } from "./meetings/meetings.routes";
+import { actionItemRoutes } from "./meetings/action-items.routes";
+import { icalRoutes } from "./calendar/ical.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -156,6 +161,11 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", webhookRoutes);
   app.route("/", accountRoutes);
   app.route("/", onboardingRoutes);
+  app.route("/", meetingRoutes);
+  app.route("/", actionItemRoutes);
+  app.route("/", cosignRoutes);
+  app.route("/", seriesRoutes);
+  app.route("/", icalRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -16,6 +16,7 @@ export const ROLES = vocabulary({
   department_head: { zh: "部门负责人", en: "Department head" },
   leader: { zh: "院领导", en: "Leader" },
   auditor: { zh: "审计员(只读)", en: "Auditor (read-only)" },
+  coordinator: { zh: "联席会议联络员", en: "Joint-meeting coordinator" },
 });
 export type Role = (typeof ROLES.codes)[number];
 
@@ -163,3 +164,129 @@ export const INVITATION_STATUSES = vocabulary({
   expired: { zh: "已过期", en: "Expired" },
 });
 export type InvitationStatus = (typeof INVITATION_STATUSES.codes)[number];
+
+// ── Joint meetings, co-signature, recurring series, action items ──────────────────────────────
+
+export const MEETING_KINDS = vocabulary({
+  regular: { zh: "法检联席会议(半年度)", en: "Joint meeting (half-yearly)" },
+  special: { zh: "专题联席会议", en: "Special-topic joint meeting" },
+});
+export type MeetingKind = (typeof MEETING_KINDS.codes)[number];
+
+export const MEETING_STATUSES = vocabulary({
+  pending_approval: { zh: "待双方院领导批准", en: "Awaiting both leaders' approval" },
+  rejected: { zh: "未获批准", en: "Not approved" },
+  planning: { zh: "筹备中", en: "Planning" },
+  scheduled: { zh: "时间已确定", en: "Scheduled" },
+  held: { zh: "已召开", en: "Held" },
+  minuted: { zh: "纪要已会签", en: "Minutes signed" },
+  skipped: { zh: "本期不召开", en: "Skipped this period" },
+  cancelled: { zh: "已取消", en: "Cancelled" },
+});
+export type MeetingStatus = (typeof MEETING_STATUSES.codes)[number];
+
+export const SLOT_STATUSES = vocabulary({
+  none: { zh: "未提出时间", en: "No time proposed" },
+  proposed: { zh: "时间待对方确认", en: "Proposed, awaiting the other side" },
+  confirmed: { zh: "时间已确认", en: "Confirmed" },
+});
+
+/** The five areas of work a topic belongs to (S3.4.1): the document case categories. */
+export const TOPIC_FIELDS = CASE_CATEGORIES;
+
+export const TOPIC_STATUSES = vocabulary({
+  proposed: { zh: "待主办方确定", en: "Proposed" },
+  accepted: { zh: "列入议题", en: "On the agenda" },
+  declined: { zh: "未列入议题", en: "Declined" },
+});
+
+export const SPECIAL_SUBJECTS = vocabulary({
+  major_case: { zh: "重大案件", en: "A major case" },
+  campaign: { zh: "专项活动", en: "A special campaign" },
+  issue: { zh: "重要问题", en: "An important issue" },
+});
+
+export const RSVPS = vocabulary({
+  pending: { zh: "待回复", en: "No answer yet" },
+  accepted: { zh: "参加", en: "Attending" },
+  declined: { zh: "不参加", en: "Not attending" },
+  tentative: { zh: "待定", en: "Tentative" },
+});
+
+export const PARTICIPANT_KINDS = vocabulary({
+  user: { zh: "参会人员", en: "Participant" },
+  observer: { zh: "列席人员(外单位)", en: "Observer (outside organisation)" },
+});
+
+export const COSIGN_STATUSES = vocabulary({
+  open: { zh: "会签中", en: "Being signed" },
+  signed: { zh: "会签完成", en: "Fully signed" },
+  refused: { zh: "拒签", en: "Refused" },
+  withdrawn: { zh: "已撤回", en: "Withdrawn" },
+});
+
+export const COSIGN_DECISIONS = vocabulary({
+  signed: { zh: "已签署", en: "Signed" },
+  refused: { zh: "拒绝签署", en: "Refused" },
+});
+
+/** What a co-signature can be about; later capabilities add theirs here. */
+export const COSIGN_SUBJECTS = vocabulary({
+  meeting_minutes: { zh: "联席会议纪要", en: "Joint-meeting minutes" },
+  special_meeting: { zh: "专题联席会议申请", en: "Special-topic meeting proposal" },
+  series_override: { zh: "轮值调整", en: "Change to the hosting rotation" },
+});
+export type CosignSubject = (typeof COSIGN_SUBJECTS.codes)[number];
+
+export const CADENCES = vocabulary({
+  month: { zh: "每月", en: "Monthly" },
+  quarter: { zh: "每季度", en: "Quarterly" },
+  half_year: { zh: "每半年", en: "Half-yearly" },
+  year: { zh: "每年", en: "Yearly" },
+});
+export type Cadence = (typeof CADENCES.codes)[number];
+
+export const SERIES_KINDS = vocabulary({
+  joint_meeting: { zh: "法检联席会议", en: "Joint meeting" },
+});
+
+export const OVERRIDE_ACTIONS = vocabulary({
+  swap: { zh: "调换主办方", en: "Swap the host" },
+  skip: { zh: "本期不召开", en: "Skip the period" },
+});
+
+export const OVERRIDE_STATUSES = vocabulary({
+  proposed: { zh: "待双方会签", en: "Awaiting both sides' signatures" },
+  agreed: { zh: "已商定", en: "Agreed" },
+  refused: { zh: "未商定", en: "Not agreed" },
+});
+
+export const ACTION_ITEM_STATUSES = vocabulary({
+  open: { zh: "落实中", en: "Open" },
+  done: { zh: "已落实", en: "Done" },
+});
+
+/** Timeline entries of meetings, action items, rotation changes and co-signatures. */
+export const SUBJECT_EVENTS = vocabulary({
+  created: { zh: "创建", en: "Created" },
+  slot_proposed: { zh: "提出会议时间", en: "Time proposed" },
+  slot_confirmed: { zh: "确认会议时间", en: "Time confirmed" },
+  topic_proposed: { zh: "提出议题", en: "Topic proposed" },
+  topic_accepted: { zh: "议题列入", en: "Topic accepted" },
+  topic_declined: { zh: "议题未列入", en: "Topic declined" },
+  agenda_ordered: { zh: "调整议程顺序", en: "Agenda ordered" },
+  participants_invited: { zh: "邀请参会人员", en: "Participants invited" },
+  rsvp: { zh: "回复是否参会", en: "Answered the invitation" },
+  attendance_recorded: { zh: "登记出席情况", en: "Attendance recorded" },
+  minutes_drafted: { zh: "起草会议纪要", en: "Minutes drafted" },
+  cosign_opened: { zh: "提交会签", en: "Submitted for signature" },
+  signed: { zh: "签署", en: "Signed" },
+  refused: { zh: "拒签", en: "Refused" },
+  cosign_completed: { zh: "会签完成", en: "Fully signed" },
+  approved: { zh: "双方院领导批准", en: "Approved by both leaders" },
+  rejected: { zh: "未获批准", en: "Not approved" },
+  done: { zh: "已落实", en: "Done" },
+  escalated: { zh: "逐级催办", en: "Escalated" },
+  rotation_changed: { zh: "轮值调整生效", en: "Rotation change in effect" },
+  cancelled: { zh: "取消", en: "Cancelled" },
+});

@@ -38,6 +38,18 @@ import {
   webhookDeliveries,
   webhookEndpoints,
   webhookEvents,
+  subjectEvents,
+  cosignatures,
+  cosignParties,
+  series,
+  seriesInstances,
+  seriesOverrides,
+  meetings,
+  meetingTopics,
+  meetingParticipants,
+  meetingMinutes,
+  actionItems,
+  feedTokens,
 } from "../db/schema";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
@@ -106,8 +118,10 @@ const policies = new Map<SQLiteTable, Policy>([
   [
     escalationSteps,
     (me, c) =>
-      sql`(${c(escalationSteps.subjectType)} = 'document'
-        and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})`,
+      sql`((${c(escalationSteps.subjectType)} = 'document'
+          and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})
+        or (${c(escalationSteps.subjectType)} = 'action_item'
+          and ${c(escalationSteps.subjectId)} in ${visibleActionItemIds(me)}))`,
   ],
   // Webhooks belong to an organisation; an event to the organisations it names.
   [webhookEndpoints, (me, c) => sql`${c(webhookEndpoints.orgId)} = ${me.orgId}`],
@@ -122,7 +136,52 @@ const policies = new Map<SQLiteTable, Policy>([
   [invitations, (me, c) => sql`${c(invitations.orgId)} = ${me.orgId}`],
   [authSessions, (me, c) => sql`${c(authSessions.orgId)} = ${me.orgId}`],
   [authEvents, (me, c) => sql`${c(authEvents.orgId)} = ${me.orgId}`],
+  // A joint meeting is seen by the pair's two institutions only (its host and its guest), and so is
+  // everything hanging off it. Nobody else — not the level above, not another pair — sees it.
+  [meetings, (me, c) => meetingVisible(me, c(meetings.hostOrgId), c(meetings.guestOrgId))],
+  [meetingTopics, (me, c) => sql`${c(meetingTopics.meetingId)} in ${visibleMeetingIds(me)}`],
+  [meetingParticipants, (me, c) => sql`${c(meetingParticipants.meetingId)} in ${visibleMeetingIds(me)}`],
+  [meetingMinutes, (me, c) => sql`${c(meetingMinutes.meetingId)} in ${visibleMeetingIds(me)}`],
+  [actionItems, (me, c) => sql`${c(actionItems.meetingId)} in ${visibleMeetingIds(me)}`],
+  // A recurring series, its instances and rotation changes belong to the pair (its jurisdiction).
+  [series, (me, c) => sql`${c(series.jurisdictionId)} = ${me.jurisdictionId}`],
+  [seriesInstances, (me, c) => sql`${c(seriesInstances.jurisdictionId)} = ${me.jurisdictionId}`],
+  [seriesOverrides, (me, c) => sql`${c(seriesOverrides.jurisdictionId)} = ${me.jurisdictionId}`],
+  // A co-signature is seen by the institutions that must sign it.
+  [cosignatures, (me, c) => sql`${c(cosignatures.id)} in ${visibleCosignIds(me)}`],
+  [cosignParties, (me, c) => sql`${c(cosignParties.cosignId)} in ${visibleCosignIds(me)}`],
+  // A timeline entry is seen by whoever sees its subject (each subject type adds a branch).
+  [
+    subjectEvents,
+    (me, c) => {
+      const [t, id] = [c(subjectEvents.subjectType), c(subjectEvents.subjectId)];
+      return sql`((${t} = 'meeting' and ${id} in ${visibleMeetingIds(me)})
+        or (${t} = 'action_item' and ${id} in ${visibleActionItemIds(me)})
+        or (${t} = 'cosignature' and ${id} in ${visibleCosignIds(me)})
+        or (${t} = 'series_override'
+          and ${id} in (select so_.id from series_overrides so_ where so_.jurisdiction_id = ${me.jurisdictionId})))`;
+    },
+  ],
+  // Calendar feed tokens are their user's own.
+  [feedTokens, (me, c) => sql`${c(feedTokens.userId)} = ${me.userId}`],
 ]);
+
+function meetingVisible(me: Me, host: SQL, guest: SQL): SQL {
+  return sql`(${host} = ${me.orgId} or ${guest} = ${me.orgId})`;
+}
+
+function visibleMeetingIds(me: Me): SQL {
+  return sql`(select mv_.id from meetings mv_ where
+    ${meetingVisible(me, sql`mv_.host_org_id`, sql`mv_.guest_org_id`)})`;
+}
+
+function visibleActionItemIds(me: Me): SQL {
+  return sql`(select ai_.id from action_items ai_ where ai_.meeting_id in ${visibleMeetingIds(me)})`;
+}
+
+function visibleCosignIds(me: Me): SQL {
+  return sql`(select cp_.cosign_id from cosign_parties cp_ where cp_.org_id = ${me.orgId})`;
+}
 
 function documentVisible(me: Me, sender: SQL, recipient: SQL, followup: SQL): SQL {
   return sql`(${sender} = ${me.orgId} or ${recipient} = ${me.orgId} or ${followup} = ${me.orgId})`;

@@ -9,6 +9,8 @@ import { LADDER_SOURCES } from "../escalation/documents";
 import { sweepLadder } from "../escalation/ladder";
 import { digestInsert } from "../notifications/digest";
 import { deliverWebhooks } from "../webhooks/deliver";
+import { runSeries } from "../series/series";
+import { runReminders } from "../notifications/reminders";
 
 export type JobContext = { deps: Deps; scheduledAt: Date; now: Date };
 export type Job = (ctx: JobContext) => Promise<Record<string, number>>;
@@ -38,12 +40,17 @@ export const JOBS: Record<string, Job> = {
     const [sent] = await deps.db.batch([calendarReminderInsert(deps.db, now, deps.ids())]);
     return { reminders: sent.rowsAffected };
   },
+  // Recurring series (ADR 0009): each pair's instance of the current period — the half-yearly joint
+  // meeting — exists, exactly once per (series, period); a missed day is caught up by the next.
+  series: async ({ deps, now }) => runSeries(deps, now),
+  // Reminders to participants before scheduled meetings (7 and 1 days before).
+  event_reminders: async ({ deps, now }) => runReminders(deps, now),
 };
 
 export const SCHEDULE: Record<string, (keyof typeof JOBS)[]> = {
   "*/15 * * * *": ["sweep"],
   "*/5 * * * *": ["webhooks"],
-  "0 0 * * *": ["daily_digest", "calendar_reminder"], // 08:00 China Standard Time
+  "0 0 * * *": ["daily_digest", "calendar_reminder", "series", "event_reminders"], // 08:00 China time
 };
 
 export class UnknownCronError extends Error {}

@@ -100,7 +100,7 @@ export const roleAssignments = sqliteTable(
       .notNull()
       .references(() => users.id),
     role: text("role", {
-      enum: ["admin", "registrar", "handler", "department_head", "leader", "auditor"],
+      enum: ["admin", "registrar", "handler", "department_head", "leader", "auditor", "coordinator"],
     }).notNull(),
     createdAt: createdAt(),
   },
@@ -675,4 +675,372 @@ export const authEvents = sqliteTable(
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
   },
   (t) => [index("auth_events_org_ix").on(t.orgId, t.at)],
+);
+
+// ── Shared mechanisms of the cooperation capabilities (meetings first; ADR 0008, 0009) ──────────
+
+/**
+ * The timeline of every subject that is not a document (meetings, action items, rotation changes,
+ * co-signatures …): one row per change, written in the same batch as the change.
+ */
+export const subjectEvents = sqliteTable(
+  "subject_events",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    at: text("at").notNull(),
+    actorId: text("actor_id"),
+    type: text("type").notNull(),
+    note: text("note"),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [index("subject_events_subject_ix").on(t.subjectType, t.subjectId, t.at)],
+);
+
+/**
+ * A co-signature (会签) round over a subject: the parties that must sign, locked when complete.
+ * A refused round ends; the subject may then open a new round (`round` + 1).
+ */
+export const cosignatures = sqliteTable(
+  "cosignatures",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    round: integer("round").notNull(),
+    status: text("status", { enum: ["open", "signed", "refused", "withdrawn"] }).notNull(),
+    /** What is being signed, as the signers saw it (title; sha256 of the content). */
+    title: text("title").notNull(),
+    contentHash: text("content_hash"),
+    createdBy: text("created_by"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    completedAt: text("completed_at"),
+  },
+  (t) => [
+    uniqueIndex("cosignatures_round_uq").on(t.subjectType, t.subjectId, t.round),
+    // At most one open round per subject.
+    uniqueIndex("cosignatures_open_uq").on(t.subjectType, t.subjectId).where(sql`status = 'open'`),
+    index("cosignatures_updated_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+  ],
+);
+
+/** A party that must sign a co-signature round, and its signature or refusal. */
+export const cosignParties = sqliteTable(
+  "cosign_parties",
+  {
+    cosignId: text("cosign_id")
+      .notNull()
+      .references(() => cosignatures.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    /** The role a signer of this party must hold (e.g. 'leader'). */
+    role: text("role").notNull(),
+    position: integer("position").notNull(),
+    decision: text("decision", { enum: ["signed", "refused"] }),
+    userId: text("user_id"),
+    at: text("at"),
+    reason: text("reason"),
+  },
+  (t) => [
+    uniqueIndex("cosign_parties_pk").on(t.cosignId, t.orgId),
+    index("cosign_parties_org_ix").on(t.orgId, t.decision),
+  ],
+);
+
+/**
+ * A recurring series (ADR 0009): one instance per (series, period), created by cron exactly once,
+ * the host alternating between the pair's court and procuratorate.
+ */
+export const series = sqliteTable(
+  "series",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    /** What the instances are: 'joint_meeting' (later 'seminar', 'report'). */
+    kind: text("kind").notNull(),
+    /** Distinguishes several series of one kind in a pair ('' when there is one). */
+    key: text("key").notNull().default(""),
+    cadence: text("cadence", { enum: ["month", "quarter", "half_year", "year"] }).notNull(),
+    /** Who hosts (or reports) first; `alternate` flips it each held period. */
+    firstHost: text("first_host", { enum: ["court", "procuratorate"] }).notNull(),
+    alternate: integer("alternate", { mode: "boolean" }).notNull().default(true),
+    /** The first period with an instance (e.g. '2027-H1'). */
+    startPeriod: text("start_period").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    config: text("config", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("series_kind_uq").on(t.jurisdictionId, t.kind, t.key)],
+);
+
+/** One period's instance of a series; the unique key makes the cron job's creation exactly-once. */
+export const seriesInstances = sqliteTable(
+  "series_instances",
+  {
+    id: text("id").primaryKey(),
+    seriesId: text("series_id")
+      .notNull()
+      .references(() => series.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    period: text("period").notNull(),
+    host: text("host", { enum: ["court", "procuratorate"] }).notNull(),
+    status: text("status", { enum: ["open", "skipped"] }).notNull(),
+    /** The subject created for the period (a meeting …); null when skipped. */
+    subjectId: text("subject_id"),
+    runId: text("run_id"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("series_instances_period_uq").on(t.seriesId, t.period),
+    index("series_instances_run_ix").on(t.runId),
+  ],
+);
+
+/**
+ * A change to a series' rotation for one period — a host swap or a skipped period — with its reason;
+ * it takes effect when both institutions have co-signed it.
+ */
+export const seriesOverrides = sqliteTable(
+  "series_overrides",
+  {
+    id: text("id").primaryKey(),
+    seriesId: text("series_id")
+      .notNull()
+      .references(() => series.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    period: text("period").notNull(),
+    action: text("action", { enum: ["swap", "skip"] }).notNull(),
+    reason: text("reason").notNull(),
+    status: text("status", { enum: ["proposed", "agreed", "refused"] }).notNull(),
+    createdBy: text("created_by").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    // One live (proposed or agreed) change per period.
+    uniqueIndex("series_overrides_live_uq")
+      .on(t.seriesId, t.period)
+      .where(sql`status in ('proposed', 'agreed')`),
+    uniqueIndex("series_overrides_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+  ],
+);
+
+// ── Joint meetings (法检联席会议, S3.4.1, S4.2) ─────────────────────────────────────────────────────
+
+/** A joint meeting of a pair: a regular one of the half-yearly series, or a special-topic one. */
+export const meetings = sqliteTable(
+  "meetings",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    kind: text("kind", { enum: ["regular", "special"] }).notNull(),
+    seriesId: text("series_id"),
+    period: text("period"),
+    hostOrgId: text("host_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    guestOrgId: text("guest_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    title: text("title").notNull(),
+    /** Special meetings: what it is about (major_case, campaign, issue) and the proposing department. */
+    subjectKind: text("subject_kind"),
+    subject: text("subject"),
+    proposingDepartmentId: text("proposing_department_id"),
+    status: text("status", {
+      enum: [
+        "pending_approval",
+        "rejected",
+        "planning",
+        "scheduled",
+        "held",
+        "minuted",
+        "skipped",
+        "cancelled",
+      ],
+    }).notNull(),
+    /** The time slot: proposed by one side, confirmed by the other (China time, ISO with +08:00). */
+    startsAt: text("starts_at"),
+    endsAt: text("ends_at"),
+    place: text("place"),
+    onlineUrl: text("online_url"),
+    slotStatus: text("slot_status", { enum: ["none", "proposed", "confirmed"] })
+      .notNull()
+      .default("none"),
+    slotByOrgId: text("slot_by_org_id"),
+    slotVersion: integer("slot_version").notNull().default(0),
+    createdBy: text("created_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("meetings_period_uq").on(t.seriesId, t.period),
+    uniqueIndex("meetings_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("meetings_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+    index("meetings_starts_ix").on(t.startsAt),
+  ],
+);
+
+/** A topic proposed for a meeting's agenda by either side; the host's coordinator decides. */
+export const meetingTopics = sqliteTable(
+  "meeting_topics",
+  {
+    id: text("id").primaryKey(),
+    meetingId: text("meeting_id")
+      .notNull()
+      .references(() => meetings.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    field: text("field").notNull(),
+    title: text("title").notNull(),
+    description: text("description"),
+    proposingOrgId: text("proposing_org_id").notNull(),
+    proposingDepartmentId: text("proposing_department_id"),
+    status: text("status", { enum: ["proposed", "accepted", "declined"] }).notNull(),
+    decisionReason: text("decision_reason"),
+    /** Order on the agenda (accepted topics only). */
+    position: integer("position"),
+    createdBy: text("created_by").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("meeting_topics_meeting_ix").on(t.meetingId),
+    uniqueIndex("meeting_topics_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+  ],
+);
+
+/**
+ * Who is invited to a meeting: users of either institution (an RSVP each) or external observers
+ * (列席: organisation, name, title, contact), who never get an account. Attendance after the meeting.
+ */
+export const meetingParticipants = sqliteTable(
+  "meeting_participants",
+  {
+    id: text("id").primaryKey(),
+    meetingId: text("meeting_id")
+      .notNull()
+      .references(() => meetings.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    kind: text("kind", { enum: ["user", "observer"] }).notNull(),
+    userId: text("user_id"),
+    /** The institution the participant belongs to (users), or that invited the observer. */
+    orgId: text("org_id").notNull(),
+    observerOrganization: text("observer_organization"),
+    observerName: text("observer_name"),
+    observerTitle: text("observer_title"),
+    observerContact: text("observer_contact"),
+    rsvp: text("rsvp", { enum: ["pending", "accepted", "declined", "tentative"] })
+      .notNull()
+      .default("pending"),
+    rsvpNote: text("rsvp_note"),
+    attended: integer("attended", { mode: "boolean" }),
+    invitedBy: text("invited_by").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("meeting_participants_meeting_ix").on(t.meetingId),
+    uniqueIndex("meeting_participants_user_uq").on(t.meetingId, t.userId),
+    index("meeting_participants_user_ix").on(t.userId),
+  ],
+);
+
+/** A meeting's minutes (会议纪要): drafted by the host, co-signed by both sides' leaders, then locked. */
+export const meetingMinutes = sqliteTable("meeting_minutes", {
+  meetingId: text("meeting_id")
+    .primaryKey()
+    .references(() => meetings.id),
+  jurisdictionId: text("jurisdiction_id")
+    .notNull()
+    .references(() => jurisdictions.id),
+  text: text("text").notNull(),
+  /** The agreed measures: [{ title, ownerOrgId, ownerDepartmentId?, dueOn }]; action items once signed. */
+  measures: text("measures", { mode: "json" })
+    .$type<{ title: string; ownerOrgId: string; ownerDepartmentId?: string | null; dueOn: string }[]>()
+    .notNull(),
+  version: integer("version").notNull().default(1),
+  draftedBy: text("drafted_by").notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** An agreed measure of signed minutes, tracked on the escalation ladder (subject type 'action_item'). */
+export const actionItems = sqliteTable(
+  "action_items",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    meetingId: text("meeting_id")
+      .notNull()
+      .references(() => meetings.id),
+    position: integer("position").notNull(),
+    title: text("title").notNull(),
+    ownerOrgId: text("owner_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    ownerDepartmentId: text("owner_department_id"),
+    dueOn: text("due_on").notNull(),
+    deadlineVersion: integer("deadline_version").notNull().default(1),
+    status: text("status", { enum: ["open", "done"] }).notNull(),
+    doneAt: text("done_at"),
+    doneBy: text("done_by"),
+    doneNote: text("done_note"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("action_items_position_uq").on(t.meetingId, t.position),
+    index("action_items_open_ix").on(t.status, t.dueOn),
+    index("action_items_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+  ],
+);
+
+/** A user's calendar subscription: a secret token (only its hash is kept) in the feed URL; revocable. */
+export const feedTokens = sqliteTable(
+  "feed_tokens",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    tokenHash: text("token_hash").notNull(),
+    label: text("label"),
+    createdAt: text("created_at").notNull(),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [uniqueIndex("feed_tokens_hash_uq").on(t.tokenHash), index("feed_tokens_user_ix").on(t.userId)],
 );

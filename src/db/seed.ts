@@ -28,6 +28,10 @@ const PEOPLE: Record<Role, { court: [string, string, string]; proc: [string, str
   },
   leader: { court: ["郑国华", "院长", "办公室"], proc: ["钱志强", "检察长", "办公室"] },
   auditor: { court: ["冯敏", "审计员", "审判管理办公室"], proc: ["何平", "审计员", "综合业务部"] },
+  coordinator: {
+    court: ["许文", "联席会议联络员", "审判管理办公室"],
+    proc: ["韩雪", "联席会议联络员", "综合业务部"],
+  },
 };
 
 /** The rows that onboard one pair: the jurisdiction, both organisations, departments and one user per role. */

@@ -1,4 +1,5 @@
 // The per-user inbox (everything at once, whatever the hour), delivery hours, and the job ledger.
+import { SUBJECT_HREFS } from "../events/events";
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { deliverySettings, notifications } from "../db/schema";
@@ -47,6 +48,7 @@ function href(type: string, id: string): string | null {
   if (type === "digest") return `/v1/documents?box=inbox&sort=due`;
   if (type === "webhook") return `/v1/webhooks/${id}`;
   if (type === "calendar") return `/v1/calendar/${id}`;
+  if (type in SUBJECT_HREFS) return SUBJECT_HREFS[type as keyof typeof SUBJECT_HREFS] + id;
   return null;
 }
 const toNotification = (r: Row) => ({

@@ -2,10 +2,14 @@
 // event exists exactly when its change happened. The delivery job (deliver.ts) fans it out.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { SUBJECT_WEBHOOK_TYPES } from "../events/events";
 import { DOC_EVENTS } from "../vocab";
 
 /** Event types an endpoint can subscribe to ('*' = all). */
-export const WEBHOOK_EVENT_TYPES = DOC_EVENTS.codes.map((c) => `document.${c}` as const);
+export const WEBHOOK_EVENT_TYPES = [
+  ...DOC_EVENTS.codes.map((c) => `document.${c}` as const),
+  ...SUBJECT_WEBHOOK_TYPES,
+];
 
 /**
  * Outbox rows for the document events `ev` matching `where` (e.g. `ev.id = <id>`): a document

@@ -1,0 +1,141 @@
+// The timeline of every subject that is not a document (meetings, action items, co-signatures,
+// rotation changes …) and its webhook outbox. An event row is written by a guarded INSERT … SELECT
+// in the same batch as the change it records, so it exists exactly when the change applied; the
+// outbox row is derived from the event row, so it exists exactly when the event does.
+import { z } from "@hono/zod-openapi";
+import { sql, type SQL } from "drizzle-orm";
+import type { Scope } from "../auth/scope";
+import type { Db } from "../db/client";
+import { subjectEvents } from "../db/schema";
+import { LabelSchema } from "../http/api";
+import { SUBJECT_EVENTS } from "../vocab";
+
+/** The subject types with a timeline here, and where each lives in the API. */
+export const SUBJECT_HREFS = {
+  meeting: "/v1/meetings/",
+  action_item: "/v1/action-items/",
+  cosignature: "/v1/cosignatures/",
+  series_override: "/v1/series-overrides/",
+} as const;
+export type SubjectType = keyof typeof SUBJECT_HREFS;
+
+/** Webhook event types of these subjects: `<subject type>.<event>` (e.g. `meeting.slot_confirmed`). */
+export const SUBJECT_WEBHOOK_TYPES = (Object.keys(SUBJECT_HREFS) as SubjectType[]).flatMap((t) =>
+  SUBJECT_EVENTS.codes.map((c) => `${t}.${c}` as const),
+);
+
+type V = string | SQL;
+
+/**
+ * recordEvent: one timeline entry, written only when `when` holds (pass the change's own guard, e.g.
+ * `changes() > 0` right after a guarded UPDATE, or an `exists` over the changed row). Idempotent by
+ * `id` (a retried batch never writes it twice).
+ */
+export function recordEvent(
+  db: Db,
+  e: {
+    id: string;
+    jurisdictionId: V;
+    subjectType: SubjectType;
+    subjectId: V;
+    actorId: V | null;
+    type: (typeof SUBJECT_EVENTS.codes)[number];
+    note?: V | null;
+    /** A JSON object (SQL `json_object(…)` or a JSON string) of what changed. */
+    data?: V | null;
+    at: string;
+    when: SQL;
+  },
+) {
+  return db.run(sql`insert into subject_events
+      (id, jurisdiction_id, subject_type, subject_id, at, actor_id, type, note, data)
+    select ${e.id}, ${e.jurisdictionId}, ${e.subjectType}, ${e.subjectId}, ${e.at}, ${e.actorId},
+      ${e.type}, ${e.note ?? null}, ${e.data ?? null}
+    where ${e.when}
+    on conflict do nothing`);
+}
+
+/**
+ * The organisations entitled to an event `ev` (their webhook endpoints receive it): the pair's two
+ * institutions for meetings and their action items, the parties of a co-signature, the pair of a
+ * rotation change. One place per subject type.
+ */
+const ORG_IDS = sql`coalesce(case ev.subject_type
+    when 'meeting' then (select json_array(m_.host_org_id, m_.guest_org_id)
+      from meetings m_ where m_.id = ev.subject_id)
+    when 'action_item' then (select json_array(m_.host_org_id, m_.guest_org_id)
+      from action_items a_ join meetings m_ on m_.id = a_.meeting_id where a_.id = ev.subject_id)
+    when 'cosignature' then (select json_group_array(cp_.org_id)
+      from cosign_parties cp_ where cp_.cosign_id = ev.subject_id)
+    else (select json_group_array(o_.id) from organizations o_ where o_.jurisdiction_id = ev.jurisdiction_id)
+  end, '[]')`;
+
+/**
+ * outboxFromSubjectEvents: the webhook outbox rows of the subject events matching `where` (e.g.
+ * `ev.id = <id>`, or every event of a cron run). Guarded by the event's existence; idempotent by id.
+ */
+export function outboxFromSubjectEvents(db: Db, where: SQL, urgent: SQL = sql`0`) {
+  return db.run(sql`insert into webhook_events
+      (id, jurisdiction_id, type, subject_type, subject_id, org_ids, payload, urgent, created_at)
+    select ev.id, ev.jurisdiction_id, ev.subject_type || '.' || ev.type, ev.subject_type, ev.subject_id,
+      ${ORG_IDS},
+      json_object('type', ev.subject_type || '.' || ev.type, 'timestamp', ev.at, 'data', json_object(
+        'eventId', ev.id, 'subjectType', ev.subject_type, 'subjectId', ev.subject_id,
+        'href', case ev.subject_type
+          ${sql.join(
+            Object.entries(SUBJECT_HREFS).map(([t, h]) => sql`when ${t} then ${h} || ev.subject_id`),
+            sql` `,
+          )} end,
+        'actorId', ev.actor_id, 'note', ev.note, 'data', json(ev.data))),
+      ${urgent}, ev.at
+    from subject_events ev
+    where ${where}
+    on conflict do nothing`);
+}
+
+export type SubjectEventRow = {
+  id: string;
+  at: string;
+  type: string;
+  note: string | null;
+  actorId: string | null;
+  actorName: string | null;
+  data: string | null;
+};
+
+/**
+ * getSubjectTimeline: the events of one subject, oldest first, only when the caller sees the subject
+ * (`visibleSubject`: the subject's own tenancy predicate, e.g. `m.id = ? and visible(meetings)`).
+ */
+export const getSubjectTimeline = (scope: Scope, subjectType: SubjectType, subjectId: string) =>
+  scope.db.all<SubjectEventRow>(sql`select e.id, e.at, e.type, e.note, e.actor_id as actorId,
+      u.name as actorName, e.data
+    from subject_events e left join users u on u.id = e.actor_id
+    where e.subject_type = ${subjectType} and e.subject_id = ${subjectId}
+      and ${scope.visible(subjectEvents, "e")}
+    order by e.at, e.id`);
+
+export const SubjectEventSchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    type: z.string(),
+    label: LabelSchema,
+    actor: z.object({ id: z.string(), name: z.string() }).nullable(),
+    note: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi("SubjectEvent");
+
+export function toSubjectEvent(e: SubjectEventRow): z.infer<typeof SubjectEventSchema> {
+  const known = (SUBJECT_EVENTS.codes as readonly string[]).includes(e.type);
+  return {
+    id: e.id,
+    at: e.at,
+    type: e.type,
+    label: known ? SUBJECT_EVENTS.label(e.type as never) : { zh: e.type, en: e.type },
+    actor: e.actorId ? { id: e.actorId, name: e.actorName ?? "" } : null,
+    note: e.note,
+    data: e.data ? (JSON.parse(e.data) as Record<string, unknown>) : {},
+  };
+}
