@@ -5,3 +5,9 @@ import type { Deps } from "../http/api";
 export async function runSeries(_deps: Deps, _now: Date): Promise<Record<string, number>> {
   return {};
 }
+
+/** Rotation changes take effect through the co-signature (stub until built). */
+export const overrideHooks: import("../cosign/cosign").CosignHooks = {
+  onSigned: () => [],
+  onRefused: () => [],
+};
