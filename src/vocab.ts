@@ -1,7 +1,7 @@
 // Enumerated codes with their bilingual labels; responses carry `{ code, label: { zh, en } }`.
 export type Label = { zh: string; en: string };
 
-function vocabulary<const T extends Record<string, Label>>(labels: T) {
+export function vocabulary<const T extends Record<string, Label>>(labels: T) {
   const codes = Object.keys(labels) as [keyof T & string, ...(keyof T & string)[]];
   const label = (code: keyof T & string): Label => labels[code] as Label;
   /** The response form of a code: `{ code, label: { zh, en } }`. */
