@@ -276,6 +276,7 @@ export const SUBJECT_EVENTS = vocabulary({
   topic_declined: { zh: "议题未列入", en: "Topic declined" },
   agenda_ordered: { zh: "调整议程顺序", en: "Agenda ordered" },
   participants_invited: { zh: "邀请参会人员", en: "Participants invited" },
+  participant_removed: { zh: "撤回参会邀请", en: "Invitation withdrawn" },
   rsvp: { zh: "回复是否参会", en: "Answered the invitation" },
   attendance_recorded: { zh: "登记出席情况", en: "Attendance recorded" },
   minutes_drafted: { zh: "起草会议纪要", en: "Minutes drafted" },
