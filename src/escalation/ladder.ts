@@ -27,6 +27,15 @@ export const AUDIENCES = {
   recipient_leaders: { zh: "收文单位院领导", en: "Leaders of the receiving institution" },
   sender: { zh: "来文单位(发文人)", en: "The sender (who sent it)" },
   upper_level: { zh: "上一级院(跟进监督)", en: "The next level up (follow-up supervision)" },
+  // Joint-meeting action items (src/meetings/action-items.ts).
+  owner_department_head: {
+    zh: "责任部门负责人(未指定部门或无负责人时为责任单位联络员)",
+    en: "Head of the owner department (the owner's coordinators when there is none)",
+  },
+  owner_coordinators: { zh: "责任单位联席会议联络员", en: "The owner institution's coordinators" },
+  owner_leaders: { zh: "责任单位院领导", en: "Leaders of the owner institution" },
+  coordinators: { zh: "法检双方联席会议联络员", en: "Both institutions' coordinators" },
+  leaders: { zh: "法检双方院领导", en: "Both institutions' leaders" },
 } as const;
 export type Audience = keyof typeof AUDIENCES;
 export const AUDIENCE_CODES = Object.keys(AUDIENCES) as [Audience, ...Audience[]];
@@ -55,6 +64,12 @@ export const DEFAULT_LADDERS: Record<string, LadderStep[]> = {
     { offset: 0, audience: ["handler", "department_head", "receiving_registrars"], urgent: true },
     { offset: 1, audience: ["handler", "department_head", "recipient_leaders", "sender"], urgent: true },
     { offset: 15, audience: ["upper_level", "recipient_leaders"], urgent: true },
+  ],
+  action_item: [
+    { offset: -3, audience: ["owner_department_head"], urgent: false },
+    { offset: 0, audience: ["owner_department_head", "owner_coordinators"], urgent: false },
+    { offset: 1, audience: ["owner_department_head", "owner_leaders", "coordinators"], urgent: true },
+    { offset: 10, audience: ["leaders", "coordinators"], urgent: true },
   ],
 };
 

@@ -1,4 +1,310 @@
-// Placeholder: filled in by the meetings work (issue #10).
-import { newRouter } from "../http/api";
+// HTTP routes of joint-meeting action items: the list, one item with its timeline and ladder, "done".
+// Each route is one database round trip.
+import { z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import { chinaDate } from "../calendar/calendar.engine";
+import { AUDIENCE_CODES, AUDIENCES, DEFAULT_LADDERS, normalizeLadder, stepKey } from "../escalation/ladder";
+import type { Audience, LadderStep } from "../escalation/ladder";
+import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
+import {
+  coded,
+  defineRoute,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  LabelSchema,
+  newRouter,
+  type Deps,
+} from "../http/api";
+import { ApiError, conflict, forbidden } from "../http/problem";
+import { ACTION_ITEM_STATUSES, MEETING_KINDS, ORG_KINDS, vocabulary } from "../vocab";
+import {
+  DONE_ROLES,
+  getActionItem,
+  ITEM_SORT,
+  itemLadder,
+  items,
+  itemSteps,
+  listActionItems,
+  markDone,
+  type ActionItemRow,
+  type StepRow,
+} from "./action-items";
 
-export const actionItemRoutes = newRouter();
+const tags = ["Joint meetings"];
+
+/** What became of a ladder step when it was due. */
+export const STEP_STATUSES = vocabulary({
+  sent: { zh: "已发出", en: "Sent" },
+  superseded: { zh: "已并入更严重的一级", en: "Superseded by a more severe step" },
+});
+
+const Audiences = z.array(z.object({ code: z.enum(AUDIENCE_CODES), label: LabelSchema }));
+const audiences = (codes: Audience[]) => codes.map((code) => ({ code, label: AUDIENCES[code] }));
+
+export const ActionItemSchema = z
+  .object({
+    id: z.string(),
+    meeting: z.object({
+      id: z.string(),
+      title: z.string(),
+      kind: coded(MEETING_KINDS.codes),
+      startsAt: z.string().nullable(),
+    }),
+    position: z.number().int(),
+    title: z.string(),
+    owner: z.object({
+      org: z.object({ id: z.string(), name: z.string(), kind: coded(ORG_KINDS.codes) }),
+      department: z.object({ id: z.string(), name: z.string() }).nullable(),
+    }),
+    dueOn: z.string().openapi({ example: "2027-04-30" }),
+    deadlineVersion: z.number().int(),
+    status: coded(ACTION_ITEM_STATUSES.codes),
+    overdue: z.boolean().openapi({ description: "Open and past its due date (China time)" }),
+    done: z
+      .object({
+        at: z.string(),
+        by: z.object({ id: z.string(), name: z.string() }).nullable(),
+        note: z.string().nullable(),
+      })
+      .nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("ActionItem");
+
+const ActionItemDetail = ActionItemSchema.extend({
+  timeline: z.array(SubjectEventSchema),
+  ladder: z
+    .object({
+      source: z.enum(["default", "jurisdiction"]),
+      steps: z.array(
+        z.object({
+          offset: z.number().int(),
+          key: z.string().openapi({ example: "T+1" }),
+          audience: Audiences,
+          urgent: z.boolean(),
+        }),
+      ),
+    })
+    .openapi({ description: "The ladder in force for the item's jurisdiction" }),
+  escalations: z
+    .array(
+      z.object({
+        step: z.string(),
+        offset: z.number().int(),
+        dueOn: z.string(),
+        deadlineVersion: z.number().int(),
+        status: coded(STEP_STATUSES.codes),
+        audience: Audiences,
+        urgent: z.boolean(),
+        at: z.string(),
+      }),
+    )
+    .openapi({ description: "The ladder steps that happened, mildest first" }),
+}).openapi("ActionItemDetail");
+
+export function toActionItem(r: ActionItemRow, today: string): z.infer<typeof ActionItemSchema> {
+  return {
+    id: r.id,
+    meeting: {
+      id: r.meetingId,
+      title: r.meetingTitle,
+      kind: MEETING_KINDS.item(r.meetingKind as never),
+      startsAt: r.meetingStartsAt,
+    },
+    position: r.position,
+    title: r.title,
+    owner: {
+      org: { id: r.ownerOrgId, name: r.ownerOrgName, kind: ORG_KINDS.item(r.ownerOrgKind) },
+      department: r.ownerDepartmentId ? { id: r.ownerDepartmentId, name: r.ownerDepartmentName ?? "" } : null,
+    },
+    dueOn: r.dueOn,
+    deadlineVersion: r.deadlineVersion,
+    status: ACTION_ITEM_STATUSES.item(r.status),
+    overdue: r.status === "open" && r.dueOn < today,
+    done: r.doneAt
+      ? {
+          at: r.doneAt,
+          by: r.doneById ? { id: r.doneById, name: r.doneByName ?? "" } : null,
+          note: r.doneNote,
+        }
+      : null,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+const toEscalation = (s: StepRow) => ({
+  step: s.step,
+  offset: s.offset,
+  dueOn: s.dueOn,
+  deadlineVersion: s.deadlineVersion,
+  status: STEP_STATUSES.item(s.status),
+  audience: audiences(JSON.parse(s.audience) as Audience[]),
+  urgent: !!s.urgent,
+  at: s.createdAt,
+});
+
+const ladderView = (own: string | undefined) => {
+  const steps = own ? (JSON.parse(own) as LadderStep[]) : DEFAULT_LADDERS.action_item!;
+  return {
+    source: own ? ("jurisdiction" as const) : ("default" as const),
+    steps: normalizeLadder(steps).map((s) => ({
+      offset: s.offset,
+      key: stepKey(s.offset),
+      audience: audiences(s.audience),
+      urgent: !!s.urgent,
+    })),
+  };
+};
+
+const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
+function decodeCursor(c: string): [string, string] {
+  try {
+    const v = JSON.parse(atob(c));
+    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
+      return v as [string, string];
+  } catch {}
+  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
+  });
+}
+
+const today = (deps: Deps) => chinaDate(deps.clock.now());
+const Id = z.string().min(1).max(64);
+
+const ListQuery = z.object({
+  status: z.enum(ACTION_ITEM_STATUSES.codes).optional(),
+  meetingId: Id.optional(),
+  ownerOrgId: Id.optional(),
+  overdue: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
+  updatedSince: z.iso
+    .datetime()
+    .optional()
+    .openapi({ description: "Mobile sync: only items changed after this instant (sorted by update)" }),
+  sort: z.enum(["due", "updated"]).default("due"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(300).optional(),
+});
+
+const DoneInput = z
+  .object({ note: z.string().trim().min(1).max(2000).openapi({ example: "已联合出台会签文件" }) })
+  .openapi("ActionItemDoneInput");
+
+export const actionItemRoutes = newRouter()
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/action-items",
+      tags,
+      summary: "Action items of the joint meetings the caller's institution takes part in",
+      description: "Filtered, sorted by due date (or by update with `updatedSince`), cursor-paginated.",
+      roles: "any",
+      request: { query: ListQuery },
+      responses: {
+        200: jsonResponse(
+          z.object({ items: z.array(ActionItemSchema), nextCursor: z.string().nullable() }),
+          "A page of action items",
+        ),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const sort = q.updatedSince ? "updated" : q.sort;
+      const day = today(c.var.deps);
+      const scope = c.var.scope;
+      const { items: rows } = await scope.list<ActionItemRow>(
+        listActionItems(scope, { ...q, sort, after: q.cursor ? decodeCursor(q.cursor) : undefined }, day),
+      );
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > q.limit && last ? encodeCursor([ITEM_SORT[sort].of(last), last.id]) : null;
+      return c.json({ items: page.map((r) => toActionItem(r, day)), nextCursor }, 200);
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/action-items/{id}",
+      tags,
+      summary: "One action item with its timeline, its ladder and the steps that happened",
+      roles: "any",
+      request: { params: z.object({ id: Id }) },
+      responses: { 200: jsonResponse(ActionItemDetail, "The action item") },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const { id } = c.req.valid("param");
+      const {
+        results: [rows, events, steps, ladder],
+      } = await scope.run(
+        [
+          getActionItem(scope, id),
+          getSubjectTimeline(scope, "action_item", id),
+          itemSteps(scope, id),
+          itemLadder(scope, id),
+        ],
+        ([r]) => r[0],
+      );
+      return c.json(
+        {
+          ...toActionItem(items(rows)[0]!, today(c.var.deps)),
+          timeline: events.map(toSubjectEvent),
+          ladder: ladderView(ladder[0]?.steps),
+          escalations: steps.map(toEscalation),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "post",
+      path: "/v1/action-items/{id}/done",
+      tags,
+      summary: "Mark an action item done: the ladder stops, the other side's coordinators are told",
+      description:
+        "For department heads, leaders and coordinators of the owner institution. " +
+        "A second call answers 409 `already_done`.",
+      roles: DONE_ROLES,
+      request: { params: z.object({ id: Id }), body: jsonBody(DoneInput) },
+      responses: {
+        200: jsonResponse(ActionItemSchema, "The item, done"),
+        409: errorResponse("`already_done`, or `concurrent_change`"),
+      },
+    }),
+    async (c) => {
+      const deps = c.var.deps;
+      const scope = c.var.scope;
+      const { id } = c.req.valid("param");
+      const eventId = deps.ids();
+      const now = deps.clock.now().toISOString();
+      const writes = markDone(scope, { id, eventId, now, note: c.req.valid("json").note });
+      const {
+        principal,
+        results: [, , , , rows, [check]],
+      } = await scope.run(
+        [
+          ...writes,
+          getActionItem(scope, id),
+          scope.db.all<{ ok: number }>(
+            sql`select exists (select 1 from subject_events where id = ${eventId}) as ok`,
+          ),
+        ],
+        (r) => r[4][0],
+      );
+      const item = items(rows)[0]!;
+      if (!check?.ok) {
+        if (item.ownerOrgId !== principal.orgId)
+          throw forbidden("Only the institution that owns the action item may mark it done.");
+        if (item.status === "done") throw conflict("already_done", "The action item is already done.");
+        throw conflict("concurrent_change", "The action item changed while this request ran; retry.");
+      }
+      return c.json(toActionItem(item, today(deps)), 200);
+    },
+  );

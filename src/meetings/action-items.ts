@@ -1,0 +1,316 @@
+// Joint-meeting action items (议定事项): the agreed measures of co-signed minutes, each with an owner
+// institution (and department) and a due date, tracked on the generic escalation ladder as subject
+// type 'action_item' until the owner marks it done. Here: the ladder's SubjectSource (who each
+// audience code reaches, the bilingual notices, the timeline rows, the outbox) and the queries of the
+// action-item routes.
+import { sql, type SQL } from "drizzle-orm";
+import type { Scope } from "../auth/scope";
+import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
+import type { Db } from "../db/client";
+import { actionItems, escalationLadders, escalationSteps } from "../db/schema";
+import type { SubjectSource } from "../escalation/ladder";
+import { outboxFromSubjectEvents, recordEvent } from "../events/events";
+import { INSERT_NOTIFICATIONS } from "../notifications/notify";
+import type { Role } from "../vocab";
+
+const ST = "action_item";
+
+// ── The ladder ────────────────────────────────────────────────────────────────────────────────
+
+/** The ledger rows `e` of one run that were sent, joined to their item `a` and its meeting `m`. */
+const sentOf = (runId: string) =>
+  sql`escalation_steps e join action_items a on a.id = e.subject_id join meetings m on m.id = a.meeting_id
+    where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST}`;
+
+/** The audience codes `a_` of sent step `e` and of the steps it superseded in the same run. */
+const audiencesOfRun = sql`escalation_steps s_ join json_each(s_.audience) a_ where s_.run_id = e.run_id
+  and s_.subject_type = ${ST} and s_.subject_id = e.subject_id and s_.deadline_version = e.deadline_version`;
+
+/** True when the sent step `e` reaches audience `code` (its own, or a superseded step's). */
+const has = (code: string) => sql`exists (select 1 from ${audiencesOfRun} and a_.value = ${code})`;
+
+/** The audience a sent step reached, most severe step's first, as a JSON array. */
+const reached = sql`(select json_group_array(value) from (select a_.value from ${audiencesOfRun}
+  group by a_.value order by max(s_."offset") desc, min(a_.key)))`;
+
+/**
+ * The owner department of item `a` has a head: otherwise (or when the item names no department) the
+ * owner's coordinators stand in for `owner_department_head`, so a T-3 notice always reaches someone.
+ */
+const ownerDeptHasHead = sql`exists (select 1 from role_assignments rh_ join users uh_ on uh_.id = rh_.user_id
+  where rh_.org_id = a.owner_org_id and rh_.role = 'department_head'
+    and uh_.department_id = a.owner_department_id and uh_.active = 1)`;
+
+/**
+ * (step id, user id, voice) for every audience code of the sent steps of a run: one candidate per
+ * role assignment in the pair's two institutions that an audience of the step names. `voice` is
+ * 'owner' for the owner institution's people, 'other' for the other side's.
+ */
+function recipients(runId: string): SQL {
+  const owner = sql`r_.org_id = a.owner_org_id`;
+  return sql`
+    select e.id as sid, r_.user_id as uid, case when ${owner} then 'owner' else 'other' end as voice
+    from escalation_steps e join action_items a on a.id = e.subject_id
+      join meetings m on m.id = a.meeting_id
+      join role_assignments r_ on r_.org_id in (m.host_org_id, m.guest_org_id)
+      join users hu_ on hu_.id = r_.user_id
+    where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST} and (
+      (${owner} and r_.role = 'department_head' and hu_.department_id = a.owner_department_id
+        and ${has("owner_department_head")})
+      or (${owner} and r_.role = 'coordinator' and ${has("owner_department_head")} and not ${ownerDeptHasHead})
+      or (${owner} and r_.role = 'coordinator' and ${has("owner_coordinators")})
+      or (${owner} and r_.role = 'leader' and ${has("owner_leaders")})
+      or (r_.role = 'coordinator' and ${has("coordinators")})
+      or (r_.role = 'leader' and ${has("leaders")}))`;
+}
+
+/**
+ * Working days from the due date to today of every step sent in a run, as `(sid, late)`: a notice
+ * speaks of the item as it stands now (after missed runs the sent step may be a milder one's).
+ */
+const lateness = (runId: string, now: string) => sql`(
+  select e.id as sid, ${workdaysLate("t_", "cd_", sql`j_.count_makeup_workdays`)} as late
+  from escalation_steps e join jurisdictions j_ on j_.id = e.jurisdiction_id
+    join calendar_days cd_ on cd_.day = e.due_on
+  cross join (${todayIndex(chinaDate(new Date(now)))}) t_
+  where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST})`;
+
+// Texts, bilingual, built in SQL (x = the recipient row, e = the step, a = the item, o = the owner
+// institution, lt.late = working days from the due date to today).
+const N = sql`abs(lt.late)`;
+const ITEM_ZH = sql`'联席会议议定事项「' || a.title || '」'`;
+const ITEM_EN = sql`'the joint-meeting action item "' || a.title || '"'`;
+const TEXT_ZH = sql`case
+  when x.voice = 'other' and lt.late > 0
+    then '由' || o.name || '负责落实的' || ${ITEM_ZH} || '已逾期' || ${N} ||
+      '个工作日尚未落实(期限' || e.due_on || ')。'
+  when x.voice = 'other'
+    then '由' || o.name || '负责落实的' || ${ITEM_ZH} || '将于' || e.due_on || '到期,尚未落实。'
+  when lt.late < 0
+    then ${ITEM_ZH} || '将于' || e.due_on || '到期,距期限还有' || ${N} || '个工作日,请按期落实。'
+  when lt.late = 0 then ${ITEM_ZH} || '今日(' || e.due_on || ')到期,请于今日内落实并标记完成。'
+  else ${ITEM_ZH} || '已于' || e.due_on || '到期,逾期' || ${N} || '个工作日仍未落实,请立即办理。' end`;
+const TEXT_EN = sql`case
+  when x.voice = 'other' and lt.late > 0
+    then 'Owned by ' || o.name || ', ' || ${ITEM_EN} || ' is ' || ${N} ||
+      ' working day(s) overdue and not done (due ' || e.due_on || ').'
+  when x.voice = 'other'
+    then 'Owned by ' || o.name || ', ' || ${ITEM_EN} || ' is due on ' || e.due_on || ' and not done yet.'
+  when lt.late < 0
+    then 'Your institution owns ' || ${ITEM_EN} || ', due on ' || e.due_on || ': ' || ${N} ||
+      ' working day(s) left.'
+  when lt.late = 0
+    then 'Your institution owns ' || ${ITEM_EN} || ', due today (' || e.due_on || '): complete it today.'
+  else 'Your institution owns ' || ${ITEM_EN} || ', due on ' || e.due_on || ' and ' || ${N} ||
+    ' working day(s) overdue: act now.' end`;
+const KIND = sql`case
+  when lt.late < 0 then 'action_item.reminder'
+  when lt.late = 0 then 'action_item.due'
+  else 'action_item.overdue' end`;
+
+/** The escalation ladder's subject type 'action_item': open while `status = 'open'`. */
+export const actionItemLadder: SubjectSource = {
+  subjectType: ST,
+  // Uses action_items_open_ix (status, due_on).
+  open: (horizon) =>
+    sql`select ai_.id, ai_.jurisdiction_id, 'action_item' as kind, ai_.due_on,
+        ai_.deadline_version as version
+      from action_items ai_ where ai_.status = 'open' and ai_.due_on <= ${horizon}`,
+  effects: (db: Db, { runId, now }) => [
+    // One notice per person per step: the dedupe key is the step's natural key plus the user.
+    db.run(sql`${INSERT_NOTIFICATIONS}
+      select e.id || '.' || u.id, u.jurisdiction_id, u.id, ${KIND}, ${ST}, a.id,
+        ${TEXT_ZH}, ${TEXT_EN}, e.urgent,
+        'esc:action_item:' || a.id || ':v' || e.deadline_version || ':' || e.step || ':' || u.id, ${now}
+      from (${recipients(runId)}) x
+      join escalation_steps e on e.id = x.sid join action_items a on a.id = e.subject_id
+      join organizations o on o.id = a.owner_org_id
+      join users u on u.id = x.uid and u.active = 1
+      join ${lateness(runId, now)} lt on lt.sid = e.id
+      where 1
+      on conflict do nothing`),
+    // The item's timeline records the step, whom it reached and what it superseded.
+    db.run(sql`insert into subject_events
+        (id, jurisdiction_id, subject_type, subject_id, at, actor_id, type, note, data)
+      select 'esc.' || e.id, e.jurisdiction_id, ${ST}, e.subject_id, ${now}, null, 'escalated',
+        e.step || ' → ' || (select group_concat(r_.value, ', ') from json_each(${reached}) r_),
+        json_object('step', e.step, 'offset', e."offset", 'dueOn', e.due_on,
+          'deadlineVersion', e.deadline_version, 'urgent', e.urgent, 'audience', json(${reached}),
+          'superseded', (select json_group_array(step) from (select s_.step from escalation_steps s_
+            where s_.subject_type = ${ST} and s_.subject_id = e.subject_id
+              and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id
+              and s_.status = 'superseded' order by s_."offset")))
+      from ${sentOf(runId)}
+      on conflict do nothing`),
+    // Webhooks to both institutions; urgent steps are delivered outside business hours too.
+    outboxFromSubjectEvents(
+      db,
+      sql`ev.id in (select 'esc.' || e.id from escalation_steps e
+        where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST})`,
+      sql`coalesce((select e.urgent from escalation_steps e where 'esc.' || e.id = ev.id), 0)`,
+    ),
+  ],
+};
+
+// ── Reads ─────────────────────────────────────────────────────────────────────────────────────
+
+export type ActionItemRow = {
+  id: string;
+  jurisdictionId: string;
+  meetingId: string;
+  meetingTitle: string;
+  meetingKind: string;
+  meetingStartsAt: string | null;
+  hostOrgId: string;
+  guestOrgId: string;
+  position: number;
+  title: string;
+  ownerOrgId: string;
+  ownerOrgName: string;
+  ownerOrgKind: "court" | "procuratorate";
+  ownerDepartmentId: string | null;
+  ownerDepartmentName: string | null;
+  dueOn: string;
+  deadlineVersion: number;
+  status: "open" | "done";
+  doneAt: string | null;
+  doneById: string | null;
+  doneByName: string | null;
+  doneNote: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+// Each item comes back as one JSON value `j` (see documents.queries.ts).
+const SELECT = sql`select json_object('id', a.id, 'jurisdictionId', a.jurisdiction_id,
+    'meetingId', m.id, 'meetingTitle', m.title, 'meetingKind', m.kind, 'meetingStartsAt', m.starts_at,
+    'hostOrgId', m.host_org_id, 'guestOrgId', m.guest_org_id,
+    'position', a.position, 'title', a.title,
+    'ownerOrgId', a.owner_org_id, 'ownerOrgName', o.name, 'ownerOrgKind', o.kind,
+    'ownerDepartmentId', a.owner_department_id, 'ownerDepartmentName', dp.name,
+    'dueOn', a.due_on, 'deadlineVersion', a.deadline_version, 'status', a.status,
+    'doneAt', a.done_at, 'doneById', a.done_by, 'doneByName', du.name, 'doneNote', a.done_note,
+    'createdAt', a.created_at, 'updatedAt', a.updated_at) as j
+  from action_items a
+  join meetings m on m.id = a.meeting_id
+  join organizations o on o.id = a.owner_org_id
+  left join departments dp on dp.id = a.owner_department_id
+  left join users du on du.id = a.done_by`;
+
+export const items = (rows: { j: string }[]): ActionItemRow[] =>
+  rows.map((r) => JSON.parse(r.j) as ActionItemRow);
+
+/** One item, only when the caller sees its meeting. */
+export const getActionItem = (scope: Scope, id: string) =>
+  scope.db.all<{ j: string }>(sql`${SELECT} where a.id = ${id} and ${scope.visible(actionItems, "a")}`);
+
+export type ItemFilter = {
+  status?: "open" | "done";
+  meetingId?: string;
+  ownerOrgId?: string;
+  overdue?: boolean;
+  updatedSince?: string;
+  sort: "due" | "updated";
+  limit: number;
+  after?: [string, string];
+};
+
+/** The sort key of each order; cursors carry the last row's key. */
+export const ITEM_SORT = {
+  due: { expr: sql`a.due_on`, of: (r: ActionItemRow) => r.dueOn },
+  updated: { expr: sql`a.updated_at`, of: (r: ActionItemRow) => r.updatedAt },
+} as const;
+
+/** A page of the items of the meetings the caller sees (rows of one JSON column `j`), for `scope.list`. */
+export function listActionItems(scope: Scope, f: ItemFilter, today: string): SQL {
+  const conds: SQL[] = [scope.visible(actionItems, "a")];
+  if (f.status) conds.push(sql`a.status = ${f.status}`);
+  if (f.meetingId) conds.push(sql`a.meeting_id = ${f.meetingId}`);
+  if (f.ownerOrgId) conds.push(sql`a.owner_org_id = ${f.ownerOrgId}`);
+  if (f.overdue === true) conds.push(sql`a.status = 'open' and a.due_on < ${today}`);
+  if (f.overdue === false) conds.push(sql`not (a.status = 'open' and a.due_on < ${today})`);
+  if (f.updatedSince) conds.push(sql`a.updated_at > ${f.updatedSince}`);
+  const key = ITEM_SORT[f.sort].expr;
+  if (f.after) conds.push(sql`(${key}, a.id) > (${f.after[0]}, ${f.after[1]})`);
+  return sql`${SELECT} where ${sql.join(conds, sql` and `)} order by ${key}, a.id limit ${f.limit + 1}`;
+}
+
+export type StepRow = {
+  step: string;
+  offset: number;
+  dueOn: string;
+  deadlineVersion: number;
+  status: "sent" | "superseded";
+  audience: string;
+  urgent: number;
+  createdAt: string;
+};
+
+/** The ladder steps recorded for an item (every deadline version), mildest first. */
+export const itemSteps = (scope: Scope, id: string) =>
+  scope.db.all<StepRow>(sql`select s.step, s."offset" as "offset", s.due_on as dueOn,
+      s.deadline_version as deadlineVersion, s.status, s.audience, s.urgent, s.created_at as createdAt
+    from escalation_steps s
+    where s.subject_type = ${ST} and s.subject_id = ${id} and ${scope.visible(escalationSteps, "s")}
+    order by s.deadline_version, s."offset"`);
+
+/**
+ * The jurisdiction's own ladder for action items, when it set one (kind 'action_item', else '*');
+ * none → the default ladder applies.
+ */
+export const itemLadder = (scope: Scope, id: string) =>
+  scope.db.all<{ steps: string }>(sql`select l.steps from escalation_ladders l
+    join action_items a on a.jurisdiction_id = l.jurisdiction_id
+    where a.id = ${id} and l.subject_type = ${ST} and l.kind in ('action_item', '*')
+      and ${scope.visible(escalationLadders, "l")} and ${scope.visible(actionItems, "a")}
+    order by l.kind = 'action_item' desc limit 1`);
+
+// ── Marking an item done ──────────────────────────────────────────────────────────────────────
+
+/** Who may mark an item done: these roles of the owner institution. */
+export const DONE_ROLES: Role[] = ["department_head", "leader", "coordinator"];
+
+/**
+ * The guarded statements of "done": the item changes only when visible, open, owned by the caller's
+ * institution and the caller holds a DONE_ROLE; the timeline event exists exactly when it changed
+ * (`changes()` of the UPDATE right before it); the other side's coordinators are told and the webhook
+ * outbox written only when that event exists. The ladder stops by itself: it sweeps open items only.
+ */
+export function markDone(scope: Scope, o: { id: string; eventId: string; note: string; now: string }) {
+  const db = scope.db;
+  const applied = sql`exists (select 1 from subject_events ev_ where ev_.id = ${o.eventId})`;
+  return [
+    db.run(sql`update action_items
+      set status = 'done', done_at = ${o.now}, done_by = ${scope.me.userId}, done_note = ${o.note},
+        updated_at = ${o.now}
+      where id = ${o.id} and status = 'open' and owner_org_id = ${scope.me.orgId}
+        and ${scope.visible(actionItems)} and ${scope.hasRole(DONE_ROLES)}`),
+    recordEvent(db, {
+      id: o.eventId,
+      jurisdictionId: sql`(select jurisdiction_id from action_items where id = ${o.id})`,
+      subjectType: ST,
+      subjectId: o.id,
+      actorId: scope.me.userId,
+      type: "done",
+      note: o.note,
+      data: sql`(select json_object('status', 'done', 'dueOn', due_on, 'doneAt', done_at)
+        from action_items where id = ${o.id})`,
+      at: o.now,
+      when: sql`changes() > 0`,
+    }),
+    // The other side's coordinators learn that the measure is done.
+    db.run(sql`${INSERT_NOTIFICATIONS}
+      select ${o.eventId} || '.' || u.id, a.jurisdiction_id, u.id, 'action_item.done', ${ST}, a.id,
+        o.name || '已将' || ${ITEM_ZH} || '标记为已落实。',
+        o.name || ' marked ' || ${ITEM_EN} || ' as done.',
+        0, 'action_item.done:' || a.id || ':' || u.id, ${o.now}
+      from action_items a join meetings m on m.id = a.meeting_id
+      join organizations o on o.id = a.owner_org_id
+      join role_assignments r_ on r_.role = 'coordinator' and r_.org_id =
+        case when a.owner_org_id = m.host_org_id then m.guest_org_id else m.host_org_id end
+      join users u on u.id = r_.user_id and u.active = 1
+      where a.id = ${o.id} and ${applied}
+      on conflict do nothing`),
+    outboxFromSubjectEvents(db, sql`ev.id = ${o.eventId}`),
+  ] as const;
+}
