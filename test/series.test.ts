@@ -1,0 +1,219 @@
+// Recurring series (ADR 0009): period arithmetic at its edges, the half-yearly joint-meeting cycle
+// driven by cron over two years (duplicates, concurrency, gaps), the rotation record, swaps and skips.
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock";
+import { runJob, runScheduled } from "../src/cron/cron";
+import {
+  addPeriods,
+  isPeriod,
+  nextPeriod,
+  periodLabel,
+  periodOf,
+  periodStart,
+  periodStartsAt,
+} from "../src/series/period";
+import { runSeries } from "../src/series/series";
+import { expectProblem, setup, type TestApp } from "./helpers";
+
+const DAY = 86_400_000;
+/** The daily trigger `0 0 * * *` (UTC): 08:00 China time of `day`. */
+const trigger = (day: string) => new Date(`${day}T00:00:00Z`);
+const days = (from: string, to: string) => {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+};
+
+/** Runs the series job as the daily trigger of `day` would, the clock at that instant. */
+async function cronDay(t: TestApp, day: string) {
+  t.clock.set(trigger(day));
+  const r = await runJob(t.deps, "series", trigger(day));
+  expect(r.status).toBe("ok");
+  return r;
+}
+
+type MeetingRow = { id: string; period: string; host: string; status: string; createdAt: string };
+const meetingsOf = (t: TestApp, jurisdictionId: string) =>
+  t.deps.db.all<MeetingRow>(sql`select m.id, m.period, o.kind as host, m.status, m.created_at as createdAt
+    from meetings m join organizations o on o.id = m.host_org_id
+    where m.jurisdiction_id = ${jurisdictionId} and m.kind = 'regular' order by m.period`);
+const instancesOf = (t: TestApp, jurisdictionId: string) =>
+  t.deps.db.all<{ period: string; host: string; status: string; subjectId: string | null }>(sql`
+    select i.period, i.host, i.status, i.subject_id as subjectId from series_instances i
+    where i.jurisdiction_id = ${jurisdictionId} order by i.period`);
+
+describe("period arithmetic (China time)", () => {
+  it("puts Dec 31 23:59 China time in the old year and 00:00 in the new, whatever the UTC date", () => {
+    const before = new Date("2026-12-31T15:59:59.999Z"); // 2026-12-31 23:59:59.999 +08:00
+    const after = new Date("2026-12-31T16:00:00Z"); // 2027-01-01 00:00 +08:00 (still Dec 31 in UTC)
+    expect(periodOf("half_year", before)).toBe("2026-H2");
+    expect(periodOf("half_year", after)).toBe("2027-H1");
+    expect(periodOf("year", before)).toBe("2026");
+    expect(periodOf("year", after)).toBe("2027");
+    expect(periodOf("quarter", before)).toBe("2026-Q4");
+    expect(periodOf("quarter", after)).toBe("2027-Q1");
+    expect(periodOf("month", before)).toBe("2026-12");
+    expect(periodOf("month", after)).toBe("2027-01");
+  });
+
+  it("changes half-year between Jun 30 and Jul 1 China time", () => {
+    expect(periodOf("half_year", new Date("2027-06-30T15:59:59Z"))).toBe("2027-H1");
+    expect(periodOf("half_year", new Date("2027-06-30T16:00:00Z"))).toBe("2027-H2");
+    expect(periodOf("quarter", new Date("2027-06-30T16:00:00Z"))).toBe("2027-Q3");
+    expect(periodOf("month", new Date("2027-06-30T16:00:00Z"))).toBe("2027-07");
+  });
+
+  it("gives first days and instants, next and earlier periods across year ends", () => {
+    expect(periodStart("half_year", "2027-H2")).toBe("2027-07-01");
+    expect(periodStart("quarter", "2027-Q3")).toBe("2027-07-01");
+    expect(periodStart("month", "2027-03")).toBe("2027-03-01");
+    expect(periodStart("year", "2027")).toBe("2027-01-01");
+    expect(periodStartsAt("half_year", "2027-H1").toISOString()).toBe("2026-12-31T16:00:00.000Z");
+    expect(nextPeriod("half_year", "2027-H2")).toBe("2028-H1");
+    expect(nextPeriod("quarter", "2027-Q4")).toBe("2028-Q1");
+    expect(nextPeriod("month", "2027-12")).toBe("2028-01");
+    expect(nextPeriod("year", "2027")).toBe("2028");
+    expect(addPeriods("half_year", "2027-H1", -1)).toBe("2026-H2");
+    expect(addPeriods("month", "2027-01", -13)).toBe("2025-12");
+    // Keys of one cadence sort as strings in time order (SQL compares them with <).
+    const keys = [0, 1, 2, 3].map((n) => addPeriods("half_year", "2026-H2", n));
+    expect([...keys].sort()).toEqual(keys);
+  });
+
+  it("validates keys per cadence and labels them for people", () => {
+    expect(isPeriod("half_year", "2027-H1")).toBe(true);
+    expect(isPeriod("half_year", "2027-H3")).toBe(false);
+    expect(isPeriod("half_year", "2027")).toBe(false);
+    expect(isPeriod("month", "2027-13")).toBe(false);
+    expect(isPeriod("quarter", "2027-Q0")).toBe(false);
+    expect(() => periodStart("half_year", "2027-Q1")).toThrow(RangeError);
+    expect(periodLabel("half_year", "2027-H1")).toEqual({ zh: "2027年上半年", en: "first half of 2027" });
+    expect(periodLabel("quarter", "2027-Q3").zh).toBe("2027年第三季度");
+  });
+});
+
+describe("the half-yearly cycle by cron", () => {
+  it("over two years of daily runs with duplicates, concurrent runs and gaps: four meetings, hosts alternating", async () => {
+    const clock = fixedClock("2026-12-20T02:00:00Z");
+    const t = await setup({ clock });
+    const p = await t.pair();
+    const jid = p.jurisdiction.id;
+    // The pair exists before 2027; its series starts with the period of the first run (2027-H1).
+    const skipped = new Set(["2027-07-01", "2027-07-02"]); // the first days of 2027-H2: no trigger
+    const twice = new Set(["2027-01-01", "2027-03-15", "2028-07-01"]);
+    let sawH2Late = false;
+    for (const day of days("2027-01-01", "2028-12-31")) {
+      if (skipped.has(day)) continue;
+      if (day === "2027-07-03") {
+        // Caught up by the first run after the gap.
+        expect((await meetingsOf(t, jid)).map((m) => m.period)).toEqual(["2027-H1"]);
+        sawH2Late = true;
+      }
+      if (day === "2028-01-01") {
+        // The first day of a half-year, four triggers at once (two through the ledger, two bare).
+        t.clock.set(trigger(day));
+        const outcomes = await Promise.all([
+          runJob(t.deps, "series", trigger(day)),
+          runJob(t.deps, "series", trigger(day)),
+          runSeries(t.deps, trigger(day)),
+          runSeries(t.deps, new Date(trigger(day).getTime() + 1)),
+        ]);
+        const instances = outcomes.map((o) =>
+          "status" in o ? ((o.counts?.instances as number | undefined) ?? 0) : o.instances,
+        );
+        expect(instances.reduce((a, b) => a + b, 0)).toBe(1);
+        continue;
+      }
+      await cronDay(t, day);
+      if (twice.has(day)) {
+        // A duplicate trigger of the same time is skipped by the ledger; a late one changes nothing.
+        expect((await runJob(t.deps, "series", trigger(day))).status).toBe("skipped");
+        t.clock.advance(3 * 3600_000);
+        const late = await runJob(t.deps, "series", new Date(trigger(day).getTime() + 60_000));
+        expect(late.counts).toMatchObject({ series: 0, instances: 0, notifications: 0 });
+      }
+    }
+    expect(sawH2Late).toBe(true);
+    const meetings = await meetingsOf(t, jid);
+    expect(meetings.map((m) => [m.period, m.host, m.status])).toEqual([
+      ["2027-H1", "court", "planning"],
+      ["2027-H2", "procuratorate", "planning"],
+      ["2028-H1", "court", "planning"],
+      ["2028-H2", "procuratorate", "planning"],
+    ]);
+    expect(meetings.find((m) => m.period === "2027-H2")!.createdAt).toBe("2027-07-03T00:00:00.000Z");
+    expect(meetings[0]!.id).toBe((await instancesOf(t, jid))[0]!.subjectId);
+    // Each meeting: one 'created' timeline entry, one webhook event, one notice per coordinator.
+    const [effects] = await t.deps.db.all<{ events: number; hooks: number; notices: number; who: string }>(
+      sql`select
+        (select count(*) from subject_events e where e.subject_type = 'meeting' and e.type = 'created'
+          and e.jurisdiction_id = ${jid}) as events,
+        (select count(*) from webhook_events w where w.type = 'meeting.created'
+          and w.jurisdiction_id = ${jid}) as hooks,
+        (select count(*) from notifications n where n.kind = 'meeting.cycle_opened'
+          and n.jurisdiction_id = ${jid}) as notices,
+        (select group_concat(distinct r.role) from notifications n
+          join role_assignments r on r.user_id = n.user_id
+          where n.kind = 'meeting.cycle_opened' and n.jurisdiction_id = ${jid}) as who`,
+    );
+    expect(effects).toEqual({ events: 4, hooks: 4, notices: 8, who: "coordinator" });
+    const [titles] = await t.deps.db.all<{ title: string }>(
+      sql`select title from meetings where jurisdiction_id = ${jid} and period = '2027-H1'`,
+    );
+    expect(titles!.title).toBe("2027年上半年法检联席会议");
+  });
+
+  it("does not create a period backwards that passed without any run", async () => {
+    const t = await setup({ clock: fixedClock("2027-01-05T00:00:00Z") });
+    const p = await t.pair();
+    await cronDay(t, "2027-01-05");
+    // No run at all during 2027-H2; the next run is in 2028-H1.
+    await cronDay(t, "2028-01-10");
+    const rows = await instancesOf(t, p.jurisdiction.id);
+    expect(rows.map((r) => [r.period, r.host])).toEqual([
+      ["2027-H1", "court"],
+      ["2028-H1", "procuratorate"],
+    ]);
+  });
+
+  it("runScheduled twice for the same scheduled time: the ledger skips the second", async () => {
+    const t = await setup({ clock: fixedClock("2027-01-01T00:00:00Z") });
+    const p = await t.pair();
+    const at = trigger("2027-01-01");
+    const first = await runScheduled(t.deps, "0 0 * * *", at);
+    const second = await runScheduled(t.deps, "0 0 * * *", at);
+    expect(first.find((o) => o.job === "series")).toMatchObject({ status: "ok" });
+    expect(second.find((o) => o.job === "series")).toMatchObject({ status: "skipped" });
+    expect(await meetingsOf(t, p.jurisdiction.id)).toHaveLength(1);
+  });
+
+  it("notifies an institution's admins when it has no coordinator", async () => {
+    const t = await setup({ clock: fixedClock("2027-01-01T00:00:00Z") });
+    const p = await t.pair();
+    await t.deps.db.run(
+      sql`delete from role_assignments where org_id = ${p.procuratorate.id} and role = 'coordinator'`,
+    );
+    await cronDay(t, "2027-01-01");
+    const rows = await t.deps.db.all<{ role: string; kind: string }>(sql`
+      select r.role, o.kind from notifications n join users u on u.id = n.user_id
+      join organizations o on o.id = u.org_id
+      join role_assignments r on r.user_id = u.id
+      where n.kind = 'meeting.cycle_opened' and n.jurisdiction_id = ${p.jurisdiction.id}
+      order by o.kind`);
+    expect(rows).toEqual([
+      { role: "coordinator", kind: "court" },
+      { role: "admin", kind: "procuratorate" },
+    ]);
+  });
+
+  it("keeps round trips bounded by chunks, not by the number of pairs", async () => {
+    const t = await setup({ clock: fixedClock("2027-01-01T00:00:00Z") });
+    for (let i = 0; i < 5; i++) await t.pair();
+    const first = await runSeries(t.deps, trigger("2027-01-01"), 2);
+    expect(first).toMatchObject({ series: 5, instances: 5, subjects: 5, batches: 3 });
+    const repeat = await runSeries(t.deps, trigger("2027-01-02"), 2);
+    expect(repeat).toMatchObject({ series: 0, instances: 0, batches: 1 });
+  });
+});
