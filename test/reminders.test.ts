@@ -5,9 +5,8 @@ import { describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock";
 import { runJob } from "../src/cron/cron";
 import { runReminders } from "../src/notifications/reminders";
-import { setup, type TestApp } from "./helpers";
+import { setup } from "./helpers";
 
-type Pair = Awaited<ReturnType<TestApp["pair"]>>;
 const cst = (day: string, at = "08:00") => new Date(`${day}T${at}:00+08:00`);
 
 async function world() {
