@@ -21,6 +21,7 @@ import { onboardingRoutes } from "./onboarding/onboarding.routes";
 import { cosignRoutes } from "./cosign/cosign.routes";
 import { seriesRoutes } from "./series/series.routes";
 import { meetingRoutes } from "./meetings/meetings.routes";
+import { minutesRoutes } from "./meetings/minutes.routes";
 import { actionItemRoutes } from "./meetings/action-items.routes";
 import { icalRoutes } from "./calendar/ical.routes";
 
@@ -162,6 +163,7 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", accountRoutes);
   app.route("/", onboardingRoutes);
   app.route("/", meetingRoutes);
+  app.route("/", minutesRoutes);
   app.route("/", actionItemRoutes);
   app.route("/", cosignRoutes);
   app.route("/", seriesRoutes);
