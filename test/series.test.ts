@@ -217,3 +217,262 @@ describe("the half-yearly cycle by cron", () => {
     expect(repeat).toMatchObject({ series: 0, instances: 0, batches: 1 });
   });
 });
+
+describe("the rotation record and its changes", () => {
+  type Pair = Awaited<ReturnType<TestApp["pair"]>>;
+  let keyN = 0;
+  const propose = (
+    t: TestApp,
+    p: Pair,
+    seriesId: string,
+    body: object,
+    as = p.user("court", "coordinator"),
+  ) =>
+    t.request(`/v1/series/${seriesId}/overrides`, {
+      method: "POST",
+      as,
+      headers: { "idempotency-key": `series-test-key-${++keyN}` },
+      json: body,
+    });
+  /** Both leaders sign the change's co-signature round. */
+  async function agree(t: TestApp, p: Pair, override: { cosignature: { id: string } | null }) {
+    expect(override.cosignature).not.toBeNull();
+    for (const side of ["court", "proc"] as const) {
+      const res = await t.request(`/v1/cosignatures/${override.cosignature!.id}/sign`, {
+        method: "POST",
+        as: p.user(side, "leader"),
+        json: {},
+      });
+      expect(res.status).toBe(200);
+    }
+  }
+  async function fresh(day = "2027-01-01") {
+    const t = await setup({ clock: fixedClock(trigger(day)) });
+    const p = await t.pair();
+    await cronDay(t, day);
+    const list = await t.request("/v1/series", { as: p.user("proc", "handler") });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    return { t, p, series: list.body.items[0] };
+  }
+
+  it("lists the pair's series with who hosts next and why; the detail shows instances", async () => {
+    const { t, p, series } = await fresh();
+    expect(series).toMatchObject({
+      kind: { code: "joint_meeting" },
+      cadence: { code: "half_year" },
+      firstHost: { code: "court" },
+      currentPeriod: "2027-H1",
+      next: {
+        period: "2027-H2",
+        host: { code: "procuratorate" },
+        org: { id: p.procuratorate.id },
+        reason: { code: "alternation", label: { zh: expect.any(String), en: expect.any(String) } },
+        lastHeld: { period: "2027-H1", host: { code: "court" } },
+        skipped: false,
+      },
+    });
+    const detail = await t.request(`/v1/series/${series.id}`, { as: p.user("court", "handler") });
+    expect(detail.status).toBe(200);
+    expect(detail.body.instances).toMatchObject([
+      {
+        period: "2027-H1",
+        host: { code: "court" },
+        org: { id: p.court.id },
+        status: { code: "open" },
+        meeting: { status: { code: "planning" }, slotStatus: { code: "none" } },
+      },
+    ]);
+    // The prediction is the rule the cron applies.
+    await cronDay(t, "2027-07-01");
+    expect((await instancesOf(t, p.jurisdiction.id)).at(-1)).toMatchObject({
+      period: "2027-H2",
+      host: "procuratorate",
+    });
+    // Mobile sync: updatedSince and the cursor.
+    const since = await t.request(`/v1/series?updatedSince=${encodeURIComponent("2027-06-01T00:00:00Z")}`, {
+      as: p.user("court", "handler"),
+    });
+    expect(since.body.items.map((s: { id: string }) => s.id)).toEqual([series.id]);
+    const none = await t.request(`/v1/series?updatedSince=${encodeURIComponent("2027-07-02T00:00:00Z")}`, {
+      as: p.user("court", "handler"),
+    });
+    expect(none.body.items).toEqual([]);
+  });
+
+  it("a user outside the pair gets 404 on the series and its changes, and sees none in the list", async () => {
+    const { t, p, series } = await fresh();
+    const other = await t.pair();
+    const outsider = other.user("court", "leader");
+    expectProblem(await t.request(`/v1/series/${series.id}`, { as: outsider }), 404, "not_found");
+    expectProblem(
+      await propose(t, p, series.id, { period: "2027-H2", action: "swap", reason: "外部人员" }, outsider),
+      404,
+      "not_found",
+    );
+    const mine = await propose(t, p, series.id, { period: "2027-H2", action: "swap", reason: "工作安排" });
+    expect(mine.status).toBe(201);
+    expectProblem(
+      await t.request(`/v1/series-overrides/${mine.body.id}`, { as: outsider }),
+      404,
+      "not_found",
+    );
+    const list = await t.request("/v1/series", { as: outsider });
+    expect(list.body.items.map((s: { id: string }) => s.id)).not.toContain(series.id);
+  });
+
+  it("proposes a change once per Idempotency-Key and refuses past periods, a live change, a scheduled meeting, wrong roles and bad periods", async () => {
+    const { t, p, series } = await fresh();
+    const body = { period: "2027-H2", action: "swap", reason: "法院本期承办全省审判工作会议" };
+    const headers = { "idempotency-key": "same-key-0001" };
+    const as = p.user("proc", "coordinator");
+    const first = await t.request(`/v1/series/${series.id}/overrides`, {
+      method: "POST",
+      as,
+      headers,
+      json: body,
+    });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      period: "2027-H2",
+      action: { code: "swap" },
+      status: { code: "proposed" },
+      effect: null,
+      proposedBy: { id: as.id, org: { id: p.procuratorate.id } },
+    });
+    const again = await t.request(`/v1/series/${series.id}/overrides`, {
+      method: "POST",
+      as,
+      headers,
+      json: body,
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expectProblem(
+      await t.request(`/v1/series/${series.id}/overrides`, {
+        method: "POST",
+        as,
+        headers,
+        json: { ...body, action: "skip" },
+      }),
+      409,
+      "idempotency_key_reused",
+    );
+    expectProblem(await propose(t, p, series.id, { ...body, action: "skip" }), 409, "override_exists");
+    expectProblem(await propose(t, p, series.id, { ...body, period: "2026-H2" }), 409, "period_past");
+    const past = await propose(t, p, series.id, { ...body, period: "2026-H1" });
+    expect(past.body.label).toEqual({ zh: expect.any(String), en: expect.any(String) });
+    expectProblem(await propose(t, p, series.id, { ...body, period: "2027-Q3" }), 400, "validation_failed");
+    expectProblem(await propose(t, p, series.id, { ...body, period: "next" }), 400, "validation_failed");
+    expectProblem(await propose(t, p, series.id, body, p.user("court", "handler")), 403, "forbidden");
+    // The current period's meeting, once its time is confirmed, can no longer change.
+    await t.deps.db.run(sql`update meetings set status = 'scheduled', slot_status = 'confirmed'
+      where jurisdiction_id = ${p.jurisdiction.id} and period = '2027-H1'`);
+    expectProblem(
+      await propose(t, p, series.id, { ...body, period: "2027-H1" }),
+      409,
+      "meeting_already_scheduled",
+    );
+    // Nothing of the refusals was written: one change, one round, one 'created' entry.
+    const [n] = await t.deps.db.all<{ overrides: number; rounds: number; events: number }>(sql`select
+      (select count(*) from series_overrides where series_id = ${series.id}) as overrides,
+      (select count(*) from cosignatures where subject_type = 'series_override') as rounds,
+      (select count(*) from subject_events where subject_type = 'series_override' and type = 'created') as events`);
+    expect(n).toEqual({ overrides: 1, rounds: 1, events: 1 });
+    const detail = await t.request(`/v1/series-overrides/${first.body.id}`, {
+      as: p.user("court", "leader"),
+    });
+    expect(detail.status).toBe(200);
+    expect(detail.body.timeline.map((e: { type: string }) => e.type)).toEqual(["created"]);
+  });
+
+  it("a swap agreed for a future period is honoured by the cron; alternation continues from the actual host", async () => {
+    const { t, p, series } = await fresh();
+    const res = await propose(t, p, series.id, {
+      period: "2027-H2",
+      action: "swap",
+      reason: "检察院本期无法承办",
+    });
+    expect(res.status).toBe(201);
+    await agree(t, p, res.body);
+    const agreed = await t.request(`/v1/series/${series.id}`, { as: p.user("court", "leader") });
+    expect(agreed.body.overrides[0]).toMatchObject({
+      status: { code: "agreed" },
+      effect: { code: "pending" },
+    });
+    expect(agreed.body.next).toMatchObject({
+      period: "2027-H2",
+      host: { code: "court" },
+      reason: { code: "swap" },
+    });
+    for (const day of ["2027-07-01", "2028-01-01", "2028-07-01"]) await cronDay(t, day);
+    expect((await meetingsOf(t, p.jurisdiction.id)).map((m) => [m.period, m.host])).toEqual([
+      ["2027-H1", "court"],
+      ["2027-H2", "court"],
+      ["2028-H1", "procuratorate"],
+      ["2028-H2", "court"],
+    ]);
+    const after = await t.request(`/v1/series-overrides/${res.body.id}`, { as: p.user("proc", "leader") });
+    expect(after.body.effect.code).toBe("applied");
+    expect(after.body.timeline.map((e: { type: string }) => e.type)).toEqual([
+      "created",
+      "approved",
+      "rotation_changed",
+    ]);
+  });
+
+  it("a swap agreed for the current period's planning meeting applies at once", async () => {
+    const { t, p, series } = await fresh();
+    const res = await propose(t, p, series.id, {
+      period: "2027-H1",
+      action: "swap",
+      reason: "法院办公楼修缮",
+    });
+    expect(res.status).toBe(201);
+    await agree(t, p, res.body);
+    const [m] = await meetingsOf(t, p.jurisdiction.id);
+    expect(m).toMatchObject({ period: "2027-H1", host: "procuratorate", status: "planning" });
+    expect((await instancesOf(t, p.jurisdiction.id))[0]!.host).toBe("procuratorate");
+    const timeline = await t.deps.db.all<{ type: string }>(
+      sql`select type from subject_events where subject_type = 'meeting' and subject_id = ${m!.id} order by at, id`,
+    );
+    expect(timeline.map((e) => e.type)).toEqual(["created", "rotation_changed"]);
+    await cronDay(t, "2027-07-01");
+    expect((await meetingsOf(t, p.jurisdiction.id)).map((x) => x.host)).toEqual(["procuratorate", "court"]);
+  });
+
+  it("a skip agreed: no meeting that period, and the next is hosted by whoever would have hosted it", async () => {
+    const { t, p, series } = await fresh();
+    const res = await propose(t, p, series.id, {
+      period: "2027-H2",
+      action: "skip",
+      reason: "换届,本期不召开",
+    });
+    await agree(t, p, res.body);
+    for (const day of ["2027-07-01", "2027-07-02", "2028-01-01"]) await cronDay(t, day);
+    expect(await instancesOf(t, p.jurisdiction.id)).toMatchObject([
+      { period: "2027-H1", host: "court", status: "open" },
+      { period: "2027-H2", status: "skipped", subjectId: null },
+      { period: "2028-H1", host: "procuratorate", status: "open" },
+    ]);
+    expect((await meetingsOf(t, p.jurisdiction.id)).map((m) => m.period)).toEqual(["2027-H1", "2028-H1"]);
+  });
+
+  it("a refused change is recorded as refused and frees the period for a new proposal", async () => {
+    const { t, p, series } = await fresh();
+    const res = await propose(t, p, series.id, { period: "2027-H2", action: "skip", reason: "工作繁忙" });
+    const refused = await t.request(`/v1/cosignatures/${res.body.cosignature.id}/refuse`, {
+      method: "POST",
+      as: p.user("proc", "leader"),
+      json: { reason: "应按期召开" },
+    });
+    expect(refused.status).toBe(200);
+    const detail = await t.request(`/v1/series-overrides/${res.body.id}`, {
+      as: p.user("court", "coordinator"),
+    });
+    expect(detail.body.status.code).toBe("refused");
+    expect(
+      (await propose(t, p, series.id, { period: "2027-H2", action: "swap", reason: "改为调换" })).status,
+    ).toBe(201);
+  });
+});
