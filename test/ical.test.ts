@@ -1,0 +1,275 @@
+// Calendar feeds and a meeting's .ics, parsed back with an iCalendar library (ical.js), through the
+// real app and real libSQL.
+import { sql } from "drizzle-orm";
+import ICAL from "ical.js";
+import { describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock";
+import { expectProblem, setup, type TestApp } from "./helpers";
+
+type Pair = Awaited<ReturnType<TestApp["pair"]>>;
+type Who = { id: string };
+let keyN = 0;
+const key = () => `feed-key-${++keyN}-abcdef`;
+
+/** The VEVENTs of an iCalendar text, by UID, via ical.js. */
+function parse(text: string) {
+  const cal = new ICAL.Component(ICAL.parse(text));
+  expect(cal.name).toBe("vcalendar");
+  const events = new Map<string, ICAL.Component>();
+  for (const v of cal.getAllSubcomponents("vevent")) events.set(String(v.getFirstPropertyValue("uid")), v);
+  return events;
+}
+const alarms = (v: ICAL.Component) =>
+  v
+    .getAllSubcomponents("valarm")
+    .map((a) => (a.getFirstPropertyValue("trigger") as ICAL.Duration).toSeconds())
+    .sort((a, b) => a - b);
+
+async function world() {
+  const t = await setup({ clock: fixedClock("2026-07-01T02:00:00Z") });
+  const p = await t.pair();
+  const q = await t.pair();
+  async function meeting(
+    pair: Pair,
+    o: { startsAt: string; status?: string; slot?: string; version?: number; invited: [Who, string][] },
+  ) {
+    const id = t.deps.ids();
+    const now = t.clock.now().toISOString();
+    await t.deps.db.run(sql`insert into meetings (id, jurisdiction_id, kind, host_org_id, guest_org_id, title,
+        status, starts_at, ends_at, place, slot_status, slot_version, created_at, updated_at)
+      values (${id}, ${pair.jurisdiction.id}, 'regular', ${pair.court.id}, ${pair.procuratorate.id},
+        ${`联席会议${id.slice(-4)}`}, ${o.status ?? "scheduled"}, ${o.startsAt}, null, '第一会议室',
+        ${o.slot ?? "confirmed"}, ${o.version ?? 1}, ${now}, ${now})`);
+    for (const [u, rsvp] of o.invited)
+      await t.deps.db.run(sql`insert into meeting_participants (id, meeting_id, jurisdiction_id, kind, user_id,
+          org_id, rsvp, invited_by, created_at, updated_at)
+        values (${t.deps.ids()}, ${id}, ${pair.jurisdiction.id}, 'user', ${u.id},
+          (select org_id from users where id = ${u.id}), ${rsvp}, ${u.id}, ${now}, ${now})`);
+    return id;
+  }
+  async function newFeed(as: Who, k = key()) {
+    const res = await t.request("/v1/calendar-feeds", {
+      method: "POST",
+      as,
+      headers: { "idempotency-key": k },
+      json: { label: "手机日历" },
+    });
+    return res;
+  }
+  /** The feed of a token as a calendar app fetches it: no bearer. */
+  const fetchFeed = (token: string, headers: Record<string, string> = {}) =>
+    t.request(`/v1/calendar-feeds/${token}/calendar.ics`, { headers });
+  return { t, p, q, meeting, newFeed, fetchFeed };
+}
+
+describe("a user's calendar feed", () => {
+  it("shows my meetings (confirmed, tentative, cancelled) with alarms, never another pair's or a declined one", async () => {
+    const w = await world();
+    const { p, q } = w;
+    const me = p.user("court", "leader");
+    const confirmed = await w.meeting(p, {
+      startsAt: "2026-07-20T09:30:00+08:00",
+      version: 3,
+      invited: [
+        [me, "accepted"],
+        [p.user("court", "handler"), "declined"],
+      ],
+    });
+    const tentative = await w.meeting(p, {
+      startsAt: "2026-12-10T14:00:00+08:00",
+      status: "planning",
+      slot: "proposed",
+      invited: [[me, "pending"]],
+    });
+    const cancelled = await w.meeting(p, {
+      startsAt: "2026-07-25T09:00:00+08:00",
+      status: "cancelled",
+      invited: [[me, "accepted"]],
+    });
+    const notInvited = await w.meeting(p, { startsAt: "2026-08-01T09:00:00+08:00", invited: [] });
+    const otherPair = await w.meeting(q, {
+      startsAt: "2026-07-21T09:00:00+08:00",
+      invited: [[q.user("court", "leader"), "accepted"]],
+    });
+
+    const created = await w.newFeed(me);
+    expect(created.status).toBe(201);
+    expect(created.body.token).toMatch(/^fjc_[\w-]{43}$/);
+    expect(created.body.url).toMatch(/\/v1\/calendar-feeds\/fjc_[\w-]+\/calendar\.ics$/);
+    const [stored] = await w.t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from feed_tokens where token_hash = ${created.body.token}`,
+    );
+    expect(stored!.n).toBe(0); // only the hash is kept
+
+    const res = await w.fetchFeed(created.body.token);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/calendar/);
+    const events = parse(res.body);
+    expect([...events.keys()].sort()).toEqual(
+      [
+        `meeting-${confirmed}@fajian-xietong`,
+        `meeting-${tentative}@fajian-xietong`,
+        `meeting-${cancelled}@fajian-xietong`,
+      ].sort(),
+    );
+    expect(events.has(`meeting-${notInvited}@fajian-xietong`)).toBe(false);
+    expect(events.has(`meeting-${otherPair}@fajian-xietong`)).toBe(false);
+
+    const c = events.get(`meeting-${confirmed}@fajian-xietong`)!;
+    const ev = new ICAL.Event(c);
+    expect(ev.startDate.toJSDate().toISOString()).toBe("2026-07-20T01:30:00.000Z");
+    expect(ev.endDate.toJSDate().toISOString()).toBe("2026-07-20T03:30:00.000Z");
+    expect(ev.sequence).toBe(3);
+    expect(c.getFirstPropertyValue("status")).toBe("CONFIRMED");
+    expect(alarms(c)).toEqual([-7 * 86_400, -86_400]);
+    expect(events.get(`meeting-${tentative}@fajian-xietong`)!.getFirstPropertyValue("status")).toBe(
+      "TENTATIVE",
+    );
+    const x = events.get(`meeting-${cancelled}@fajian-xietong`)!;
+    expect(x.getFirstPropertyValue("status")).toBe("CANCELLED");
+    expect(new ICAL.Event(x).sequence).toBe(2);
+
+    // The other pair's leader sees only their own meeting.
+    const theirs = await w.newFeed(q.user("court", "leader"));
+    const their = parse((await w.fetchFeed(theirs.body.token)).body);
+    expect([...their.keys()]).toEqual([`meeting-${otherPair}@fajian-xietong`]);
+
+    // A declined invitation is not in the handler's feed.
+    const handler = await w.newFeed(p.user("court", "handler"));
+    expect(parse((await w.fetchFeed(handler.body.token)).body).size).toBe(0);
+  });
+
+  it("answers an ETag and 304 to If-None-Match until something changes", async () => {
+    const w = await world();
+    const me = w.p.user("proc", "leader");
+    const m = await w.meeting(w.p, { startsAt: "2026-07-20T09:30:00+08:00", invited: [[me, "accepted"]] });
+    const { token } = (await w.newFeed(me)).body;
+    const first = await w.fetchFeed(token);
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const again = await w.fetchFeed(token, { "if-none-match": etag });
+    expect(again.status).toBe(304);
+    expect(again.body).toBeUndefined();
+    expect(again.headers.get("etag")).toBe(etag);
+    expect((await w.fetchFeed(token, { "if-none-match": '"other"' })).status).toBe(200);
+    // The meeting moves: a new body, a new ETag.
+    w.t.clock.advance(60_000);
+    await w.t.deps.db.run(sql`update meetings set starts_at = '2026-07-27T09:30:00+08:00', slot_version = 2,
+      updated_at = ${w.t.clock.now().toISOString()} where id = ${m}`);
+    const moved = await w.fetchFeed(token, { "if-none-match": etag });
+    expect(moved.status).toBe(200);
+    expect(moved.headers.get("etag")).not.toBe(etag);
+    expect(new ICAL.Event(parse(moved.body).get(`meeting-${m}@fajian-xietong`)!).sequence).toBe(2);
+  });
+
+  it("404 for a revoked, forged or retried-away token and for a disabled user; retries never duplicate", async () => {
+    const w = await world();
+    const me = w.p.user("court", "coordinator");
+    const k = key();
+    const a = await w.newFeed(me, k);
+    expect(a.status).toBe(201);
+    const b = await w.newFeed(me, k); // a retry: the same feed, a renewed secret
+    expect(b.status).toBe(200);
+    expect(b.headers.get("idempotent-replayed")).toBe("true");
+    expect(b.body.id).toBe(a.body.id);
+    expect(b.body.token).not.toBe(a.body.token);
+    expectProblem(await w.fetchFeed(a.body.token), 404);
+    expect((await w.fetchFeed(b.body.token)).status).toBe(200);
+
+    const list = await w.t.request("/v1/calendar-feeds", { as: me });
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.items[0]).not.toHaveProperty("token");
+    expect(list.body.items[0].status.code).toBe("active");
+
+    // Another user can neither see nor revoke it.
+    const other = w.p.user("court", "leader");
+    expect((await w.t.request("/v1/calendar-feeds", { as: other })).body.items).toEqual([]);
+    expectProblem(await w.t.request(`/v1/calendar-feeds/${b.body.id}`, { method: "DELETE", as: other }), 404);
+    expect((await w.fetchFeed(b.body.token)).status).toBe(200);
+
+    const revoked = await w.t.request(`/v1/calendar-feeds/${b.body.id}`, { method: "DELETE", as: me });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.status.code).toBe("revoked");
+    expectProblem(await w.fetchFeed(b.body.token), 404);
+    expect((await w.t.request(`/v1/calendar-feeds/${b.body.id}`, { method: "DELETE", as: me })).status).toBe(
+      200,
+    );
+    expectProblem(await w.newFeed(me, k), 409, "feed_revoked");
+
+    expectProblem(await w.fetchFeed("fjc_forged0000000000000000000000000000000000000"), 404);
+    expectProblem(await w.fetchFeed("x"), 404);
+
+    const leader = w.p.user("proc", "leader");
+    const live = (await w.newFeed(leader)).body.token;
+    expect((await w.fetchFeed(live)).status).toBe(200);
+    await w.t.deps.db.run(sql`update users set active = 0 where id = ${leader.id}`);
+    expectProblem(await w.fetchFeed(live), 404);
+  });
+
+  it("shows judicial-committee sessions to the people concerned, with an alarm", async () => {
+    const w = await world();
+    const { p, t } = w;
+    const post = async (path: string, as: Who, json: unknown, headers: Record<string, string> = {}) => {
+      const r = await t.request(path, { method: "POST", as, json, headers });
+      if (r.status >= 300) throw new Error(`${path}: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    };
+    const doc = await post(
+      "/v1/documents",
+      p.user("proc", "handler"),
+      {
+        type: "protest.civil",
+        docNumber: "示检民监〔2026〕88号",
+        caseNumbers: ["(2025)示01民终88号"],
+        caseCategory: "civil",
+        title: "民事抗诉书",
+        attachments: [],
+      },
+      { "idempotency-key": "ical-doc-key-1" },
+    );
+    await post(`/v1/documents/${doc.id}/receive`, p.user("court", "registrar"), { receivedOn: "2026-07-01" });
+    await post(`/v1/documents/${doc.id}/assign`, p.user("court", "registrar"), {
+      departmentId: p.dept(p.court.id, "民事审判第一庭").id,
+      handlerId: p.user("court", "handler").id,
+    });
+    const after = await post(`/v1/documents/${doc.id}/committee-sessions`, p.user("court", "handler"), {
+      sessionAt: "2026-07-28T09:00:00+08:00",
+      place: "审判委员会会议室",
+    });
+    const uid = `committee-session-${after.committeeSession.id}@fajian-xietong`;
+    const feedOf = async (u: Who) => parse((await w.fetchFeed((await w.newFeed(u)).body.token)).body);
+    for (const who of [p.user("court", "handler"), p.user("proc", "handler"), p.user("proc", "leader")]) {
+      const events = await feedOf(who);
+      expect(events.has(uid), who.id).toBe(true);
+      const v = events.get(uid)!;
+      expect(new ICAL.Event(v).startDate.toJSDate().toISOString()).toBe("2026-07-28T01:00:00.000Z");
+      expect(alarms(v)).toEqual([-86_400]);
+    }
+    // Not concerned: the court's leader and auditor; and nobody of another pair.
+    for (const who of [p.user("court", "leader"), p.user("proc", "auditor"), w.q.user("proc", "leader")])
+      expect((await feedOf(who)).has(uid), who.id).toBe(false);
+  });
+});
+
+describe("one meeting's .ics", () => {
+  it("is served to the pair (404 outside it), parses, has alarms and an ETag", async () => {
+    const w = await world();
+    const m = await w.meeting(w.p, { startsAt: "2026-07-20T09:30:00+08:00", invited: [] });
+    const res = await w.t.request(`/v1/meetings/${m}/calendar.ics`, { as: w.p.user("proc", "auditor") });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/calendar/);
+    const v = parse(res.body).get(`meeting-${m}@fajian-xietong`)!;
+    expect(new ICAL.Event(v).startDate.toJSDate().toISOString()).toBe("2026-07-20T01:30:00.000Z");
+    expect(alarms(v)).toEqual([-7 * 86_400, -86_400]);
+    const again = await w.t.request(`/v1/meetings/${m}/calendar.ics`, {
+      as: w.p.user("court", "handler"),
+      headers: { "if-none-match": res.headers.get("etag")! },
+    });
+    expect(again.status).toBe(304);
+    expectProblem(
+      await w.t.request(`/v1/meetings/${m}/calendar.ics`, { as: w.q.user("court", "leader") }),
+      404,
+    );
+    expectProblem(await w.t.request(`/v1/meetings/${m}/calendar.ics`), 401);
+  });
+});
