@@ -224,6 +224,24 @@ describe("POST /v1/meetings/{id}/slot and /slot/confirm", () => {
     expect(ok.body.timeline[2].label).toEqual({ zh: "确认会议时间", en: "Time confirmed" });
   });
 
+  it("of two concurrent confirmations of one version exactly one applies; each change has its webhook event", async () => {
+    const id = await regularMeeting();
+    await post(`/v1/meetings/${id}/slot`, pair.user("court", "coordinator"), slot());
+    const results = await Promise.all(
+      [pair.user("proc", "coordinator"), pair.user("proc", "leader")].map((as) =>
+        post(`/v1/meetings/${id}/slot/confirm`, as, { slotVersion: 1 }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expectProblem(results.find((r) => r.status === 409)!, 409, "slot_already_confirmed");
+    const detail = await t.request(`/v1/meetings/${id}`, { as: pair.user("court", "handler") });
+    expect(detail.body.timeline.map((e: any) => e.type)).toEqual(["slot_proposed", "slot_confirmed"]);
+    const hooks = await t.deps.db.all<{ type: string }>(
+      sql`select type from webhook_events where subject_id = ${id} order by created_at, id`,
+    );
+    expect(hooks.map((h) => h.type)).toEqual(["meeting.slot_proposed", "meeting.slot_confirmed"]);
+  });
+
   it("a new proposal after confirmation re-opens it (version + 1) and tells the invitees", async () => {
     const id = await regularMeeting();
     const host = pair.user("court", "coordinator");
