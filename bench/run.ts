@@ -20,6 +20,7 @@ const SECTIONS: Section[] = [
   { name: "twoHosts", run: async () => (await import("./two-hosts")).benchTwoHosts() },
   { name: "login", run: async () => (await import("./login")).benchLogin() },
   { name: "onboarding", run: async () => (await import("./onboarding")).onboardingRoundTrips() },
+  { name: "seriesCycle", run: async () => (await import("./series")).benchSeries() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
