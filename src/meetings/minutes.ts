@@ -24,6 +24,7 @@ import { outboxFromSubjectEvents, recordEvent } from "../events/events";
 import type { Deps } from "../http/api";
 import { ApiError, conflict, forbidden, type FieldError } from "../http/problem";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
+import { coordinatorsOf } from "./meetings.queries";
 import { MEETING_STATUSES, type MeetingStatus, type Role } from "../vocab";
 
 /** Who of the host institution may draft and submit the minutes. */
@@ -328,15 +329,13 @@ export async function submitMinutes(deps: Deps, scope: Scope, meetingId: string)
 
 // ── Hooks of the co-signatures over meetings ────────────────────────────────────────────────────
 
-/**
- * The joint-meeting coordinators of a meeting's two institutions, as a SQL id list: each
- * institution's active users with the `coordinator` role, or its administrators where it has none.
- */
-const coordinatorsOfMeeting = (meetingId: SQL) => sql`(select ra_.user_id from role_assignments ra_
-  join meetings mc_ on mc_.id = ${meetingId} and ra_.org_id in (mc_.host_org_id, mc_.guest_org_id)
-  where ra_.role = case when exists (select 1 from role_assignments rc_
-      join users uc_ on uc_.id = rc_.user_id and uc_.active = 1
-      where rc_.org_id = ra_.org_id and rc_.role = 'coordinator') then 'coordinator' else 'admin' end)`;
+/** The joint-meeting coordinators of both institutions of a meeting (`coordinatorsOf` each). */
+const coordinatorsOfMeeting = (meetingId: SQL) => {
+  const org = (col: string) =>
+    sql`(select ${sql.raw(`mc_.${col}`)} from meetings mc_ where mc_.id = ${meetingId})`;
+  return sql`(select * from ${coordinatorsOf(org("host_org_id"))}
+    union select * from ${coordinatorsOf(org("guest_org_id"))})`;
+};
 
 /** Notices to the coordinators of the round's meeting, once per round and user, when it ended here. */
 function notifyCoordinators(db: Db, ctx: CosignContext, kind: string, zh: string, en: string) {
