@@ -3,6 +3,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { meetingParticipants, meetings, meetingTopics, notifications, users } from "../src/db/schema";
+import { runSeries } from "../src/series/series";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
 type Pair = Awaited<ReturnType<TestApp["pair"]>>;
@@ -723,5 +724,32 @@ describe("the meeting detail", () => {
       actionItems: { count: 0 },
       timeline: [],
     });
+  });
+});
+
+describe("a regular meeting of the half-yearly cycle", () => {
+  it("is created by the cycle job and arranged through the same routes", async () => {
+    await runSeries(t.deps, t.clock.now());
+    const as = pair.user("proc", "coordinator");
+    const list = await t.request("/v1/meetings?kind=regular&status=planning", { as });
+    const cycle = list.body.items.find((m: any) => m.seriesId);
+    expect(cycle).toMatchObject({
+      kind: { code: "regular" },
+      period: "2026-H2",
+      status: { code: "planning" },
+    });
+    const host = cycle.host.id === pair.court.id ? "court" : "proc";
+    const guest = host === "court" ? "proc" : "court";
+    const p = await post(`/v1/meetings/${cycle.id}/slot`, pair.user(host, "coordinator"), slot());
+    expect(p.status).toBe(200);
+    const c = await post(`/v1/meetings/${cycle.id}/slot/confirm`, pair.user(guest, "coordinator"), {
+      slotVersion: 1,
+    });
+    expect(c.body.status.code).toBe("scheduled");
+    // The city pair's meeting is not the basic pair's business, nor the reverse.
+    expectProblem(
+      await t.request(`/v1/meetings/${cycle.id}`, { as: city.user("court", "coordinator") }),
+      404,
+    );
   });
 });
