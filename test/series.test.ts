@@ -476,3 +476,41 @@ describe("the rotation record and its changes", () => {
     ).toBe(201);
   });
 });
+
+describe("round trips", () => {
+  it("every series route is one database round trip", async () => {
+    const t = await setup({ clock: fixedClock(trigger("2027-01-01")) });
+    const p = await t.pair();
+    await cronDay(t, "2027-01-01");
+    const client = t.deps.db.$client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    let calls = 0;
+    for (const m of ["execute", "batch", "executeMultiple"]) {
+      const orig = client[m]!.bind(client);
+      client[m] = (...a: unknown[]) => (calls++, orig(...a));
+    }
+    const count = async (path: string, init: Parameters<TestApp["request"]>[1] = {}) => {
+      calls = 0;
+      const res = await t.request(path, { as: p.user("court", "coordinator"), ...init });
+      return { status: res.status, calls, body: res.body };
+    };
+    const list = await count("/v1/series");
+    expect(list).toMatchObject({ status: 200, calls: 1 });
+    const id = list.body.items[0].id;
+    expect(await count(`/v1/series/${id}`)).toMatchObject({ status: 200, calls: 1 });
+    const post = await count(`/v1/series/${id}/overrides`, {
+      method: "POST",
+      headers: { "idempotency-key": "round-trip-key-1" },
+      json: { period: "2027-H2", action: "swap", reason: "测试往返次数" },
+    });
+    expect(post).toMatchObject({ status: 201, calls: 1 });
+    expect(await count(`/v1/series-overrides/${post.body.id}`)).toMatchObject({ status: 200, calls: 1 });
+    // A refusal is explained from the same batch.
+    expect(
+      await count(`/v1/series/${id}/overrides`, {
+        method: "POST",
+        headers: { "idempotency-key": "round-trip-key-2" },
+        json: { period: "2026-H1", action: "skip", reason: "已过期" },
+      }),
+    ).toMatchObject({ status: 409, calls: 1 });
+  });
+});
