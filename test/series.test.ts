@@ -339,6 +339,15 @@ describe("the rotation record and its changes", () => {
       status: { code: "proposed" },
       effect: null,
       proposedBy: { id: as.id, org: { id: p.procuratorate.id } },
+      // Both institutions' leaders must sign.
+      cosignature: {
+        status: { code: "open" },
+        subject: { type: { code: "series_override" }, id: first.body.id },
+        parties: [
+          { org: { id: p.court.id }, role: { code: "leader" }, decision: null },
+          { org: { id: p.procuratorate.id }, role: { code: "leader" }, decision: null },
+        ],
+      },
     });
     const again = await t.request(`/v1/series/${series.id}/overrides`, {
       method: "POST",

@@ -2,7 +2,7 @@
 // rotation changes, and the guarded proposal of a change (a co-signature round by both leaders).
 import { sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { cosignJson, openCosign } from "../cosign/cosign";
+import { type CosignRow, cosignJson, openCosign } from "../cosign/cosign";
 import { series, seriesInstances, seriesOverrides } from "../db/schema";
 import { outboxFromSubjectEvents, recordEvent } from "../events/events";
 import { CADENCES, type MeetingStatus, OVERRIDE_ACTIONS, type SLOT_STATUSES } from "../vocab";
@@ -101,13 +101,15 @@ export type OverrideRow = {
   /** For an agreed change: whether it took effect (applied), waits for its period, or came too late. */
   effect: "applied" | "pending" | "not_applied" | null;
   proposedBy: { id: string; name: string; orgId: string; orgName: string };
-  cosignature: Record<string, unknown> | null;
+  cosignature: CosignRow | null;
   createdAt: string;
   updatedAt: string;
 };
 
 /** A change `o` as one JSON object, with its effect and its latest co-signature round. */
-const OVERRIDE_JSON = sql`json_object('id', o.id, 'seriesId', o.series_id, 'period', o.period,
+const overrideJson = (
+  scope: Scope,
+) => sql`json_object('id', o.id, 'seriesId', o.series_id, 'period', o.period,
   'action', o.action, 'reason', o.reason, 'status', o.status,
   'effect', case when o.status <> 'agreed' then null
     when exists (select 1 from subject_events e_ where e_.subject_type = 'series_override'
@@ -117,7 +119,7 @@ const OVERRIDE_JSON = sql`json_object('id', o.id, 'seriesId', o.series_id, 'peri
     else 'not_applied' end,
   'proposedBy', (select json_object('id', u_.id, 'name', u_.name, 'orgId', u_.org_id, 'orgName', uo_.name)
     from users u_ join organizations uo_ on uo_.id = u_.org_id where u_.id = o.created_by),
-  'cosignature', json(${cosignJson("series_override", sql`o.id`)}),
+  'cosignature', json(${cosignJson("series_override", sql`o.id`, scope)}),
   'createdAt', o.created_at, 'updatedAt', o.updated_at)`;
 
 /** One visible series with its instances (oldest first) and rotation changes (newest first). */
@@ -132,7 +134,7 @@ export function getSeries(scope: Scope, now: Date, id: string) {
         from series_instances i where i.series_id = r_.id and ${scope.visible(seriesInstances, "i")}
         order by i.period) x_)),
       '$.overrides', json((select json_group_array(json(y_.j)) from (
-        select ${OVERRIDE_JSON} as j from series_overrides o
+        select ${overrideJson(scope)} as j from series_overrides o
         where o.series_id = r_.id and ${scope.visible(seriesOverrides, "o")}
         order by o.created_at desc, o.id desc) y_))) as j
     from (${seriesWithNext(scope, now, [sql`s.id = ${id}`])}) r_`);
@@ -140,11 +142,11 @@ export function getSeries(scope: Scope, now: Date, id: string) {
 
 /** One visible rotation change (its timeline is read beside it with getSubjectTimeline). */
 export const getOverride = (scope: Scope, id: string) =>
-  scope.db.all<{ j: string }>(sql`select ${OVERRIDE_JSON} as j from series_overrides o
+  scope.db.all<{ j: string }>(sql`select ${overrideJson(scope)} as j from series_overrides o
     where o.id = ${id} and ${scope.visible(seriesOverrides, "o")}`);
 
 const getOverrideByKey = (scope: Scope, key: string) =>
-  scope.db.all<{ j: string }>(sql`select ${OVERRIDE_JSON} as j from series_overrides o
+  scope.db.all<{ j: string }>(sql`select ${overrideJson(scope)} as j from series_overrides o
     where o.created_by = ${scope.me.userId} and o.idempotency_key = ${key}
       and ${scope.visible(seriesOverrides, "o")}`);
 

@@ -2,6 +2,7 @@
 // why, each series' instances and rotation changes, and the proposal of a change (a host swap or a
 // skipped period), which takes effect once both institutions' leaders have co-signed it.
 import { z } from "@hono/zod-openapi";
+import { CosignSchema, toCosign } from "../cosign/cosign";
 import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
 import {
   coded,
@@ -122,10 +123,9 @@ const OverrideSchema = z
     status: coded(OVERRIDE_STATUSES.codes),
     effect: coded(OVERRIDE_EFFECTS.codes).nullable(),
     proposedBy: z.object({ id: z.string(), name: z.string(), org: Org }),
-    cosignature: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({ description: "The latest co-signature round (see /v1/cosignatures/{id})" }),
+    cosignature: CosignSchema.nullable().openapi({
+      description: "The latest co-signature round of both leaders (sign at /v1/cosignatures/{id}/sign)",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -215,6 +215,7 @@ function toOverride(o: OverrideRow) {
     action: OVERRIDE_ACTIONS.item(o.action),
     status: OVERRIDE_STATUSES.item(o.status),
     effect: o.effect ? OVERRIDE_EFFECTS.item(o.effect) : null,
+    cosignature: o.cosignature ? toCosign(o.cosignature) : null,
     proposedBy: {
       id: o.proposedBy.id,
       name: o.proposedBy.name,
