@@ -236,3 +236,19 @@ describe("action items are the pair's", () => {
     expect(still.body.status.code).toBe("open");
   });
 });
+
+describe("ladder settings", () => {
+  it("a document ladder may name only the audiences documents resolve (not the action items' ones)", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    const res = await w.t.request("/v1/admin/escalation-ladders/document/protest.civil", {
+      method: "PUT",
+      as: p.user("proc", "admin"),
+      json: { steps: [{ offset: 0, audience: ["handler", "leaders"] }] },
+    });
+    expectProblem(res, 400, "validation_failed");
+    expect(res.body.errors[0].path).toBe("steps.0.audience");
+    const list = await w.t.request("/v1/admin/escalation-ladders", { as: p.user("proc", "admin") });
+    expect(list.body.audiences.map((a: any) => a.code)).not.toContain("leaders");
+  });
+});

@@ -13,6 +13,7 @@ import {
   LadderInput,
   normalizeLadder,
   stepKey,
+  SUBJECT_AUDIENCES,
   type LadderStep,
 } from "./ladder";
 
@@ -131,7 +132,7 @@ export const escalationRoutes = newRouter()
         {
           subjectType: "document" as const,
           defaults: view(DEFAULT_LADDERS.document!),
-          audiences: AUDIENCE_CODES.map((code) => ({ code, label: AUDIENCES[code] })),
+          audiences: SUBJECT_AUDIENCES.document!.map((code) => ({ code, label: AUDIENCES[code] })),
           items,
         },
         200,
@@ -153,6 +154,18 @@ export const escalationRoutes = newRouter()
     async (c) => {
       const { subjectType, kind } = c.req.valid("param");
       const steps = normalizeLadder(c.req.valid("json").steps);
+      const allowed = SUBJECT_AUDIENCES[subjectType] ?? [];
+      const errors = steps.flatMap((s, i) =>
+        s.audience
+          .filter((a) => !allowed.includes(a))
+          .map((a) => ({
+            in: "json",
+            path: `steps.${i}.audience`,
+            message: `${a} is not an audience of a ${subjectType}`,
+          })),
+      );
+      if (errors.length)
+        throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors });
       const scope = c.var.scope;
       const sender = senderOf(kind);
       const now = c.var.deps.clock.now().toISOString();

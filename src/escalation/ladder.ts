@@ -40,6 +40,19 @@ export const AUDIENCES = {
 export type Audience = keyof typeof AUDIENCES;
 export const AUDIENCE_CODES = Object.keys(AUDIENCES) as [Audience, ...Audience[]];
 
+/** The audience codes each subject type resolves (a ladder may name only these). */
+export const SUBJECT_AUDIENCES: Record<string, readonly Audience[]> = {
+  document: [
+    "handler",
+    "department_head",
+    "receiving_registrars",
+    "recipient_leaders",
+    "sender",
+    "upper_level",
+  ],
+  action_item: ["owner_department_head", "owner_coordinators", "owner_leaders", "coordinators", "leaders"],
+};
+
 export type LadderStep = { offset: number; audience: Audience[]; urgent: boolean };
 
 /** Bounds of a step's offset, in working days; the sweep relies on MIN_OFFSET for its horizon. */
