@@ -170,7 +170,7 @@ function itemErrors(path: string, given: string[], valid: Set<string>, message: 
   return given.flatMap((v, i) => (valid.has(v) ? [] : [{ in: "json", path: `${path}.${i}`, message, code }]));
 }
 
-const ids = (json: unknown) =>
+const idSet = (json: unknown) =>
   new Set<string>(typeof json === "string" ? (JSON.parse(json) as string[]) : []);
 
 // ── Route definitions ────────────────────────────────────────────────────────────────────────────
@@ -210,6 +210,10 @@ function meetingRoute<const Q extends Request, const O extends z.ZodType = typeo
     },
   });
 }
+
+/** SQL true when the slot proposal recorded by event `eventId` re-opened a confirmed slot. */
+const reopened = (eventId: string) =>
+  sql`(select ev_.data ->> 'reopened' from subject_events ev_ where ev_.id = ${eventId})`;
 
 const now = (deps: Deps) => deps.clock.now().toISOString();
 const future = (deps: Deps) => sql`julianday(m_.starts_at) > julianday(${now(deps)})`;
@@ -306,7 +310,6 @@ export const meetingRoutes = newRouter()
         throw invalid("startsAt", "must be in the future", "past");
       const startsAt = chinaTime(s.startsAt);
       const endsAt = chinaTime(s.endsAt);
-      const reopened = sql`(select ev_.data ->> 'reopened' from subject_events ev_ where ev_.id = `;
       const r = await act(deps, scope, id, {
         event: "slot_proposed",
         side: "either",
@@ -338,7 +341,7 @@ export const meetingRoutes = newRouter()
           }),
           notifyMeeting(scope, {
             id: deps.ids(),
-            applied: sql`${applied} and ${reopened}${eventId})`,
+            applied: sql`${applied} and ${reopened(eventId)}`,
             recipients: inviteesOf(id),
             kind: "meeting.slot_changed",
             meetingId: id,
@@ -590,7 +593,7 @@ export const meetingRoutes = newRouter()
         probe: sql`select json_group_array(ta_.id) as accepted from meeting_topics ta_
           where ta_.meeting_id = ${id} and ta_.status = 'accepted'`,
         refuse: (_m, _p, probe) => {
-          const ok = ids(probe?.accepted);
+          const ok = idSet(probe?.accepted);
           const errors = itemErrors(
             "topicIds",
             topicIds,
@@ -702,22 +705,22 @@ export const meetingRoutes = newRouter()
             and d_.id in (select value from json_each(${j(deptIds)}))) as departments`,
         // Nothing new to invite: everyone named is invited already.
         settled: (m, p, probe) =>
-          ids(probe?.users).size === userIds.length &&
-          ids(probe?.departments).size === deptIds.length &&
+          idSet(probe?.users).size === userIds.length &&
+          idSet(probe?.departments).size === deptIds.length &&
           (observers.length === 0 || m.host.id === p.orgId),
         refuse: (m, p, probe) => {
           const errors = [
             ...itemErrors(
               "userIds",
               userIds,
-              ids(probe?.users),
+              idSet(probe?.users),
               "not an active user of your institution",
               "not_your_user",
             ),
             ...itemErrors(
               "departmentIds",
               deptIds,
-              ids(probe?.departments),
+              idSet(probe?.departments),
               "not a department of your institution",
               "not_your_department",
             ),
@@ -854,7 +857,7 @@ export const meetingRoutes = newRouter()
           const errors = itemErrors(
             "entries",
             pids,
-            ids(probe?.known),
+            idSet(probe?.known),
             "not a participant of this meeting",
             "not_a_participant",
           ).map((e) => ({ ...e, path: `${e.path}.participantId` }));
