@@ -288,7 +288,14 @@ describe("GET /v1/admin/jobs", () => {
     const res = await t.request("/v1/admin/jobs?limit=2", { as: op });
     expect(res.status).toBe(200);
     const byJob = Object.fromEntries(res.body.items.map((j: any) => [j.job, j]));
-    expect(Object.keys(byJob).sort()).toEqual(["calendar_reminder", "daily_digest", "sweep", "webhooks"]);
+    expect(Object.keys(byJob).sort()).toEqual([
+      "calendar_reminder",
+      "daily_digest",
+      "event_reminders",
+      "series",
+      "sweep",
+      "webhooks",
+    ]);
     expect(byJob.sweep.runs).toHaveLength(2);
     expect(byJob.sweep.lastStatus).toBe("ok");
     expect(byJob.sweep.runs[0]).toMatchObject({ status: "ok", error: null, durationMs: expect.any(Number) });

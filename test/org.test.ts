@@ -35,8 +35,8 @@ describe("GET /v1/users", () => {
       as: a.user("proc", "admin"),
     });
     const all = [...res.body.items, ...next.body.items];
-    expect(all).toHaveLength(6);
-    expect(new Set(all.map((u: any) => u.id)).size).toBe(6);
+    expect(all).toHaveLength(7); // one user per role
+    expect(new Set(all.map((u: any) => u.id)).size).toBe(7);
     const ids = new Set(a.people.filter((p) => p.orgId === a.procuratorate.id).map((p) => p.id));
     for (const u of all) expect(ids.has(u.id)).toBe(true);
     expect(next.body.nextCursor).toBeNull();
