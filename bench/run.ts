@@ -21,6 +21,7 @@ const SECTIONS: Section[] = [
   { name: "login", run: async () => (await import("./login")).benchLogin() },
   { name: "onboarding", run: async () => (await import("./onboarding")).onboardingRoundTrips() },
   { name: "seriesCycle", run: async () => (await import("./series")).benchSeries() },
+  { name: "meetingRoundTrips", run: async () => (await import("./meeting-routes")).meetingRoundTrips() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
