@@ -248,6 +248,7 @@ export type Cadence = (typeof CADENCES.codes)[number];
 
 export const SERIES_KINDS = vocabulary({
   joint_meeting: { zh: "法检联席会议", en: "Joint meeting" },
+  academic_seminar: { zh: "年度联合学术研讨会", en: "Annual joint academic seminar" },
 });
 
 export const OVERRIDE_ACTIONS = vocabulary({
@@ -290,4 +291,70 @@ export const SUBJECT_EVENTS = vocabulary({
   escalated: { zh: "逐级催办", en: "Escalated" },
   rotation_changed: { zh: "轮值调整生效", en: "Rotation change in effect" },
   cancelled: { zh: "取消", en: "Cancelled" },
+  published: { zh: "发布并开放报名", en: "Published; registration open" },
+  updated: { zh: "修改", en: "Updated" },
+  invitations_changed: { zh: "调整邀请单位或名额", en: "Invitations or quotas changed" },
+  registered: { zh: "报名", en: "Registered" },
+  waitlisted: { zh: "进入候补名单", en: "On the waiting list" },
+  offered: { zh: "候补递补名额待确认", en: "Seat offered from the waiting list" },
+  offer_accepted: { zh: "接受递补名额", en: "Offer accepted" },
+  offer_declined: { zh: "放弃递补名额", en: "Offer declined" },
+  offer_expired: { zh: "递补名额逾期未确认", en: "Offer expired" },
+  withdrawn: { zh: "取消报名", en: "Withdrawn" },
+  checked_in: { zh: "签到", en: "Checked in" },
+  member_added: { zh: "增加课题组成员", en: "Member added" },
+  milestone_added: { zh: "增加节点", en: "Milestone added" },
+  output_recorded: { zh: "登记成果", en: "Output recorded" },
+  completed: { zh: "结题", en: "Completed" },
+});
+
+// ── Trainings, the annual seminar, joint research ─────────────────────────────────────────────
+
+export const TRAINING_KINDS = vocabulary({
+  training: { zh: "业务培训(向对方开放)", en: "Training (opened to the counterpart)" },
+  joint_training: { zh: "联合培训", en: "Joint training" },
+  seminar: { zh: "学术研讨会", en: "Academic seminar" },
+  exchange: { zh: "交流活动", en: "Exchange activity" },
+});
+export type TrainingKind = (typeof TRAINING_KINDS.codes)[number];
+
+export const TRAINING_STATUSES = vocabulary({
+  planning: { zh: "筹备中", en: "Planning" },
+  published: { zh: "已发布", en: "Published" },
+  cancelled: { zh: "已取消", en: "Cancelled" },
+});
+
+export const REGISTRATION_STATUSES = vocabulary({
+  pending: { zh: "待主办方审核", en: "Awaiting the organiser's approval" },
+  confirmed: { zh: "报名成功", en: "Confirmed" },
+  waitlisted: { zh: "候补", en: "On the waiting list" },
+  offered: { zh: "候补递补待确认", en: "Seat offered" },
+  withdrawn: { zh: "已取消报名", en: "Withdrawn" },
+  rejected: { zh: "未通过审核", en: "Rejected" },
+  expired: { zh: "递补逾期未确认", en: "Offer expired" },
+  declined: { zh: "放弃递补", en: "Offer declined" },
+});
+export type RegistrationStatus = (typeof REGISTRATION_STATUSES.codes)[number];
+
+export const QUESTION_TYPES = vocabulary({
+  text: { zh: "填空", en: "Text" },
+  single: { zh: "单选", en: "Single choice" },
+  multiple: { zh: "多选", en: "Multiple choice" },
+  yes_no: { zh: "是/否", en: "Yes / no" },
+});
+
+export const CHECKIN_METHODS = vocabulary({
+  organiser: { zh: "主办方登记", en: "Recorded by the organiser" },
+  qr: { zh: "扫码签到", en: "QR code check-in" },
+});
+
+export const RESEARCH_STATUSES = vocabulary({
+  active: { zh: "调研中", en: "In progress" },
+  completed: { zh: "已结题", en: "Completed" },
+  cancelled: { zh: "已终止", en: "Cancelled" },
+});
+
+export const MILESTONE_STATUSES = vocabulary({
+  open: { zh: "进行中", en: "Open" },
+  done: { zh: "已完成", en: "Done" },
 });

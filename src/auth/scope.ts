@@ -50,6 +50,15 @@ import {
   meetingMinutes,
   actionItems,
   feedTokens,
+  trainings,
+  trainingSessions,
+  trainingInvitations,
+  registrations,
+  trainingAttendance,
+  researchTopics,
+  researchMembers,
+  researchMilestones,
+  researchOutputs,
 } from "../db/schema";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
@@ -121,7 +130,9 @@ const policies = new Map<SQLiteTable, Policy>([
       sql`((${c(escalationSteps.subjectType)} = 'document'
           and ${c(escalationSteps.subjectId)} in ${visibleDocumentIds(me)})
         or (${c(escalationSteps.subjectType)} = 'action_item'
-          and ${c(escalationSteps.subjectId)} in ${visibleActionItemIds(me)}))`,
+          and ${c(escalationSteps.subjectId)} in ${visibleActionItemIds(me)})
+        or (${c(escalationSteps.subjectType)} = 'milestone'
+          and ${c(escalationSteps.subjectId)} in ${visibleMilestoneIds(me)}))`,
   ],
   // Webhooks belong to an organisation; an event to the organisations it names.
   [webhookEndpoints, (me, c) => sql`${c(webhookEndpoints.orgId)} = ${me.orgId}`],
@@ -158,13 +169,67 @@ const policies = new Map<SQLiteTable, Policy>([
       return sql`((${t} = 'meeting' and ${id} in ${visibleMeetingIds(me)})
         or (${t} = 'action_item' and ${id} in ${visibleActionItemIds(me)})
         or (${t} = 'cosignature' and ${id} in ${visibleCosignIds(me)})
+        or (${t} = 'training' and ${id} in ${visibleTrainingIds(me)})
+        or (${t} = 'registration' and ${id} in ${visibleRegistrationIds(me)})
+        or (${t} = 'research_topic' and ${id} in ${visibleTopicIds(me)})
+        or (${t} = 'milestone' and ${id} in ${visibleMilestoneIds(me)})
         or (${t} = 'series_override'
           and ${id} in (select so_.id from series_overrides so_ where so_.jurisdiction_id = ${me.jurisdictionId})))`;
     },
   ],
   // Calendar feed tokens are their user's own.
   [feedTokens, (me, c) => sql`${c(feedTokens.userId)} = ${me.userId}`],
+  // A training is seen by its organiser, its co-organiser and the institutions it invites (which may
+  // be basic-level institutions under the counterpart); nobody else, not even to register.
+  [
+    trainings,
+    (me, c) =>
+      trainingVisible(me, c(trainings.id), c(trainings.organiserOrgId), c(trainings.coOrganiserOrgId)),
+  ],
+  [trainingSessions, (me, c) => sql`${c(trainingSessions.trainingId)} in ${visibleTrainingIds(me)}`],
+  [trainingInvitations, (me, c) => sql`${c(trainingInvitations.trainingId)} in ${visibleTrainingIds(me)}`],
+  // A registration is seen by the person, their own institution (heads register groups) and the
+  // organisers of the training.
+  [registrations, (me, c) => sql`${c(registrations.id)} in ${visibleRegistrationIds(me)}`],
+  [
+    trainingAttendance,
+    (me, c) => sql`${c(trainingAttendance.registrationId)} in ${visibleRegistrationIds(me)}`,
+  ],
+  // A joint research topic is seen by its two institutions (lead and partner).
+  [
+    researchTopics,
+    (me, c) =>
+      sql`(${c(researchTopics.leadOrgId)} = ${me.orgId} or ${c(researchTopics.partnerOrgId)} = ${me.orgId})`,
+  ],
+  [researchMembers, (me, c) => sql`${c(researchMembers.topicId)} in ${visibleTopicIds(me)}`],
+  [researchMilestones, (me, c) => sql`${c(researchMilestones.topicId)} in ${visibleTopicIds(me)}`],
+  [researchOutputs, (me, c) => sql`${c(researchOutputs.topicId)} in ${visibleTopicIds(me)}`],
 ]);
+
+function trainingVisible(me: Me, id: SQL, organiser: SQL, coOrganiser: SQL): SQL {
+  return sql`(${organiser} = ${me.orgId} or ${coOrganiser} = ${me.orgId}
+    or exists (select 1 from training_invitations ti_ where ti_.training_id = ${id} and ti_.org_id = ${me.orgId}))`;
+}
+
+function visibleTrainingIds(me: Me): SQL {
+  return sql`(select tv_.id from trainings tv_ where
+    ${trainingVisible(me, sql`tv_.id`, sql`tv_.organiser_org_id`, sql`tv_.co_organiser_org_id`)})`;
+}
+
+function visibleRegistrationIds(me: Me): SQL {
+  return sql`(select rv_.id from registrations rv_ join trainings rt_ on rt_.id = rv_.training_id
+    where rv_.user_id = ${me.userId} or rv_.org_id = ${me.orgId}
+      or rt_.organiser_org_id = ${me.orgId} or rt_.co_organiser_org_id = ${me.orgId})`;
+}
+
+function visibleTopicIds(me: Me): SQL {
+  return sql`(select tp_.id from research_topics tp_
+    where tp_.lead_org_id = ${me.orgId} or tp_.partner_org_id = ${me.orgId})`;
+}
+
+function visibleMilestoneIds(me: Me): SQL {
+  return sql`(select ms_.id from research_milestones ms_ where ms_.topic_id in ${visibleTopicIds(me)})`;
+}
 
 function meetingVisible(me: Me, host: SQL, guest: SQL): SQL {
   return sql`(${host} = ${me.orgId} or ${guest} = ${me.orgId})`;

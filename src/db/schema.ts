@@ -1044,3 +1044,281 @@ export const feedTokens = sqliteTable(
   },
   (t) => [uniqueIndex("feed_tokens_hash_uq").on(t.tokenHash), index("feed_tokens_user_ix").on(t.userId)],
 );
+
+// ── Trainings, the annual academic seminar and joint research (S3.4.2–S3.4.3) ───────────────────
+
+/**
+ * A training, joint training, academic seminar or exchange activity, organised by one institution
+ * (with a co-organiser for joint ones) and opened to the institutions it invites.
+ */
+export const trainings = sqliteTable(
+  "trainings",
+  {
+    id: text("id").primaryKey(),
+    /** The organiser's jurisdiction. */
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    kind: text("kind", { enum: ["training", "joint_training", "seminar", "exchange"] }).notNull(),
+    organiserOrgId: text("organiser_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    /** Joint trainings (and the seminar): the co-organising institution. */
+    coOrganiserOrgId: text("co_organiser_org_id"),
+    title: text("title").notNull(),
+    description: text("description"),
+    /** Hours credited to each attendee, in tenths of an hour (3.5 h = 35): exact sums in records. */
+    hours: integer("hours_tenths").notNull().default(0),
+    /** Total seats; null = not yet set (a seminar planned by the cron). */
+    capacity: integer("capacity"),
+    /** 'planning' (not open yet), 'published' (registration by its window), 'cancelled'. */
+    status: text("status", { enum: ["planning", "published", "cancelled"] }).notNull(),
+    opensAt: text("opens_at"),
+    closesAt: text("closes_at"),
+    /** Withdrawals (and changes of answers) until this instant. */
+    modifyUntil: text("modify_until"),
+    approvalRequired: integer("approval_required", { mode: "boolean" }).notNull().default(false),
+    /** Custom questions: [{ id, type: text|single|multiple|yes_no, label, options?, required }]. */
+    questions: text("questions", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+    /** How long a waiting-list offer stays open before it passes on. */
+    offerHours: integer("offer_hours").notNull().default(48),
+    seriesId: text("series_id"),
+    period: text("period"),
+    createdBy: text("created_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("trainings_period_uq").on(t.seriesId, t.period),
+    uniqueIndex("trainings_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("trainings_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+  ],
+);
+
+/** A session of a training (start, end, place or link); attendance is recorded per session. */
+export const trainingSessions = sqliteTable(
+  "training_sessions",
+  {
+    id: text("id").primaryKey(),
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    position: integer("position").notNull(),
+    startsAt: text("starts_at").notNull(),
+    endsAt: text("ends_at").notNull(),
+    place: text("place"),
+    onlineUrl: text("online_url"),
+    /** The key that signs this session's check-in QR tokens (never shown). */
+    checkinSecret: text("checkin_secret").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("training_sessions_position_uq").on(t.trainingId, t.position)],
+);
+
+/** An institution invited to a training, with its optional seat quota. */
+export const trainingInvitations = sqliteTable(
+  "training_invitations",
+  {
+    id: text("id").primaryKey(),
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id),
+    /** The invited institution's jurisdiction. */
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    quota: integer("quota"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("training_invitations_uq").on(t.trainingId, t.orgId),
+    index("training_invitations_org_ix").on(t.orgId),
+  ],
+);
+
+/**
+ * A person's registration: `seq` is the arrival order (the waiting list's order); the status is
+ * decided by the inserting statement itself against capacity and quota.
+ */
+export const registrations = sqliteTable(
+  "registrations",
+  {
+    id: text("id").primaryKey(),
+    trainingId: text("training_id")
+      .notNull()
+      .references(() => trainings.id),
+    /** The registrant's jurisdiction. */
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    departmentId: text("department_id"),
+    status: text("status", {
+      enum: ["pending", "confirmed", "waitlisted", "offered", "withdrawn", "rejected", "expired", "declined"],
+    }).notNull(),
+    seq: integer("seq").notNull(),
+    answers: text("answers", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    /** Who registered this person (themselves, or their department head for a group). */
+    registeredBy: text("registered_by").notNull(),
+    offeredAt: text("offered_at"),
+    offerExpiresAt: text("offer_expires_at"),
+    decidedBy: text("decided_by"),
+    decisionNote: text("decision_note"),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    // One live registration per person and training.
+    uniqueIndex("registrations_live_uq")
+      .on(t.trainingId, t.userId)
+      .where(sql`status in ('pending', 'confirmed', 'waitlisted', 'offered')`),
+    uniqueIndex("registrations_seq_uq").on(t.trainingId, t.seq),
+    index("registrations_status_ix").on(t.trainingId, t.status, t.seq),
+    index("registrations_user_ix").on(t.userId),
+    index("registrations_offer_ix").on(t.offerExpiresAt).where(sql`status = 'offered'`),
+    uniqueIndex("registrations_idempotency_uq").on(t.registeredBy, t.idempotencyKey, t.userId),
+  ],
+);
+
+/** Attendance of a registered person at one session (by the organiser, or self with a QR token). */
+export const trainingAttendance = sqliteTable(
+  "training_attendance",
+  {
+    registrationId: text("registration_id")
+      .notNull()
+      .references(() => registrations.id),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => trainingSessions.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    method: text("method", { enum: ["organiser", "qr"] }).notNull(),
+    checkedInBy: text("checked_in_by").notNull(),
+    checkedInAt: text("checked_in_at").notNull(),
+  },
+  (t) => [uniqueIndex("training_attendance_pk").on(t.registrationId, t.sessionId)],
+);
+
+/** A joint research topic (联合调研课题) of a pair: lead institution, members of both sides. */
+export const researchTopics = sqliteTable(
+  "research_topics",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    title: text("title").notNull(),
+    description: text("description"),
+    leadOrgId: text("lead_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    partnerOrgId: text("partner_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    status: text("status", { enum: ["active", "completed", "cancelled"] }).notNull(),
+    createdBy: text("created_by").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("research_topics_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("research_topics_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+  ],
+);
+
+export const researchMembers = sqliteTable(
+  "research_members",
+  {
+    id: text("id").primaryKey(),
+    topicId: text("topic_id")
+      .notNull()
+      .references(() => researchTopics.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    orgId: text("org_id").notNull(),
+    role: text("role", { enum: ["lead", "member"] }).notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("research_members_uq").on(t.topicId, t.userId)],
+);
+
+/** A milestone of a research topic, tracked on the escalation ladder (subject type 'milestone'). */
+export const researchMilestones = sqliteTable(
+  "research_milestones",
+  {
+    id: text("id").primaryKey(),
+    topicId: text("topic_id")
+      .notNull()
+      .references(() => researchTopics.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    position: integer("position").notNull(),
+    title: text("title").notNull(),
+    ownerOrgId: text("owner_org_id").notNull(),
+    dueOn: text("due_on").notNull(),
+    deadlineVersion: integer("deadline_version").notNull().default(1),
+    status: text("status", { enum: ["open", "done"] }).notNull(),
+    doneAt: text("done_at"),
+    doneBy: text("done_by"),
+    doneNote: text("done_note"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("research_milestones_position_uq").on(t.topicId, t.position),
+    index("research_milestones_open_ix").on(t.status, t.dueOn),
+  ],
+);
+
+/** An output of a research topic: a report with its file's metadata. */
+export const researchOutputs = sqliteTable(
+  "research_outputs",
+  {
+    id: text("id").primaryKey(),
+    topicId: text("topic_id")
+      .notNull()
+      .references(() => researchTopics.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    title: text("title").notNull(),
+    producedOn: text("produced_on").notNull(),
+    file: text("file", { mode: "json" }).$type<{
+      name: string;
+      size: number;
+      sha256: string;
+      mediaType: string;
+    } | null>(),
+    createdBy: text("created_by").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("research_outputs_topic_ix").on(t.topicId),
+    uniqueIndex("research_outputs_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+  ],
+);

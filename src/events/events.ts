@@ -16,6 +16,10 @@ export const SUBJECT_HREFS = {
   action_item: "/v1/action-items/",
   cosignature: "/v1/cosignatures/",
   series_override: "/v1/series-overrides/",
+  training: "/v1/trainings/",
+  registration: "/v1/registrations/",
+  research_topic: "/v1/research-topics/",
+  milestone: "/v1/research-milestones/",
 } as const;
 export type SubjectType = keyof typeof SUBJECT_HREFS;
 
@@ -67,6 +71,20 @@ const ORG_IDS = sql`coalesce(case ev.subject_type
       from action_items a_ join meetings m_ on m_.id = a_.meeting_id where a_.id = ev.subject_id)
     when 'cosignature' then (select json_group_array(cp_.org_id)
       from cosign_parties cp_ where cp_.cosign_id = ev.subject_id)
+    when 'training' then (select json_group_array(distinct o_) from (
+        select t_.organiser_org_id as o_ from trainings t_ where t_.id = ev.subject_id
+        union select t_.co_organiser_org_id from trainings t_
+          where t_.id = ev.subject_id and t_.co_organiser_org_id is not null
+        union select ti_.org_id from training_invitations ti_ where ti_.training_id = ev.subject_id))
+    when 'registration' then (select json_group_array(distinct o_) from (
+        select r_.org_id as o_ from registrations r_ where r_.id = ev.subject_id
+        union select t_.organiser_org_id from registrations r_ join trainings t_ on t_.id = r_.training_id
+          where r_.id = ev.subject_id))
+    when 'research_topic' then (select json_array(tp_.lead_org_id, tp_.partner_org_id)
+      from research_topics tp_ where tp_.id = ev.subject_id)
+    when 'milestone' then (select json_array(tp_.lead_org_id, tp_.partner_org_id)
+      from research_milestones ms_ join research_topics tp_ on tp_.id = ms_.topic_id
+      where ms_.id = ev.subject_id)
     else (select json_group_array(o_.id) from organizations o_ where o_.jurisdiction_id = ev.jurisdiction_id)
   end, '[]')`;
 
