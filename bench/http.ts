@@ -116,7 +116,11 @@ async function shapeOf(url: string, headers: Record<string, string>): Promise<Sh
 }
 
 /** Stops a Node host, letting requests the load generator abandoned finish before the database closes. */
-export async function stopServer({ stop, deps, server }: Awaited<ReturnType<typeof startServer>>) {
+export async function stopServer({
+  stop,
+  deps,
+  server,
+}: Pick<Awaited<ReturnType<typeof startServer>>, "stop" | "deps" | "server">) {
   const closed = new Promise((resolve) => server.once("close", resolve));
   stop();
   (server as HttpServer).closeIdleConnections?.();

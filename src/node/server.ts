@@ -28,6 +28,25 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const port = Number(env.PORT ?? 8787);
   const hostname = env.HOST ?? "127.0.0.1";
   const server = serve({ fetch: app.fetch, port, hostname });
+  // An intranet machine may be off when a trigger fires (the daily one at 08:00 China time): on start,
+  // each expression's latest scheduled time is run once more. The run ledger makes this a no-op when
+  // that time already ran, and every job catches up everything due, so nothing happens twice.
+  const catchUp =
+    env.CRON === "off"
+      ? Promise.resolve()
+      : (async () => {
+          for (const expr of wranglerCrons()) {
+            const [last] = new Cron(expr, { timezone: "UTC", paused: true }).previousRuns(
+              1,
+              deps.clock.now(),
+            );
+            if (!last) continue;
+            const outcome = await runScheduled(deps, expr, last).catch((e) => String(e));
+            console.log(
+              JSON.stringify({ level: "info", cron: expr, scheduledAt: last, catchUp: true, outcome }),
+            );
+          }
+        })();
   const jobs =
     env.CRON === "off"
       ? []
@@ -52,7 +71,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     for (const j of jobs) j.stop();
     server.close();
   };
-  return { server, stop, deps };
+  return { server, stop, deps, catchUp };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
