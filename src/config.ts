@@ -51,6 +51,15 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  /**
+   * The day (MM-DD, China time) by which each pair's annual academic seminar of the year is planned:
+   * the daily cron creates it on its first run on or after that day of the year (ADR 0009).
+   */
+  SEMINAR_PLAN_BY: z
+    .string()
+    .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, "a day of the year as MM-DD, such as 03-01")
+    .refine((d) => new Date(`2024-${d}T00:00:00Z`).getUTCDate() === Number(d.slice(3)), "no such day")
+    .default("03-01"),
   ALLOW_PRIVATE_WEBHOOKS: z
     .enum(["true", "false"])
     .default("false")

@@ -39,9 +39,11 @@ const meetingsOf = (t: TestApp, jurisdictionId: string) =>
   t.deps.db.all<MeetingRow>(sql`select m.id, m.period, o.kind as host, m.status, m.created_at as createdAt
     from meetings m join organizations o on o.id = m.host_org_id
     where m.jurisdiction_id = ${jurisdictionId} and m.kind = 'regular' order by m.period`);
-const instancesOf = (t: TestApp, jurisdictionId: string) =>
+/** The instances of the pair's series of `kind` (the joint meeting unless said). */
+const instancesOf = (t: TestApp, jurisdictionId: string, kind = "joint_meeting") =>
   t.deps.db.all<{ period: string; host: string; status: string; subjectId: string | null }>(sql`
     select i.period, i.host, i.status, i.subject_id as subjectId from series_instances i
+    join series s on s.id = i.series_id and s.kind = ${kind}
     where i.jurisdiction_id = ${jurisdictionId} order by i.period`);
 
 describe("period arithmetic (China time)", () => {
@@ -212,7 +214,8 @@ describe("the half-yearly cycle by cron", () => {
     const t = await setup({ clock: fixedClock("2027-01-01T00:00:00Z") });
     for (let i = 0; i < 5; i++) await t.pair();
     const first = await runSeries(t.deps, trigger("2027-01-01"), 2);
-    expect(first).toMatchObject({ series: 5, instances: 5, subjects: 5, batches: 3 });
+    // Two series per pair (the joint meeting and the seminar); in January only the meeting is due.
+    expect(first).toMatchObject({ series: 10, instances: 5, subjects: 5, batches: 3 });
     const repeat = await runSeries(t.deps, trigger("2027-01-02"), 2);
     expect(repeat).toMatchObject({ series: 0, instances: 0, batches: 1 });
   });
@@ -252,8 +255,16 @@ describe("the rotation record and its changes", () => {
     await cronDay(t, day);
     const list = await t.request("/v1/series", { as: p.user("proc", "handler") });
     expect(list.status).toBe(200);
-    expect(list.body.items).toHaveLength(1);
-    return { t, p, series: list.body.items[0] };
+    // The pair has two series: the joint meeting (tested here) and the seminar (test/seminar.test.ts).
+    expect(list.body.items.map((s: { kind: { code: string } }) => s.kind.code).sort()).toEqual([
+      "academic_seminar",
+      "joint_meeting",
+    ]);
+    return {
+      t,
+      p,
+      series: list.body.items.find((s: { kind: { code: string } }) => s.kind.code === "joint_meeting"),
+    };
   }
 
   it("lists the pair's series with who hosts next and why; the detail shows instances", async () => {
@@ -293,7 +304,11 @@ describe("the rotation record and its changes", () => {
     const since = await t.request(`/v1/series?updatedSince=${encodeURIComponent("2027-06-01T00:00:00Z")}`, {
       as: p.user("court", "handler"),
     });
-    expect(since.body.items.map((s: { id: string }) => s.id)).toEqual([series.id]);
+    // Both series moved on 07-01: the meeting's second half-year, the seminar's 2027 instance.
+    expect(since.body.items.map((s: { kind: { code: string } }) => s.kind.code).sort()).toEqual([
+      "academic_seminar",
+      "joint_meeting",
+    ]);
     const none = await t.request(`/v1/series?updatedSince=${encodeURIComponent("2027-07-02T00:00:00Z")}`, {
       as: p.user("court", "handler"),
     });

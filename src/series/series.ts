@@ -2,10 +2,13 @@
 // caught up by the next run when one is missed, the host alternating between the pair's court and
 // procuratorate by one rule; agreed (co-signed) swaps and skips change one period.
 //
-// The mechanism is generic: a series kind says its cadence, who hosts first and what an instance
-// creates (the half-yearly joint meeting now; the yearly seminar and periodic mutual reports later).
+// The mechanism is generic: a series kind says its cadence, who hosts first, from which day of the
+// period it is due and what an instance creates (the half-yearly joint meeting, the yearly academic
+// seminar in seminar.ts; periodic mutual reports later).
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { chinaDate } from "../calendar/calendar.engine";
+import type { Config } from "../config";
 import type { CosignHooks } from "../cosign/cosign";
 import type { Db } from "../db/client";
 import { outboxFromSubjectEvents, recordEvent, type SubjectType } from "../events/events";
@@ -13,6 +16,7 @@ import type { Deps } from "../http/api";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import { CADENCES, type Cadence, type OrgKind } from "../vocab";
 import { nextPeriod, periodOf } from "./period";
+import { academicSeminar } from "./seminar";
 
 /** What a kind of series is and what its instance creates. */
 export type SeriesKindDef = {
@@ -21,6 +25,11 @@ export type SeriesKindDef = {
   firstHost: OrgKind;
   /** The subject type of what an instance creates (its timeline and webhooks). */
   subjectType: SubjectType;
+  /**
+   * The first day (China time, YYYY-MM-DD) on which the cron creates the instance of `period`; until
+   * then the period is current but not yet due. Absent: the period's first day.
+   */
+  plannedFrom?: (period: string, config: Config) => string;
   /**
    * The statements that create the subjects of the open instances of one run: the rows
    * `series_instances i` with `i.run_id = runId`, `i.subject_id` set, of a series of this kind. Each
@@ -68,7 +77,7 @@ export const seriesContacts = (org: SQL) => sql`(select r_.user_id from role_ass
 // ── The joint meeting (法检联席会议, S3.4.1): half-yearly, the court hosts first ────────────────────
 
 /** The open instances of a run whose series is of `kind`, as `i` joined to its series `s` (a FROM). */
-const runInstances = (runId: string, kind: string) =>
+export const runInstances = (runId: string, kind: string) =>
   sql`series_instances i join series s on s.id = i.series_id and s.kind = ${kind}
     and i.run_id = ${runId} and i.subject_id is not null`;
 
@@ -126,8 +135,11 @@ const jointMeeting: SeriesKindDef = {
   ],
 };
 
-/** The kinds of series; a new kind (the yearly seminar, periodic reports) is one entry here. */
-export const SERIES_KIND_DEFS: Record<string, SeriesKindDef> = { joint_meeting: jointMeeting };
+/** The kinds of series; a new kind (periodic reports) is one entry here. */
+export const SERIES_KIND_DEFS: Record<string, SeriesKindDef> = {
+  joint_meeting: jointMeeting,
+  academic_seminar: academicSeminar,
+};
 const KINDS = Object.entries(SERIES_KIND_DEFS);
 
 // ── The rotation rule ────────────────────────────────────────────────────────────────────────────
@@ -209,18 +221,27 @@ function ensureSeries(
     on conflict do nothing`);
 }
 
+/** The kinds whose current period is due at `now`: on or after the day the kind plans it from. */
+export function dueKinds(config: Config, now: Date): string[] {
+  const today = chinaDate(now);
+  return KINDS.filter(
+    ([, def]) => !def.plannedFrom || def.plannedFrom(periodOf(def.cadence, now), config) <= today,
+  ).map(([kind]) => kind);
+}
+
 /**
- * ensureInstances: every active series of a known kind without an instance for its current period
- * gets one (at most `chunk`), host and status by the rotation rule, marked with this run's id so the
- * kinds create subjects for exactly these rows. Exactly once per (series, period): the unique key
- * makes a duplicate or concurrent run's insert a no-op. Only the CURRENT period is ensured: a period
- * that passed entirely without a run is not created backwards.
+ * ensureInstances: every active series of a due kind (`kinds`) without an instance for its current
+ * period gets one (at most `chunk`), host and status by the rotation rule, marked with this run's id
+ * so the kinds create subjects for exactly these rows. Exactly once per (series, period): the unique
+ * key makes a duplicate or concurrent run's insert a no-op. Only the CURRENT period is ensured: a
+ * period that passed entirely without a run is not created backwards.
  */
-function ensureInstances(db: Db, o: { runId: string; now: Date; chunk: number }) {
+function ensureInstances(db: Db, o: { runId: string; now: Date; chunk: number; kinds: string[] }) {
   const period = currentPeriodSql(sql`s.cadence`, o.now);
+  const kinds = o.kinds.length ? sql`s.kind in ${o.kinds}` : sql`0`;
   const due = sql`select s.id, s.jurisdiction_id, s.first_host, s.alternate, ${period} as period
     from series s
-    where s.active = 1 and s.kind in ${KINDS.map(([k]) => k)} and s.start_period <= ${period}
+    where s.active = 1 and ${kinds} and s.start_period <= ${period}
       and not exists (select 1 from series_instances i where i.series_id = s.id and i.period = ${period})
     order by s.id limit ${o.chunk}`;
   return db.run(sql`insert into series_instances
@@ -261,7 +282,7 @@ export type SeriesCounts = {
 
 /**
  * The cron job (daily): makes sure every pair has its series and every series its instance of the
- * current period. Set-based, in chunks of at most `chunk` instances, one batch (one round trip) each,
+ * current period once that period is due (its kind's `plannedFrom`: the seminar from SEMINAR_PLAN_BY). Set-based, in chunks of at most `chunk` instances, one batch (one round trip) each,
  * until a chunk comes back short: ⌈new instances / chunk⌉ batches, and one when nothing is due.
  */
 export async function runSeries(deps: Deps, now: Date, chunk = SERIES_CHUNK): Promise<SeriesCounts> {
@@ -278,13 +299,16 @@ export async function runSeries(deps: Deps, now: Date, chunk = SERIES_CHUNK): Pr
   for (;;) {
     const prefixes = KINDS.map(() => deps.ids());
     const runId = deps.ids();
-    const created = sql.join(
-      prefixes.map((p) => sql`(id > ${`${p}.`} and id < ${`${p}/`})`),
-      sql` or `,
-    );
+    const ofKind = prefixes.map((p) => sql`(id > ${`${p}.`} and id < ${`${p}/`})`);
+    const created = sql.join(ofKind, sql` or `);
+    // The most series one kind's chunk created: the loop goes on while some kind's chunk was full.
+    const fullest = sql`max(${sql.join(
+      ofKind.map((c) => sql`(select count(*) from series where ${c})`),
+      sql`, `,
+    )}, 0)`;
     const stmts = [
       ...KINDS.map(([kind, def], k) => ensureSeries(db, kind, def, { prefix: prefixes[k]!, now, chunk })),
-      ensureInstances(db, { runId, now, chunk }),
+      ensureInstances(db, { runId, now, chunk, kinds: dueKinds(deps.config, now) }),
       ...KINDS.flatMap(([, def]) => def.create(db, { runId, now: at })),
       appliedAtCreation(db, runId, at),
       outboxFromSubjectEvents(
@@ -295,8 +319,8 @@ export async function runSeries(deps: Deps, now: Date, chunk = SERIES_CHUNK): Pr
       // The rotation record changed: clients syncing series (updatedSince) see it.
       db.run(sql`update series set updated_at = ${at}
         where id in (select i.series_id from series_instances i where i.run_id = ${runId})`),
-      db.all<Omit<SeriesCounts, "batches">>(sql`select
-        (select count(*) from series where ${created}) as series,
+      db.all<Omit<SeriesCounts, "batches"> & { fullest: number }>(sql`select
+        (select count(*) from series where ${created}) as series, ${fullest} as fullest,
         (select count(*) from series_instances where run_id = ${runId}) as instances,
         (select count(*) from series_instances where run_id = ${runId} and status = 'skipped') as skipped,
         (select count(*) from series_instances where run_id = ${runId} and subject_id is not null) as subjects,
@@ -304,10 +328,10 @@ export async function runSeries(deps: Deps, now: Date, chunk = SERIES_CHUNK): Pr
     ];
     const results = (await db.batch(stmts as never)) as unknown[];
     counts.batches++;
-    const [c] = results.at(-1) as Omit<SeriesCounts, "batches">[];
+    const [c] = results.at(-1) as (Omit<SeriesCounts, "batches"> & { fullest: number })[];
     for (const k of ["series", "instances", "skipped", "subjects", "notifications"] as const)
       counts[k] += c![k];
-    if (c!.instances < chunk && c!.series < chunk) return counts;
+    if (c!.instances < chunk && c!.fullest < chunk) return counts;
   }
 }
 
