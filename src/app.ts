@@ -24,6 +24,7 @@ import { meetingRoutes } from "./meetings/meetings.routes";
 import { minutesRoutes } from "./meetings/minutes.routes";
 import { actionItemRoutes } from "./meetings/action-items.routes";
 import { icalRoutes } from "./calendar/ical.routes";
+import { registrationRoutes } from "./trainings/registrations.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -168,6 +169,7 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", cosignRoutes);
   app.route("/", seriesRoutes);
   app.route("/", icalRoutes);
+  app.route("/", registrationRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

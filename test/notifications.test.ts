@@ -292,6 +292,7 @@ describe("GET /v1/admin/jobs", () => {
       "calendar_reminder",
       "daily_digest",
       "event_reminders",
+      "offers",
       "series",
       "sweep",
       "webhooks",

@@ -11,6 +11,7 @@ import { digestInsert } from "../notifications/digest";
 import { deliverWebhooks } from "../webhooks/deliver";
 import { runSeries } from "../series/series";
 import { runReminders } from "../notifications/reminders";
+import { expireOffers } from "../trainings/registrations";
 
 export type JobContext = { deps: Deps; scheduledAt: Date; now: Date };
 export type Job = (ctx: JobContext) => Promise<Record<string, number>>;
@@ -45,10 +46,12 @@ export const JOBS: Record<string, Job> = {
   series: async ({ deps, now }) => runSeries(deps, now),
   // Reminders to participants before scheduled meetings (7 and 1 days before).
   event_reminders: async ({ deps, now }) => runReminders(deps, now),
+  // Training waiting lists (ADR 0011): offers past their expiry pass to the next waitlisted people.
+  offers: async ({ deps, now }) => expireOffers(deps, now),
 };
 
 export const SCHEDULE: Record<string, (keyof typeof JOBS)[]> = {
-  "*/15 * * * *": ["sweep"],
+  "*/15 * * * *": ["sweep", "offers"],
   "*/5 * * * *": ["webhooks"],
   "0 0 * * *": ["daily_digest", "calendar_reminder", "series", "event_reminders"], // 08:00 China time
 };

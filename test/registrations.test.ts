@@ -1,0 +1,404 @@
+// Training registration through the HTTP API: seats, quotas, the waiting list and its offers,
+// withdrawal, approval, answers, group registration, tenancy.
+import { sql } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock";
+import { runJob } from "../src/cron/cron";
+import { answerErrors, answersValidSql, parseQuestions } from "../src/trainings/answers";
+import { expectProblem, setup, type TestApp } from "./helpers";
+import { bulkUsers, key, QUESTIONS, registerAs, statuses, training } from "./registration-fixtures";
+
+let t: TestApp;
+let pair: Awaited<ReturnType<TestApp["pair"]>>;
+const clock = fixedClock("2026-09-01T02:00:00Z");
+
+beforeAll(async () => {
+  t = await setup({ clock });
+  pair = await t.pair();
+});
+
+const ok = { diet: "普通" };
+
+describe("POST /v1/trainings/{id}/registrations", () => {
+  it("confirms while seats are free, then waitlists, in arrival order", async () => {
+    const id = await training(t, pair, { capacity: 2 });
+    const people = await bulkUsers(t, pair.procuratorate.id, 3);
+    const res = [];
+    for (const p of people) res.push(await registerAs(t, id, p));
+    expect(res.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(res.map((r) => r.body.status.code)).toEqual(["confirmed", "confirmed", "waitlisted"]);
+    expect(res[2]!.body).toMatchObject({ seq: 3, position: 1, offer: null });
+    expect(res[2]!.body.status.label).toEqual({ zh: "候补", en: "On the waiting list" });
+    expect(res[0]!.body.timeline.map((e: any) => e.type)).toEqual(["registered"]);
+    expect(res[2]!.body.timeline.map((e: any) => e.type)).toEqual(["waitlisted"]);
+  });
+
+  it("answers a retry with the same Idempotency-Key with the first result (200), a new key with already_registered", async () => {
+    const id = await training(t, pair);
+    const [p] = await bulkUsers(t, pair.procuratorate.id, 1);
+    const k = key();
+    const first = await registerAs(t, id, p!, {}, k);
+    expect(first.status).toBe(201);
+    const again = await registerAs(t, id, p!, {}, k);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    const dup = await registerAs(t, id, p!);
+    expectProblem(dup, 409, "already_registered");
+    expect(dup.body.label.zh).toBe("已报名");
+    expect((await statuses(t, id)).length).toBe(1);
+  });
+
+  it("refuses outside the window (registration_closed) and before publication (not_published), changing nothing", async () => {
+    const [p] = await bulkUsers(t, pair.procuratorate.id, 1);
+    const early = await training(t, pair, { opensAt: "2026-09-02T00:00:00Z" });
+    expectProblem(await registerAs(t, early, p!), 409, "registration_closed");
+    const late = await training(t, pair, { closesAt: "2026-09-01T01:00:00Z" });
+    expectProblem(await registerAs(t, late, p!), 409, "registration_closed");
+    const draft = await training(t, pair, { status: "planning" });
+    expectProblem(await registerAs(t, draft, p!), 409, "not_published");
+    for (const id of [early, late, draft]) expect(await statuses(t, id)).toEqual([]);
+  });
+
+  it("is 404 for a user whose institution is not invited", async () => {
+    const id = await training(t, pair);
+    const other = await t.pair();
+    const res = await registerAs(t, id, other.user("court", "handler"));
+    expectProblem(res, 404);
+    expect(await statuses(t, id)).toEqual([]);
+    expectProblem(
+      await t.request(`/v1/trainings/${id}/registrations`, { as: other.user("court", "leader") }),
+      404,
+    );
+  });
+
+  it("refuses answers that break their questions with per-field errors (400), changing nothing", async () => {
+    const id = await training(t, pair, { questions: QUESTIONS });
+    const [p] = await bulkUsers(t, pair.procuratorate.id, 1);
+    const res = await registerAs(t, id, p!, {
+      topics: ["刑事", "刑法"],
+      note: "十一个字的备注啊啊啊啊",
+      room: "yes",
+      x: "1",
+    });
+    expectProblem(res, 400, "validation_failed");
+    const byPath = Object.fromEntries(res.body.errors.map((e: any) => [e.path, e.code]));
+    expect(byPath).toEqual({
+      "answers.diet": "required",
+      "answers.topics": "not_an_option",
+      "answers.note": "too_long",
+      "answers.room": "wrong_type",
+      "answers.x": "unknown_question",
+    });
+    const single = await registerAs(t, id, p!, { diet: ["普通", "清真"] });
+    expect(single.body.errors).toEqual([
+      expect.objectContaining({ path: "answers.diet", code: "single_choice_only" }),
+    ]);
+    expect(await statuses(t, id)).toEqual([]);
+    const good = await registerAs(t, id, p!, {
+      diet: "清真",
+      topics: ["民事"],
+      note: "十个字的备注啊啊啊",
+      room: true,
+    });
+    expect(good.status).toBe(201);
+    expect(good.body.answers).toEqual({
+      diet: "清真",
+      topics: ["民事"],
+      note: "十个字的备注啊啊啊",
+      room: true,
+    });
+  });
+});
+
+describe("answers: the SQL guard and the zod schema agree", () => {
+  const cases: Record<string, unknown>[] = [
+    {},
+    { diet: "普通" },
+    { diet: "" },
+    { diet: null },
+    { diet: "素" },
+    { diet: ["普通"] },
+    { diet: "普通", topics: [] },
+    { diet: "普通", topics: ["刑事", "刑事"] },
+    { diet: "普通", topics: ["刑事", "行政"] },
+    { diet: "普通", topics: "刑事" },
+    { diet: "普通", topics: [1] },
+    { diet: "普通", note: "" },
+    { diet: "普通", note: "1234567890" },
+    { diet: "普通", note: "12345678901" },
+    { diet: "普通", note: "😀😀😀😀😀😀😀😀😀😀" },
+    { diet: "普通", note: 5 },
+    { diet: "普通", room: false },
+    { diet: "普通", room: "no" },
+    { diet: "普通", other: "x" },
+  ];
+  it.each(cases)("%j", async (answers) => {
+    const [row] = await t.deps.db.all<{ ok: number }>(
+      sql`select ${answersValidSql(sql`${JSON.stringify(QUESTIONS)}`, JSON.stringify(answers))} as ok`,
+    );
+    expect(!!row!.ok).toBe(answerErrors(parseQuestions(QUESTIONS), answers).length === 0);
+  });
+});
+
+describe("quotas", () => {
+  it("gives an institution no more seats than its quota; the others still get theirs", async () => {
+    const a = await t.pair();
+    const id = await training(t, pair, {
+      capacity: 30,
+      quotas: { [pair.procuratorate.id]: 3, [a.court.id]: null },
+    });
+    const procs = await bulkUsers(t, pair.procuratorate.id, 5);
+    for (const p of procs) await registerAs(t, id, p);
+    const others = await bulkUsers(t, a.court.id, 2);
+    for (const p of others) await registerAs(t, id, p);
+    const rows = await statuses(t, id);
+    expect(rows.map((r) => r.status)).toEqual([
+      "confirmed",
+      "confirmed",
+      "confirmed",
+      "waitlisted",
+      "waitlisted",
+      "confirmed",
+      "confirmed",
+    ]);
+    const fifth = await t.request(`/v1/me/registrations`, { as: procs[4]! });
+    expect(fifth.body.items[0]).toMatchObject({ position: 2, seq: 5 });
+  });
+});
+
+describe("withdrawal and offers", () => {
+  it("withdrawal frees the seat and offers it to the next person; after the deadline it is modification_closed", async () => {
+    const id = await training(t, pair, { capacity: 1, modifyUntil: "2026-09-03T00:00:00Z" });
+    const [a, b, c] = await bulkUsers(t, pair.procuratorate.id, 3);
+    const ra = await registerAs(t, id, a!);
+    const rb = await registerAs(t, id, b!);
+    await registerAs(t, id, c!);
+    clock.set("2026-09-01T02:00:01Z");
+    const w = await t.request(`/v1/registrations/${ra.body.id}/withdraw`, { method: "POST", as: a! });
+    expect(w.status).toBe(200);
+    expect(w.body.status.code).toBe("withdrawn");
+    const offered = await t.request(`/v1/registrations/${rb.body.id}`, { as: b! });
+    expect(offered.body.status.code).toBe("offered");
+    expect(offered.body.offer).toEqual({
+      offeredAt: "2026-09-01T02:00:01.000Z",
+      expiresAt: "2026-09-03T02:00:01.000Z",
+    });
+    expect(offered.body.timeline.map((e: any) => e.type)).toEqual(["waitlisted", "offered"]);
+    const notes = await t.deps.db.all<{ kind: string }>(
+      sql`select kind from notifications where user_id = ${b!.id}`,
+    );
+    expect(notes.map((n) => n.kind)).toEqual(["registration.offered"]);
+    // Accepting takes the seat.
+    const acc = await t.request(`/v1/registrations/${rb.body.id}/accept-offer`, { method: "POST", as: b! });
+    expect(acc.body.status.code).toBe("confirmed");
+    // After the deadline, a withdrawal is refused and changes nothing.
+    clock.set("2026-09-03T00:00:00Z");
+    try {
+      const late = await t.request(`/v1/registrations/${rb.body.id}/withdraw`, { method: "POST", as: b! });
+      expectProblem(late, 409, "modification_closed");
+      expect((await statuses(t, id)).map((r) => r.status)).toEqual(["withdrawn", "confirmed", "waitlisted"]);
+    } finally {
+      clock.set("2026-09-01T02:00:00Z");
+    }
+  });
+
+  it("an expired offer passes down the list (cron `offers`), exactly once even when runs overlap", async () => {
+    const id = await training(t, pair, { capacity: 1, offerHours: 24 });
+    const people = await bulkUsers(t, pair.procuratorate.id, 4);
+    const regs = [];
+    for (const p of people) regs.push((await registerAs(t, id, p)).body.id as string);
+    await t.request(`/v1/registrations/${regs[0]}/withdraw`, { method: "POST", as: people[0]! });
+    expect((await statuses(t, id)).map((r) => r.status)).toEqual([
+      "withdrawn",
+      "offered",
+      "waitlisted",
+      "waitlisted",
+    ]);
+    const start = Date.parse("2026-09-01T02:00:00Z");
+    try {
+      // Not yet due: nothing changes.
+      clock.set(new Date(start + 23 * 3600_000));
+      await runJob(t.deps, "offers", new Date(start + 23 * 3600_000));
+      expect((await statuses(t, id)).map((r) => r.status)).toEqual([
+        "withdrawn",
+        "offered",
+        "waitlisted",
+        "waitlisted",
+      ]);
+      // Past expiry: two overlapping runs (different scheduled times) expire it once and offer once.
+      clock.set(new Date(start + 25 * 3600_000));
+      const [r1, r2] = await Promise.all([
+        runJob(t.deps, "offers", new Date(start + 24.75 * 3600_000)),
+        runJob(t.deps, "offers", new Date(start + 25 * 3600_000)),
+      ]);
+      expect([r1.status, r2.status]).toEqual(["ok", "ok"]);
+      expect((await statuses(t, id)).map((r) => r.status)).toEqual([
+        "withdrawn",
+        "expired",
+        "offered",
+        "waitlisted",
+      ]);
+      const late = await t.request(`/v1/registrations/${regs[1]}/accept-offer`, {
+        method: "POST",
+        as: people[1]!,
+      });
+      expectProblem(late, 409, "not_live");
+      // The next offer also lapses: it cascades to the fourth.
+      clock.set(new Date(start + 50 * 3600_000));
+      await runJob(t.deps, "offers", new Date(start + 50 * 3600_000));
+      expect((await statuses(t, id)).map((r) => r.status)).toEqual([
+        "withdrawn",
+        "expired",
+        "expired",
+        "offered",
+      ]);
+      // A repeat of a run changes nothing more.
+      await runJob(t.deps, "offers", new Date(start + 50.25 * 3600_000));
+      expect((await statuses(t, id)).map((r) => r.status)).toEqual([
+        "withdrawn",
+        "expired",
+        "expired",
+        "offered",
+      ]);
+      const events = await t.deps.db.all<{ type: string; n: number }>(sql`select type, count(*) as n
+        from subject_events where subject_type = 'registration' and subject_id in
+          (select id from registrations where training_id = ${id}) and type like 'offer%' group by type order by type`);
+      expect(events).toEqual([
+        { type: "offer_expired", n: 2 },
+        { type: "offered", n: 3 },
+      ]);
+      const expiredNotes = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from notifications
+        where kind = 'registration.offer_expired' and subject_id in (${regs[1]!}, ${regs[2]!})`);
+      expect(expiredNotes[0]!.n).toBe(2);
+      // An offer past its expiry cannot be accepted even before the cron runs.
+      clock.set(new Date(start + 75 * 3600_000));
+      const tooLate = await t.request(`/v1/registrations/${regs[3]}/accept-offer`, {
+        method: "POST",
+        as: people[3]!,
+      });
+      expectProblem(tooLate, 409, "offer_expired");
+    } finally {
+      clock.set(new Date(start));
+    }
+  });
+
+  it("with approval required: pending holds a seat; reject (organiser) frees it; an accepted offer awaits approval", async () => {
+    const id = await training(t, pair, { capacity: 1, approval: true });
+    const [a, b] = await bulkUsers(t, pair.procuratorate.id, 2);
+    const ra = await registerAs(t, id, a!);
+    expect(ra.body.status.code).toBe("pending");
+    const rb = await registerAs(t, id, b!);
+    expect(rb.body.status.code).toBe("waitlisted");
+    const coordinator = pair.user("court", "coordinator");
+    const notes = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from notifications
+      where user_id = ${coordinator.id} and kind = 'registration.pending'`);
+    expect(notes[0]!.n).toBeGreaterThanOrEqual(1);
+    expectProblem(
+      await t.request(`/v1/registrations/${ra.body.id}/reject`, {
+        method: "POST",
+        as: a!,
+        json: { reason: "x" },
+      }),
+      403,
+    );
+    const rej = await t.request(`/v1/registrations/${ra.body.id}/reject`, {
+      method: "POST",
+      as: coordinator,
+      json: { reason: "名额有限" },
+    });
+    expect(rej.status).toBe(200);
+    expect(rej.body).toMatchObject({ status: { code: "rejected" }, decisionNote: "名额有限" });
+    const acc = await t.request(`/v1/registrations/${rb.body.id}/accept-offer`, { method: "POST", as: b! });
+    expect(acc.body.status.code).toBe("pending");
+    const app = await t.request(`/v1/registrations/${rb.body.id}/approve`, {
+      method: "POST",
+      as: coordinator,
+    });
+    expect(app.body.status.code).toBe("confirmed");
+    expectProblem(
+      await t.request(`/v1/registrations/${rb.body.id}/approve`, { method: "POST", as: coordinator }),
+      409,
+      "not_pending",
+    );
+  });
+});
+
+describe("POST /v1/trainings/{id}/registrations/group", () => {
+  it("registers a department's members in list order, all or nothing", async () => {
+    const head = pair.user("proc", "department_head");
+    const id = await training(t, pair, { capacity: 3, questions: QUESTIONS });
+    const members = await bulkUsers(t, pair.procuratorate.id, 4, head.departmentId);
+    const [outsider] = await bulkUsers(t, pair.procuratorate.id, 1);
+    const group = (ms: { userId: string; answers: unknown }[], k = key()) =>
+      t.request(`/v1/trainings/${id}/registrations/group`, {
+        method: "POST",
+        as: head,
+        json: { members: ms },
+        headers: { "idempotency-key": k },
+      });
+    const bad = await group([
+      { userId: members[0]!.id, answers: ok },
+      { userId: outsider!.id, answers: ok },
+      { userId: members[1]!.id, answers: { diet: "素" } },
+    ]);
+    expectProblem(bad, 400, "group_refused");
+    expect(bad.body.errors.map((e: any) => [e.path, e.code])).toEqual([
+      ["members.1.userId", "not_in_department"],
+      ["members.2.answers.diet", "not_an_option"],
+    ]);
+    expect(await statuses(t, id)).toEqual([]);
+    const k = key();
+    const good = await group(
+      members.map((m) => ({ userId: m.id, answers: ok })),
+      k,
+    );
+    expect(good.status).toBe(201);
+    expect(good.body.registrations.map((r: any) => [r.user.id, r.status.code])).toEqual([
+      [members[0]!.id, "confirmed"],
+      [members[1]!.id, "confirmed"],
+      [members[2]!.id, "confirmed"],
+      [members[3]!.id, "waitlisted"],
+    ]);
+    const retry = await group(
+      members.map((m) => ({ userId: m.id, answers: ok })),
+      k,
+    );
+    expect(retry.status).toBe(200);
+    const again = await group([{ userId: members[0]!.id, answers: ok }]);
+    expectProblem(again, 409, "already_registered");
+    expect((await statuses(t, id)).length).toBe(4);
+    // Only a department head registers a group.
+    expectProblem(
+      await t.request(`/v1/trainings/${id}/registrations/group`, {
+        method: "POST",
+        as: members[0]!,
+        json: { members: [{ userId: members[0]!.id, answers: ok }] },
+        headers: { "idempotency-key": key() },
+      }),
+      403,
+    );
+  });
+});
+
+describe("GET lists", () => {
+  it("organisers see all; an invited institution's head its own; a person their own", async () => {
+    const id = await training(t, pair, { capacity: 5 });
+    const people = await bulkUsers(t, pair.procuratorate.id, 3);
+    for (const p of people) await registerAs(t, id, p);
+    const org = await t.request(`/v1/trainings/${id}/registrations?limit=2`, {
+      as: pair.user("court", "coordinator"),
+    });
+    expect(org.status).toBe(200);
+    expect(org.body.items.map((r: any) => r.seq)).toEqual([1, 2]);
+    const next = await t.request(`/v1/trainings/${id}/registrations?limit=2&cursor=${org.body.nextCursor}`, {
+      as: pair.user("court", "coordinator"),
+    });
+    expect(next.body.items.map((r: any) => r.seq)).toEqual([3]);
+    const head = await t.request(`/v1/trainings/${id}/registrations`, {
+      as: pair.user("proc", "department_head"),
+    });
+    expect(head.body.items).toHaveLength(3);
+    const own = await t.request(`/v1/trainings/${id}/registrations?status=confirmed`, { as: people[1]! });
+    expect(own.body.items.map((r: any) => r.user.id)).toEqual([people[1]!.id]);
+  });
+});
