@@ -24,6 +24,8 @@ import { meetingRoutes } from "./meetings/meetings.routes";
 import { minutesRoutes } from "./meetings/minutes.routes";
 import { actionItemRoutes } from "./meetings/action-items.routes";
 import { icalRoutes } from "./calendar/ical.routes";
+import { trainingRoutes } from "./trainings/trainings.routes";
+import { attendanceRoutes } from "./trainings/attendance";
 import { registrationRoutes } from "./trainings/registrations.routes";
 
 export const API_INFO = {
@@ -169,6 +171,8 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", cosignRoutes);
   app.route("/", seriesRoutes);
   app.route("/", icalRoutes);
+  app.route("/", trainingRoutes);
+  app.route("/", attendanceRoutes);
   app.route("/", registrationRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
