@@ -89,6 +89,6 @@ export const registerAs = (
   });
 
 export const statuses = async (t: TestApp, trainingId: string) =>
-  t.deps.db.all<{ seq: number; status: string; user_id: string; org_id: string }>(
-    sql`select seq, status, user_id, org_id from registrations where training_id = ${trainingId} order by seq`,
+  t.deps.db.all<{ id: string; seq: number; status: string; user_id: string; org_id: string }>(
+    sql`select id, seq, status, user_id, org_id from registrations where training_id = ${trainingId} order by seq`,
   );
