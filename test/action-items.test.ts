@@ -195,6 +195,26 @@ describe("action items on the escalation ladder", () => {
   });
 });
 
+describe("an owner without coordinators", () => {
+  it("is reached through its admins at T-3 and T0 when no department head stands either", async () => {
+    const w = await world();
+    const p = await w.t.pair();
+    const m = await w.meeting(p);
+    const a = await w.item(p, m, "2026-07-15", null); // no owner department: no head
+    // The procuratorate's only coordinator leaves.
+    await w.t.deps.db.run(sql`update users set active = 0 where id = ${p.user("proc", "coordinator").id}`);
+    await w.sweepAt("2026-07-10"); // T-3
+    expect(await w.heard(p, a)).toEqual({ "proc.admin": ["action_item.reminder"] });
+    await w.sweepAt("2026-07-15"); // T0
+    await w.sweepAt("2026-07-16"); // T+1: the court's coordinator, the owner's admin and leaders
+    expect(await w.heard(p, a)).toEqual({
+      "proc.admin": ["action_item.reminder", "action_item.due", "action_item.overdue"],
+      "proc.leader": ["action_item.overdue"],
+      "court.coordinator": ["action_item.overdue"],
+    });
+  });
+});
+
 describe("action items are the pair's", () => {
   it("lists with filters and cursors; an outsider gets 404 on every item route and sees none", async () => {
     const w = await world();

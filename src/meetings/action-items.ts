@@ -35,19 +35,30 @@ const reached = sql`(select json_group_array(value) from (select a_.value from $
 
 /**
  * The owner department of item `a` has a head: otherwise (or when the item names no department) the
- * owner's coordinators stand in for `owner_department_head`, so a T-3 notice always reaches someone.
+ * owner's contacts stand in for `owner_department_head`, so a T-3 notice always reaches someone.
  */
 const ownerDeptHasHead = sql`exists (select 1 from role_assignments rh_ join users uh_ on uh_.id = rh_.user_id
   where rh_.org_id = a.owner_org_id and rh_.role = 'department_head'
     and uh_.department_id = a.owner_department_id and uh_.active = 1)`;
 
 /**
+ * The role that reaches an institution's "coordinators" (as seriesContacts in series.ts): its
+ * coordinators while it has an active one, else its admins — an institution whose coordinator left
+ * is still reached.
+ */
+const contactRole = (org: SQL) => sql`(case when exists (select 1 from role_assignments rc_
+    join users uc_ on uc_.id = rc_.user_id and uc_.active = 1
+  where rc_.org_id = ${org} and rc_.role = 'coordinator') then 'coordinator' else 'admin' end)`;
+
+/**
  * (step id, user id, voice) for every audience code of the sent steps of a run: one candidate per
- * role assignment in the pair's two institutions that an audience of the step names. `voice` is
+ * role assignment in the pair's two institutions that an audience of the step names ("coordinators"
+ * are an institution's contacts: its coordinators, else its admins). `voice` is
  * 'owner' for the owner institution's people, 'other' for the other side's.
  */
 function recipients(runId: string): SQL {
   const owner = sql`r_.org_id = a.owner_org_id`;
+  const contact = sql`r_.role = ${contactRole(sql`r_.org_id`)}`;
   return sql`
     select e.id as sid, r_.user_id as uid, case when ${owner} then 'owner' else 'other' end as voice
     from escalation_steps e join action_items a on a.id = e.subject_id
@@ -57,10 +68,10 @@ function recipients(runId: string): SQL {
     where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST} and (
       (${owner} and r_.role = 'department_head' and hu_.department_id = a.owner_department_id
         and ${has("owner_department_head")})
-      or (${owner} and r_.role = 'coordinator' and ${has("owner_department_head")} and not ${ownerDeptHasHead})
-      or (${owner} and r_.role = 'coordinator' and ${has("owner_coordinators")})
+      or (${owner} and ${contact} and ${has("owner_department_head")} and not ${ownerDeptHasHead})
+      or (${owner} and ${contact} and ${has("owner_coordinators")})
       or (${owner} and r_.role = 'leader' and ${has("owner_leaders")})
-      or (r_.role = 'coordinator' and ${has("coordinators")})
+      or (${contact} and ${has("coordinators")})
       or (r_.role = 'leader' and ${has("leaders")}))`;
 }
 
