@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock";
 import { runJob } from "../src/cron/cron";
-import { runReminders } from "../src/notifications/reminders";
+import { meetingReminders, runReminders } from "../src/notifications/reminders";
 import { setup } from "./helpers";
 
 const cst = (day: string, at = "08:00") => new Date(`${day}T${at}:00+08:00`);
@@ -44,7 +44,7 @@ async function world() {
         ${p.user("court", "coordinator").id}, ${now}, ${now})`);
     return id;
   }
-  const run = (day: string, at = "08:00") => runReminders(t.deps, cst(day, at));
+  const run = (day: string, at = "08:00") => runReminders(t.deps, cst(day, at), [meetingReminders]);
   const notices = (meetingId: string) =>
     t.deps.db.all<{ who: string; zh: string; en: string; key: string }>(sql`select u.email as who,
         n.text_zh as zh, n.text_en as en, n.dedupe_key as key

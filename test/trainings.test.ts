@@ -4,6 +4,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock";
+import { REMINDER_SOURCES, runReminders, trainingReminders } from "../src/notifications/reminders";
 import { expectProblem, setup } from "./helpers";
 
 let keyN = 0;
@@ -392,5 +393,40 @@ describe("visibility", () => {
     expect((await w.t.request(`/v1/trainings/${ids[0]}`, { as: b })).body.myRegistration.status.code).toBe(
       "withdrawn",
     );
+  });
+});
+
+describe("reminders", () => {
+  it("3 and 1 days before each session, once each, to confirmed registrants only", async () => {
+    const w = await world();
+    const tr = (await w.create()).body;
+    await w.t.request(`/v1/trainings/${tr.id}/publish`, { method: "POST", as: w.organiser });
+    const me = w.basic.user("proc", "handler");
+    await w.register(tr.id, me);
+    await w.register(tr.id, w.city.user("proc", "handler"), "waitlisted");
+    await w.register(tr.id, w.city.user("proc", "leader"), "withdrawn");
+    const run = (day: string) =>
+      runReminders(w.t.deps, new Date(`${day}T08:00:00+08:00`), [trainingReminders]);
+    const notices = () =>
+      w.t.deps.db.all<{ user_id: string; subject_id: string; text_zh: string }>(
+        sql`select user_id, subject_id, text_zh from notifications where kind = 'training.reminder'
+          order by created_at, text_zh`,
+      );
+    // Sessions on 10-20 09:00 and 10-21 14:00 (China time).
+    expect(await run("2026-10-16")).toEqual({ training: 0 });
+    expect(await run("2026-10-17")).toEqual({ training: 1 }); // 3 days before the first session
+    expect(await run("2026-10-17")).toEqual({ training: 0 });
+    expect(await run("2026-10-18")).toEqual({ training: 1 }); // 3 days before the second
+    expect(await run("2026-10-19")).toEqual({ training: 1 }); // 1 day before the first
+    expect(await run("2026-10-20")).toEqual({ training: 1 }); // 1 day before the second
+    expect(await run("2026-10-21")).toEqual({ training: 0 });
+    const all = await notices();
+    expect(all).toHaveLength(4);
+    expect(all.every((n) => n.user_id === me.id && n.subject_id === tr.id)).toBe(true);
+    expect(all[0]!.text_zh).toBe(
+      "培训「刑事审判实务培训」将于2026-10-20 09:00在市中院第一培训室举行,还有3天。",
+    );
+    // The daily job runs every source (meetings and trainings).
+    expect(REMINDER_SOURCES).toContain(trainingReminders);
   });
 });

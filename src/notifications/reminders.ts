@@ -28,7 +28,8 @@ export type ReminderSource = {
    * A SELECT of who is to be reminded of which event, for events starting between `from` and `to`
    * (dates, loose bounds for an index; the exact window is applied by the job): columns `event_id`,
    * `jurisdiction_id`, `starts_at` (ISO 8601 with its offset), `version` (of the time: a moved event
-   * gets a new one), `user_id` (active users only), `title`, `place` (nullable).
+   * gets a new one), `user_id` (active users only), `title`, `place` (nullable), `subject_id` (what
+   * the notice links to: the event itself, or e.g. the training of a session).
    */
   attendees: (from: string, to: string) => SQL;
 };
@@ -40,7 +41,7 @@ export const meetingReminders: ReminderSource = {
   label: { zh: "联席会议", en: "Joint meeting" },
   daysBefore: [7, 1],
   // Uses meetings_starts_ix; starts_at is ISO 8601 with +08:00.
-  attendees: (from, to) => sql`select m.id as event_id, m.jurisdiction_id, m.starts_at,
+  attendees: (from, to) => sql`select m.id as event_id, m.id as subject_id, m.jurisdiction_id, m.starts_at,
       m.slot_version as version, p.user_id, m.title, coalesce(m.place, m.online_url) as place
     from meetings m
     join meeting_participants p on p.meeting_id = m.id and p.kind = 'user' and p.rsvp <> 'declined'
@@ -49,8 +50,26 @@ export const meetingReminders: ReminderSource = {
       and m.starts_at >= ${from} and m.starts_at < ${to}`,
 };
 
-/** The sources the daily job runs; later capabilities (trainings: 3 and 1 days) register here. */
-export const REMINDER_SOURCES: ReminderSource[] = [meetingReminders];
+/**
+ * Training sessions: each session of a published training, 3 and 1 days before, to every person with a
+ * confirmed registration. The version is the session's start, so a moved session is reminded again;
+ * the notice links to the training.
+ */
+export const trainingReminders: ReminderSource = {
+  subjectType: "training",
+  kind: "training.reminder",
+  label: { zh: "培训", en: "Training" },
+  daysBefore: [3, 1],
+  attendees: (from, to) => sql`select s.id as event_id, t.id as subject_id, u.jurisdiction_id, s.starts_at,
+      s.starts_at as version, r.user_id, t.title, coalesce(s.place, s.online_url) as place
+    from training_sessions s join trainings t on t.id = s.training_id and t.status = 'published'
+    join registrations r on r.training_id = t.id and r.status = 'confirmed'
+    join users u on u.id = r.user_id and u.active = 1
+    where s.starts_at >= ${from} and s.starts_at < ${to}`,
+};
+
+/** The sources the daily job runs. */
+export const REMINDER_SOURCES: ReminderSource[] = [meetingReminders, trainingReminders];
 
 const addDays = (day: string, n: number) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
@@ -76,7 +95,7 @@ export function reminderInsert(source: ReminderSource, o: { now: Date; idPrefix:
       group by x.event_id, x.version, x.user_id)
     ${INSERT_NOTIFICATIONS}
     select ${o.idPrefix} || '.' || x.event_id || '.' || due_.n || '.' || x.user_id, x.jurisdiction_id,
-      x.user_id, ${source.kind}, ${source.subjectType}, x.event_id,
+      x.user_id, ${source.kind}, ${source.subjectType}, x.subject_id,
       ${zh} || '「' || x.title || '」将于' || strftime('%Y-%m-%d %H:%M', x.starts_at, '+8 hours') ||
         coalesce('在' || x.place, '') || '举行,' ||
         case cast(julianday(${startDay}) - julianday(${today}) as integer)
