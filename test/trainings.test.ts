@@ -2,6 +2,7 @@
 // nothing, invitations (the counterpart and basic-level institutions under it), publish, change,
 // cancel, lists and the detail; tenancy (404 for every institution not organising or invited).
 import { sql } from "drizzle-orm";
+import ICAL from "ical.js";
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock";
 import { REMINDER_SOURCES, runReminders, trainingReminders } from "../src/notifications/reminders";
@@ -428,5 +429,61 @@ describe("reminders", () => {
     );
     // The daily job runs every source (meetings and trainings).
     expect(REMINDER_SOURCES).toContain(trainingReminders);
+  });
+});
+
+describe("the calendar feed", () => {
+  it("shows the sessions of my registrations (confirmed, tentative when offered or pending) and of trainings I created", async () => {
+    const w = await world();
+    const tr = (await w.create()).body;
+    await w.t.request(`/v1/trainings/${tr.id}/publish`, { method: "POST", as: w.organiser });
+    const other = (await w.create({ title: "另一培训" })).body;
+    await w.t.request(`/v1/trainings/${other.id}/publish`, { method: "POST", as: w.organiser });
+    const me = w.basic.user("proc", "handler");
+    await w.register(tr.id, me);
+    await w.register(other.id, me, "offered");
+    const waiting = w.city.user("proc", "handler");
+    await w.register(tr.id, waiting, "waitlisted");
+    const feedOf = async (as: { id: string }) => {
+      const res = await w.t.request("/v1/calendar-feeds", {
+        method: "POST",
+        as,
+        headers: { "idempotency-key": key() },
+        json: { label: "手机" },
+      });
+      const ics = await w.t.request(`/v1/calendar-feeds/${res.body.token}/calendar.ics`);
+      expect(ics.status).toBe(200);
+      const cal = new ICAL.Component(ICAL.parse(ics.body));
+      return new Map(
+        cal.getAllSubcomponents("vevent").map((v) => [String(v.getFirstPropertyValue("uid")), v] as const),
+      );
+    };
+    const mine = await feedOf(me);
+    const uid = (sid: string) => `training-session-${sid}@fajian-xietong`;
+    expect([...mine.keys()].sort()).toEqual(
+      [...tr.sessions, ...other.sessions].map((s: any) => uid(s.id)).sort(),
+    );
+    const first = mine.get(uid(tr.sessions[0].id))!;
+    expect(first.getFirstPropertyValue("summary")).toBe("刑事审判实务培训(1/2)");
+    expect(first.getFirstPropertyValue("status")).toBe("CONFIRMED");
+    expect(first.getFirstPropertyValue("location")).toBe("市中院第一培训室");
+    expect(
+      first
+        .getAllSubcomponents("valarm")
+        .map((a) => (a.getFirstPropertyValue("trigger") as ICAL.Duration).toSeconds())
+        .sort((a, b) => a - b),
+    ).toEqual([-259200, -86400]);
+    expect(mine.get(uid(other.sessions[0].id))!.getFirstPropertyValue("status")).toBe("TENTATIVE");
+    // A waiting list is not a seat: nothing in the calendar; the organiser's creator sees all sessions.
+    expect((await feedOf(waiting)).size).toBe(0);
+    expect((await feedOf(w.organiser)).size).toBe(4);
+    // Cancelled: still in the feed, as CANCELLED, so calendar apps remove it.
+    await w.t.request(`/v1/trainings/${tr.id}/cancel`, {
+      method: "POST",
+      as: w.organiser,
+      json: { reason: "调整" },
+    });
+    const after = await feedOf(me);
+    expect(after.get(uid(tr.sessions[0].id))!.getFirstPropertyValue("status")).toBe("CANCELLED");
   });
 });

@@ -32,6 +32,7 @@ import {
   type FeedMeeting,
   type FeedRow,
   type FeedSession,
+  type FeedTraining,
 } from "./ical";
 
 const tags = ["Calendar feeds"];
@@ -217,7 +218,7 @@ export const icalRoutes = newRouter()
       path: "/v1/calendar-feeds/{token}/calendar.ics",
       tags,
       summary:
-        "A user's calendar feed: joint meetings and judicial-committee sessions (no bearer: the token)",
+        "A user's calendar feed: joint meetings, judicial-committee sessions and training sessions (no bearer: the token)",
       description:
         "For calendar apps. The secret token in the URL is the credential; an unknown or revoked token, " +
         "or a disabled user, answers 404. Answers an `ETag` and honours `If-None-Match` (304).",
@@ -241,12 +242,14 @@ export const icalRoutes = newRouter()
         user: { id: string; name: string } | null;
         meetings: FeedMeeting[];
         sessions: FeedSession[];
+        trainings: FeedTraining[];
       };
       if (!feed.user) throw notFound("calendar feed");
       const body = buildCalendar({
         name: `法检协同 · ${feed.user.name}`,
         meetings: feed.meetings,
         sessions: feed.sessions,
+        trainings: feed.trainings,
       });
       return calendarResponse(c, body, "fajian.ics") as never;
     },

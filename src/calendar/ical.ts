@@ -5,7 +5,7 @@ import { sql, type SQL } from "drizzle-orm";
 import ical, { ICalAlarmType, ICalCalendarMethod, ICalEventStatus, type ICalEventData } from "ical-generator";
 import { Scope } from "../auth/scope";
 import type { Db } from "../db/client";
-import { committeeSessions, documents, feedTokens, meetings } from "../db/schema";
+import { committeeSessions, documents, feedTokens, meetings, trainings } from "../db/schema";
 
 // ── Tokens ────────────────────────────────────────────────────────────────────────────────────
 
@@ -71,6 +71,23 @@ export type FeedSession = {
   stamp: string;
 };
 
+/** A session of a training the user registered for (confirmed, offered, pending) or created. */
+export type FeedTraining = {
+  sessionId: string;
+  trainingId: string;
+  title: string;
+  status: "planning" | "published" | "cancelled";
+  position: number;
+  sessionCount: number;
+  startsAt: string;
+  endsAt: string;
+  place: string | null;
+  onlineUrl: string | null;
+  organiserName: string;
+  registration: "pending" | "confirmed" | "offered" | null;
+  updatedAt: string;
+};
+
 /** Meetings and sessions this far back stay in a feed; a cancelled meeting stays this long after. */
 export const FEED_PAST_DAYS = 180;
 export const CANCELLED_KEEP_DAYS = 30;
@@ -124,8 +141,25 @@ export function feedQuery(scope: Scope, now: Date): SQL {
         or (d.sender_org_id = ${me.orgId} and ${isLeader}))
       and cs.session_at >= ${since}
     order by cs.session_at, cs.id limit ${FEED_MAX_EVENTS}`;
+  const keep = new Date(now.getTime() - CANCELLED_KEEP_DAYS * 86_400_000).toISOString();
+  // Training sessions: of trainings the user registered for (a live registration holding or awaiting
+  // a seat) or created; a cancelled one for CANCELLED_KEEP_DAYS, so subscribers remove it.
+  const trainingsOf = sql`select json_object('sessionId', s.id, 'trainingId', t.id, 'title', t.title,
+      'status', t.status, 'position', s.position,
+      'sessionCount', (select count(*) from training_sessions sc_ where sc_.training_id = t.id),
+      'startsAt', s.starts_at, 'endsAt', s.ends_at, 'place', s.place, 'onlineUrl', s.online_url,
+      'organiserName', o_.name, 'registration', r_.status, 'updatedAt', t.updated_at) as j
+    from training_sessions s join trainings t on t.id = s.training_id
+    join organizations o_ on o_.id = t.organiser_org_id
+    left join registrations r_ on r_.training_id = t.id and r_.user_id = ${me.userId}
+      and r_.status in ('pending', 'confirmed', 'offered')
+    where ${scope.visible(trainings, "t")} and s.starts_at >= ${since}
+      and ((r_.id is not null and t.status in ('published', 'cancelled')) or t.created_by = ${me.userId})
+      and (t.status <> 'cancelled' or t.updated_at >= ${keep})
+    order by s.starts_at, s.id limit ${FEED_MAX_EVENTS}`;
   return sql`select json_object(
     'user', (select json_object('id', u_.id, 'name', u_.name) from users u_ where u_.id = ${me.userId}),
+    'trainings', (select json_group_array(json(q_.j)) from (${trainingsOf}) q_),
     'meetings', (select json_group_array(json(q_.j)) from (${meetingsOf}) q_),
     'sessions', (select json_group_array(json(q_.j)) from (${sessionsOf}) q_)) as feed`;
 }
@@ -263,8 +297,63 @@ function sessionEvent(s: FeedSession): ICalEventData {
   };
 }
 
+export const trainingSessionUid = (id: string) => `training-session-${id}@fajian-xietong`;
+
+function trainingEvent(s: FeedTraining): ICalEventData {
+  const title = s.title;
+  const place = s.place === null ? null : s.place;
+  const onlineUrl = s.onlineUrl === null ? null : s.onlineUrl;
+  const cancelled = s.status === "cancelled";
+  const tentative = s.status === "planning" || (s.registration !== null && s.registration !== "confirmed");
+  const note =
+    s.registration === "pending"
+      ? "报名待主办方审核 · Awaiting the organiser's approval"
+      : s.registration === "offered"
+        ? "候补递补名额待确认 · A seat is offered: accept it"
+        : s.status === "planning"
+          ? "筹备中,尚未发布 · Planning, not yet published"
+          : "";
+  const part = s.sessionCount > 1 ? `(${s.position}/${s.sessionCount})` : "";
+  return {
+    id: trainingSessionUid(s.sessionId),
+    sequence: cancelled ? 1 : 0,
+    stamp: new Date(s.updatedAt),
+    lastModified: new Date(s.updatedAt),
+    start: new Date(s.startsAt),
+    end: new Date(s.endsAt),
+    summary: `${title}${part}`,
+    location: place ?? onlineUrl ?? null,
+    description: [
+      `培训 · Training — 主办 Organiser: ${s.organiserName}`,
+      note,
+      cancelled ? "培训已取消 · Cancelled" : "",
+      onlineUrl ? `线上 Online: ${onlineUrl}` : "",
+    ]
+      .filter(Boolean)
+      .join("\n"),
+    url: onlineUrl,
+    status: cancelled
+      ? ICalEventStatus.CANCELLED
+      : tentative
+        ? ICalEventStatus.TENTATIVE
+        : ICalEventStatus.CONFIRMED,
+    alarms: cancelled
+      ? []
+      : [3, 1].map((d) => ({
+          type: ICalAlarmType.display,
+          trigger: d * DAY_S,
+          description: `${title}(${d === 1 ? "明天" : `${d}天后`})`,
+        })),
+  };
+}
+
 /** The iCalendar text of a feed or of one meeting, in UTC times. */
-export function buildCalendar(o: { name: string; meetings: FeedMeeting[]; sessions?: FeedSession[] }) {
+export function buildCalendar(o: {
+  name: string;
+  meetings: FeedMeeting[];
+  sessions?: FeedSession[];
+  trainings?: FeedTraining[];
+}) {
   const cal = ical({
     name: o.name,
     prodId: { company: "fajian-xietong", product: "api", language: "ZH" },
@@ -274,6 +363,7 @@ export function buildCalendar(o: { name: string; meetings: FeedMeeting[]; sessio
   });
   for (const m of o.meetings) cal.createEvent(meetingEvent(m));
   for (const s of o.sessions ?? []) cal.createEvent(sessionEvent(s));
+  for (const s of o.trainings ?? []) cal.createEvent(trainingEvent(s));
   return cal.toString();
 }
 
