@@ -22,6 +22,7 @@ const SECTIONS: Section[] = [
   { name: "onboarding", run: async () => (await import("./onboarding")).onboardingRoundTrips() },
   { name: "seriesCycle", run: async () => (await import("./series")).benchSeries() },
   { name: "meetingRoundTrips", run: async () => (await import("./meeting-routes")).meetingRoundTrips() },
+  { name: "registrations", run: async () => (await import("./registrations")).benchRegistrations() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
