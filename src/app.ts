@@ -24,6 +24,7 @@ import { meetingRoutes } from "./meetings/meetings.routes";
 import { minutesRoutes } from "./meetings/minutes.routes";
 import { actionItemRoutes } from "./meetings/action-items.routes";
 import { icalRoutes } from "./calendar/ical.routes";
+import { researchRoutes } from "./research/research.routes";
 import { trainingRoutes } from "./trainings/trainings.routes";
 import { attendanceRoutes } from "./trainings/attendance";
 import { registrationRoutes } from "./trainings/registrations.routes";
@@ -171,6 +172,7 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", cosignRoutes);
   app.route("/", seriesRoutes);
   app.route("/", icalRoutes);
+  app.route("/", researchRoutes);
   app.route("/", trainingRoutes);
   app.route("/", attendanceRoutes);
   app.route("/", registrationRoutes);

@@ -7,6 +7,7 @@ import { outboxFromDocumentEvents } from "../webhooks/outbox";
 import type { SubjectSource } from "./ladder";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import { actionItemLadder } from "../meetings/action-items";
+import { milestoneLadder } from "../research/milestones";
 
 /** The ledger rows of one run that were sent, joined to their documents as `e` and `d`. */
 const sentOf = (runId: string) =>
@@ -175,4 +176,4 @@ export const documentLadder: SubjectSource = {
 };
 
 /** The ladders of every subject type the sweep runs. Later subject types register here. */
-export const LADDER_SOURCES: SubjectSource[] = [documentLadder, actionItemLadder];
+export const LADDER_SOURCES: SubjectSource[] = [documentLadder, actionItemLadder, milestoneLadder];

@@ -36,6 +36,12 @@ export const AUDIENCES = {
   owner_leaders: { zh: "责任单位院领导", en: "Leaders of the owner institution" },
   coordinators: { zh: "法检双方联席会议联络员", en: "Both institutions' coordinators" },
   leaders: { zh: "法检双方院领导", en: "Both institutions' leaders" },
+  // Research milestones (src/research/milestones.ts).
+  owner_members: {
+    zh: "责任单位的课题组成员(无成员时为责任单位联络员)",
+    en: "The owner institution's topic members (its coordinators when it has none)",
+  },
+  lead_coordinators: { zh: "课题牵头单位联络员", en: "The lead institution's coordinators" },
 } as const;
 export type Audience = keyof typeof AUDIENCES;
 export const AUDIENCE_CODES = Object.keys(AUDIENCES) as [Audience, ...Audience[]];
@@ -51,6 +57,7 @@ export const SUBJECT_AUDIENCES: Record<string, readonly Audience[]> = {
     "upper_level",
   ],
   action_item: ["owner_department_head", "owner_coordinators", "owner_leaders", "coordinators", "leaders"],
+  milestone: ["owner_members", "owner_coordinators", "owner_leaders", "lead_coordinators", "leaders"],
 };
 
 export type LadderStep = { offset: number; audience: Audience[]; urgent: boolean };
@@ -83,6 +90,11 @@ export const DEFAULT_LADDERS: Record<string, LadderStep[]> = {
     { offset: 0, audience: ["owner_department_head", "owner_coordinators"], urgent: false },
     { offset: 1, audience: ["owner_department_head", "owner_leaders", "coordinators"], urgent: true },
     { offset: 10, audience: ["leaders", "coordinators"], urgent: true },
+  ],
+  milestone: [
+    { offset: -5, audience: ["owner_members"], urgent: false },
+    { offset: 0, audience: ["owner_members", "lead_coordinators"], urgent: false },
+    { offset: 3, audience: ["owner_members", "leaders"], urgent: true },
   ],
 };
 
