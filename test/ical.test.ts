@@ -251,6 +251,49 @@ describe("a user's calendar feed", () => {
   });
 });
 
+describe("user text never breaks out of its property", () => {
+  /** Text that would start a forged event (and a second calendar) if written unescaped. */
+  const forged = (text: string) =>
+    `${text}\r\nBEGIN:VEVENT\r\nUID:forged@evil\r\nDTSTART:20270124T010000Z\r\nSUMMARY:伪造会议\r\n` +
+    "END:VEVENT\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nX-Y:z\n\rX-Z:\u0000\u000b\u001b\u007f;,\\";
+  /** Exactly one VCALENDAR, and the UIDs of its events. */
+  function only(text: string) {
+    const jcal = ICAL.parse(text);
+    expect(jcal[0], "one VCALENDAR").toBe("vcalendar");
+    expect(text.match(/^BEGIN:VCALENDAR$/gm)).toHaveLength(1);
+    expect(text).not.toMatch(/[^\P{Cc}\t\r\n]/u); // no control character but the line ends
+    const cal = new ICAL.Component(jcal);
+    return {
+      cal,
+      uids: cal.getAllSubcomponents("vevent").map((v) => String(v.getFirstPropertyValue("uid"))),
+    };
+  }
+
+  it("a meeting title and a user name with CR/LF and control characters: one calendar, only our events", async () => {
+    const w = await world();
+    const me = w.p.user("court", "leader");
+    const m = await w.meeting(w.p, { startsAt: "2026-07-20T09:30:00+08:00", invited: [[me, "accepted"]] });
+    await w.t.deps.db.run(sql`update meetings set title = ${forged("专题会议")}, place = ${forged("会议室")},
+      online_url = ${forged("https://meet.example/1")} where id = ${m}`);
+    await w.t.deps.db.run(sql`update users set name = ${forged("张三")} where id = ${me.id}`);
+
+    const one = await w.t.request(`/v1/meetings/${m}/calendar.ics`, { as: me });
+    expect(one.status).toBe(200);
+    const a = only(one.body);
+    expect(a.uids).toEqual([`meeting-${m}@fajian-xietong`]);
+    const name = String(a.cal.getFirstPropertyValue("x-wr-calname"));
+    expect(name).toMatch(/^专题会议 BEGIN:VEVENT/);
+    const v = a.cal.getFirstSubcomponent("vevent")!;
+    expect(String(v.getFirstPropertyValue("summary"))).toMatch(/^专题会议 BEGIN:VEVENT UID:forged@evil /);
+
+    const feed = await w.fetchFeed((await w.newFeed(me)).body.token);
+    expect(feed.status).toBe(200);
+    const b = only(feed.body);
+    expect(b.uids).toEqual([`meeting-${m}@fajian-xietong`]);
+    expect(String(b.cal.getFirstPropertyValue("x-wr-calname"))).toMatch(/^法检协同 · 张三 BEGIN:VEVENT/);
+  });
+});
+
 describe("one meeting's .ics", () => {
   it("is served to the pair (404 outside it), parses, has alarms and an ETag", async () => {
     const w = await world();

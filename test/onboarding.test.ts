@@ -435,6 +435,28 @@ describe("invitations", () => {
     expect(since.body.items[0].status).toMatchObject({ code: "pending", label: { zh: "待接受" } });
   });
 
+  it("refuses a person name with a line break or another control character (400 on the field), creates nothing", async () => {
+    const p = await t.pair();
+    for (const name of ["张三\r\nBEGIN:VEVENT", "张\n三", "张\u0000三", "张\u2028三"]) {
+      const res = await t.request(`/v1/organizations/${p.court.id}/invitations`, {
+        method: "POST",
+        as: p.user("court", "admin"),
+        json: { email: `ctl.${uniq()}@court.test`, roles: ["handler"], name },
+      });
+      expectProblem(res, 400, "validation_failed");
+      expect(res.body.errors.map((e: any) => e.path)).toEqual(["name"]);
+    }
+    const inv = await invite(p, { name: "张三" });
+    expectProblem(
+      await call("/v1/invitations/accept", null, {
+        json: { token: inv.token, password: PASSWORD, name: "张三\rEND:VCALENDAR" },
+      }),
+      400,
+      "validation_failed",
+    );
+    expect((await accept(inv.token)).body.account.name).toBe("张三");
+  });
+
   it("an organisation's invitations are its own: 404 to every other organisation (even a visible one), 403 to its non-admins", async () => {
     const city = await t.pair({ level: "city" });
     const basic = await t.pair({ parentId: city.jurisdiction.id });

@@ -222,11 +222,34 @@ export function listFeeds(
 
 const HOUR = 3600_000;
 const DAY_S = 86_400;
+
+/**
+ * User text (titles, names, places) for any iCalendar property: control characters — CR and LF
+ * among them, also C1 and the Unicode line separators — become spaces, so no text can end its line
+ * and start a property or component of its own. Every piece of user text passes through here.
+ */
+export const icalText = (text: string) => text.replace(/\r\n|[\p{Cc}\u2028\u2029]/gu, " ");
+
+/**
+ * A TEXT value for a property ical-generator writes RAW (the calendar's NAME and X-WR-CALNAME; it
+ * escapes SUMMARY, LOCATION, DESCRIPTION, URL and alarm texts itself): icalText, then `\`, `;` and
+ * `,` escaped (RFC 5545 §3.3.11). No other property we set takes user text.
+ */
+export const icalRawText = (text: string) => icalText(text).replace(/[\\;,]/g, (c) => `\\${c}`);
+
 /** Stable UIDs: a subscriber's app updates an event in place across refreshes. */
 export const meetingUid = (id: string) => `meeting-${id}@fajian-xietong`;
 export const sessionUid = (id: string) => `committee-session-${id}@fajian-xietong`;
 
-function meetingEvent(m: FeedMeeting): ICalEventData {
+function meetingEvent(meeting: FeedMeeting): ICalEventData {
+  const m = {
+    ...meeting,
+    title: icalText(meeting.title),
+    place: meeting.place === null ? null : icalText(meeting.place),
+    onlineUrl: meeting.onlineUrl === null ? null : icalText(meeting.onlineUrl),
+    hostName: icalText(meeting.hostName),
+    guestName: icalText(meeting.guestName),
+  };
   const start = new Date(m.startsAt);
   const cancelled = m.status === "cancelled";
   const status = cancelled
@@ -271,7 +294,15 @@ const RESPONSES = {
   decline: "不列席 · Declined",
 } as const;
 
-function sessionEvent(s: FeedSession): ICalEventData {
+function sessionEvent(session: FeedSession): ICalEventData {
+  const s = {
+    ...session,
+    place: icalText(session.place),
+    delegateName: session.delegateName === null ? null : icalText(session.delegateName),
+    docTitle: icalText(session.docTitle),
+    docNumber: icalText(session.docNumber),
+    courtName: icalText(session.courtName),
+  };
   const start = new Date(s.sessionAt);
   const answer = s.response
     ? `${RESPONSES[s.response]}${s.delegateName ? `: ${s.delegateName}` : ""}`
@@ -347,7 +378,7 @@ function trainingEvent(s: FeedTraining): ICalEventData {
   };
 }
 
-/** The iCalendar text of a feed or of one meeting, in UTC times. */
+/** The iCalendar text of a feed or of one meeting, in UTC times; `name` may be user text. */
 export function buildCalendar(o: {
   name: string;
   meetings: FeedMeeting[];
@@ -355,7 +386,8 @@ export function buildCalendar(o: {
   trainings?: FeedTraining[];
 }) {
   const cal = ical({
-    name: o.name,
+    // Written raw by the library (NAME, X-WR-CALNAME): escaped here.
+    name: icalRawText(o.name),
     prodId: { company: "fajian-xietong", product: "api", language: "ZH" },
     method: ICalCalendarMethod.PUBLISH,
     // Subscribers refresh hourly (X-PUBLISHED-TTL / REFRESH-INTERVAL hints).

@@ -35,7 +35,13 @@ import { pairStatements, type NewPair } from "./pairs.service";
 const tags = ["Onboarding"];
 const Id = z.string().min(1).max(64);
 const Email = z.email().max(254).openapi({ example: "court.admin@xishan.example" });
-const PersonName = z.string().trim().min(1).max(50);
+/** A person's name: shown in notices and written into calendars, so one line without control characters. */
+const PersonName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[^\p{Cc}\u2028\u2029]*$/u, "no line breaks or other control characters");
 const RoleCode = z.enum(ROLES.codes);
 const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(8).max(200).openapi({ example: "0f8e5c1a-3b7d-4c2e-9a61-7d5e2b9c4f10" }),
