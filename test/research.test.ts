@@ -359,3 +359,54 @@ describe("milestones on the escalation ladder", () => {
     expect(await w.heard(added.body.id)).toEqual({ "court.coordinator": ["milestone.reminder"] });
   });
 });
+
+describe("round trips", () => {
+  it("every research route is one database round trip, refusals included", async () => {
+    const { t, p } = await world();
+    const client = t.deps.db.$client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    let calls = 0;
+    for (const m of ["execute", "batch", "executeMultiple"]) {
+      const orig = client[m]!.bind(client);
+      client[m] = (...a: unknown[]) => (calls++, orig(...a));
+    }
+    const count = async (path: string, init: Parameters<TestApp["request"]>[1] = {}) => {
+      calls = 0;
+      const res = await t.request(path, { as: p.user("court", "coordinator"), ...init });
+      return { status: res.status, calls, body: res.body };
+    };
+    const created = await count("/v1/research-topics", {
+      method: "POST",
+      headers: key(),
+      json: { title: "课题", milestones: [{ title: "a", ownerOrgId: p.court.id, dueOn: "2026-08-01" }] },
+    });
+    expect(created).toMatchObject({ status: 201, calls: 1 });
+    const id = created.body.id;
+    const msId = created.body.milestones[0].id;
+    expect(await count("/v1/research-topics")).toMatchObject({ status: 200, calls: 1 });
+    expect(await count(`/v1/research-topics/${id}`)).toMatchObject({ status: 200, calls: 1 });
+    const members = { method: "POST", json: { userIds: [p.user("court", "handler").id] } };
+    expect(await count(`/v1/research-topics/${id}/members`, members)).toMatchObject({
+      status: 200,
+      calls: 1,
+    });
+    const foreign = { method: "POST", json: { userIds: [p.user("proc", "handler").id] } };
+    expect(await count(`/v1/research-topics/${id}/members`, foreign)).toMatchObject({
+      status: 400,
+      calls: 1,
+    });
+    const ms = { method: "POST", json: { title: "b", ownerOrgId: p.court.id, dueOn: "2026-08-02" } };
+    expect(await count(`/v1/research-topics/${id}/milestones`, ms)).toMatchObject({ status: 201, calls: 1 });
+    const out = { method: "POST", headers: key(), json: { title: "报告", producedOn: "2026-07-01" } };
+    expect(await count(`/v1/research-topics/${id}/outputs`, out)).toMatchObject({ status: 201, calls: 1 });
+    expect(await count(`/v1/research-milestones/${msId}`)).toMatchObject({ status: 200, calls: 1 });
+    const done = { method: "POST", json: { note: "完成" } };
+    expect(await count(`/v1/research-milestones/${msId}/done`, done)).toMatchObject({
+      status: 200,
+      calls: 1,
+    });
+    expect(await count(`/v1/research-topics/${id}/complete`, { method: "POST" })).toMatchObject({
+      status: 409,
+      calls: 1,
+    });
+  });
+});
