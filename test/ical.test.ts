@@ -139,6 +139,27 @@ describe("a user's calendar feed", () => {
     expect(parse((await w.fetchFeed(handler.body.token)).body).size).toBe(0);
   });
 
+  it("shows a meeting skipped this period as cancelled, without alarms, in the feed and its .ics", async () => {
+    const w = await world();
+    const me = w.p.user("court", "coordinator");
+    const skipped = await w.meeting(w.p, {
+      startsAt: "2026-09-10T09:00:00+08:00",
+      status: "skipped",
+      slot: "proposed",
+      invited: [[me, "accepted"]],
+    });
+    const uid = `meeting-${skipped}@fajian-xietong`;
+    const feed = parse((await w.fetchFeed((await w.newFeed(me)).body.token)).body);
+    expect([...feed.keys()]).toEqual([uid]);
+    const one = parse((await w.t.request(`/v1/meetings/${skipped}/calendar.ics`, { as: me })).body);
+    for (const v of [feed.get(uid)!, one.get(uid)!]) {
+      expect(v.getFirstPropertyValue("status")).toBe("CANCELLED");
+      expect(alarms(v)).toEqual([]);
+      expect(new ICAL.Event(v).sequence).toBe(2);
+      expect(String(v.getFirstPropertyValue("description"))).toContain("本期不召开");
+    }
+  });
+
   it("answers an ETag and 304 to If-None-Match until something changes", async () => {
     const w = await world();
     const me = w.p.user("proc", "leader");

@@ -100,15 +100,16 @@ const MEETING_JSON = sql`json_object('id', m.id, 'title', m.title, 'kind', m.kin
 
 /**
  * Which meetings a calendar shows: a confirmed slot (scheduled, or held since); a proposed slot as
- * tentative; a cancelled meeting for CANCELLED_KEEP_DAYS after it was cancelled, so subscribers
- * remove it. A meeting without a time is not an event.
+ * tentative; a cancelled meeting — or one skipped this period by agreement, which will not take
+ * place either — for CANCELLED_KEEP_DAYS after it was called off, so subscribers remove it. A
+ * meeting without a time is not an event.
  */
 const shown = (now: Date) => {
   const keep = new Date(now.getTime() - CANCELLED_KEEP_DAYS * 86_400_000).toISOString();
   return sql`m.starts_at is not null and (
     (m.slot_status = 'confirmed' and m.status in ('scheduled', 'held', 'minuted'))
     or (m.slot_status = 'proposed' and m.status in ('planning', 'scheduled'))
-    or (m.status = 'cancelled' and m.updated_at >= ${keep}))`;
+    or (m.status in ('cancelled', 'skipped') and m.updated_at >= ${keep}))`;
 };
 
 /**
@@ -251,7 +252,8 @@ function meetingEvent(meeting: FeedMeeting): ICalEventData {
     guestName: icalText(meeting.guestName),
   };
   const start = new Date(m.startsAt);
-  const cancelled = m.status === "cancelled";
+  // A meeting skipped this period will not take place: to a calendar it is cancelled.
+  const cancelled = m.status === "cancelled" || m.status === "skipped";
   const status = cancelled
     ? ICalEventStatus.CANCELLED
     : m.slotStatus === "confirmed"
@@ -262,7 +264,8 @@ function meetingEvent(meeting: FeedMeeting): ICalEventData {
     `主办 Host: ${m.hostName}`,
     `参会 Guest: ${m.guestName}`,
     status === ICalEventStatus.TENTATIVE ? "会议时间待对方确认 · Time proposed, not yet confirmed" : "",
-    cancelled ? "会议已取消 · Cancelled" : "",
+    m.status === "cancelled" ? "会议已取消 · Cancelled" : "",
+    m.status === "skipped" ? "经双方会签本期不召开 · Skipped this period by agreement of both sides" : "",
     m.onlineUrl ? `线上会议 Online: ${m.onlineUrl}` : "",
   ].filter(Boolean);
   return {
