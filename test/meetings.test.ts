@@ -159,6 +159,83 @@ describe("special-topic meetings (专题联席会议)", () => {
     const ok = await post(`/v1/meetings/${id}/slot`, pair.user("proc", "coordinator"), slot());
     expect(ok.status).toBe(200);
   });
+
+  it("cancelled while awaiting approval: its round is withdrawn, the leaders are told, nobody can approve it after", async () => {
+    const host = pair.user("court", "coordinator");
+    const r = await post("/v1/meetings", host, body(), { "idempotency-key": "special-cancel-pending" });
+    const id = r.body.id;
+    const cosignId = r.body.approval.id;
+    // One leader has signed already; the other has not.
+    expect((await post(`/v1/cosignatures/${cosignId}/sign`, pair.user("court", "leader"), {})).status).toBe(
+      200,
+    );
+
+    const c = await post(`/v1/meetings/${id}/cancel`, host, { reason: "案件已移送,不再需要" });
+    expect(c.status).toBe(200);
+    expect(c.body.status.code).toBe("cancelled");
+
+    const round = await t.request(`/v1/cosignatures/${cosignId}`, { as: pair.user("proc", "leader") });
+    expect(round.body).toMatchObject({ status: { code: "withdrawn" }, awaitingMe: false });
+    expect(round.body.completedAt).toBeTruthy();
+    expect(round.body.timeline.at(-1)).toMatchObject({
+      type: "cosign_withdrawn",
+      label: { zh: "撤回会签" },
+      actor: { id: host.id },
+    });
+    for (const side of ["court", "proc"] as const)
+      expect(await noticesOf(pair.user(side, "leader").id, "cosign.withdrawn")).toHaveLength(1);
+    expect(await noticesOf(host.id, "cosign.withdrawn")).toHaveLength(0);
+    const hooks = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from webhook_events where subject_id = ${cosignId}
+        and type = 'cosignature.cosign_withdrawn'`,
+    );
+    expect(hooks[0]!.n).toBe(1);
+
+    // The other leader's signature is refused; the meeting stays cancelled and is never "approved".
+    expectProblem(
+      await post(`/v1/cosignatures/${cosignId}/sign`, pair.user("proc", "leader"), {}),
+      409,
+      "round_closed",
+    );
+    const after = await t.request(`/v1/meetings/${id}`, { as: host });
+    expect(after.body.status.code).toBe("cancelled");
+    expect(after.body.timeline.map((e: any) => e.type)).toEqual(["created", "cancelled"]);
+    expect((await noticesOf(host.id, "meeting.special_approved")).filter((n) => n.subjectId === id)).toEqual(
+      [],
+    );
+  });
+
+  it("the approval hooks never act on a meeting that is no longer pending approval (defence in depth)", async () => {
+    const host = pair.user("court", "coordinator");
+    const r = await post("/v1/meetings", host, body(), { "idempotency-key": "special-hook-guard" });
+    const id = r.body.id;
+    // A cancellation that left the round open (as before the round was withdrawn with it).
+    await t.deps.db.run(sql`update meetings set status = 'cancelled' where id = ${id}`);
+    for (const side of ["court", "proc"] as const)
+      expect(
+        (await post(`/v1/cosignatures/${r.body.approval.id}/sign`, pair.user(side, "leader"), {})).status,
+      ).toBe(200);
+    const after = await t.request(`/v1/meetings/${id}`, { as: host });
+    expect(after.body.status.code).toBe("cancelled");
+    expect(after.body.timeline.map((e: any) => e.type)).toEqual(["created"]);
+    const approvedNotices = await noticesOf(pair.user("proc", "coordinator").id, "meeting.special_approved");
+    expect(approvedNotices.filter((n) => n.subjectId === id)).toEqual([]);
+
+    // Refused: not marked rejected either.
+    const r2 = await post("/v1/meetings", host, body(), { "idempotency-key": "special-hook-guard-2" });
+    await t.deps.db.run(sql`update meetings set status = 'cancelled' where id = ${r2.body.id}`);
+    const refused = await post(
+      `/v1/cosignatures/${r2.body.approval.id}/refuse`,
+      pair.user("proc", "leader"),
+      {
+        reason: "不同意",
+      },
+    );
+    expect(refused.body.status.code).toBe("refused");
+    const after2 = await t.request(`/v1/meetings/${r2.body.id}`, { as: host });
+    expect(after2.body.status.code).toBe("cancelled");
+    expect(after2.body.timeline.map((e: any) => e.type)).toEqual(["created"]);
+  });
 });
 
 describe("POST /v1/meetings/{id}/slot and /slot/confirm", () => {

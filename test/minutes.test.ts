@@ -293,4 +293,27 @@ describe("POST /v1/meetings/{id}/minutes/submit and the signing that follows", (
     expect(r2.body.cosignature).toMatchObject({ round: 2, contentHash: redrafted.body.contentHash });
     expect(await count(sql`select count(*) as n from action_items where meeting_id = ${id}`)).toBe(0);
   });
+
+  it("signed minutes of a meeting no longer scheduled or held (cancelled): no action items, no minuted (defence in depth)", async () => {
+    const id = await meeting("held");
+    await put(id, p.user("court", "coordinator"));
+    const round = (await submit(id)).body.cosignature;
+    // A cancellation that slipped past its guards while the minutes were being signed.
+    await t.deps.db.run(sql`update meetings set status = 'cancelled' where id = ${id}`);
+    expect((await sign(round.id, p.user("court", "leader"))).status).toBe(200);
+    const last = await sign(round.id, p.user("proc", "leader"));
+    expect(last.body.status.code).toBe("signed");
+    expect(await count(sql`select count(*) as n from action_items where meeting_id = ${id}`)).toBe(0);
+    expect(
+      await count(sql`select count(*) as n from meetings where id = ${id} and status = 'cancelled'`),
+    ).toBe(1);
+    expect(
+      await count(sql`select count(*) as n from subject_events where subject_id = ${id}
+        and type = 'cosign_completed'`),
+    ).toBe(0);
+    expect(
+      await count(sql`select count(*) as n from notifications where subject_id = ${id}
+        and kind = 'meeting.minutes_signed'`),
+    ).toBe(0);
+  });
 });

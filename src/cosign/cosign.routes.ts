@@ -66,7 +66,7 @@ const DECIDE_ERRORS = {
   403: errorResponse("Your institution is a party but you do not hold its signing role"),
   409: errorResponse(
     "`already_decided` (your institution signed or refused already), `round_closed` (signed or refused " +
-      "by the other side), `content_changed` (the hash you sent is not the round's)",
+      "by the other side, or withdrawn with its subject), `content_changed` (the hash you sent is not the round's)",
   ),
 };
 

@@ -130,6 +130,64 @@ export function openCosign(
   ];
 }
 
+/**
+ * withdrawCosign: the statements that withdraw the subject's open round, to put in the batch of the
+ * change that makes the round moot (e.g. a meeting cancelled while its approval is being signed).
+ * Only when `when` holds and the subject has an open round: the round becomes `withdrawn` (ended now;
+ * a signature or refusal after it answers 409 `round_closed`, and no hook ever runs for it), with a
+ * `cosign_withdrawn` timeline entry and webhook, and a notice to every signer of every party (the
+ * users of each party's institution holding its role, decided or not; never the actor). The subject
+ * may open a new round afterwards. Ids of the notices derive from the timeline entry's id.
+ */
+export function withdrawCosign(
+  db: Db,
+  o: {
+    subjectType: CosignSubject;
+    subjectId: V;
+    when: SQL;
+    actorId: V;
+    now: string;
+    ids: () => string;
+  },
+): BatchItem<"sqlite">[] {
+  const eventId = o.ids();
+  const open = sql`(select r_.id from cosignatures r_
+    where ${ofSubject(o.subjectType, o.subjectId)} and r_.status = 'open')`;
+  // The round this request withdrew: the subject of its timeline entry (none when nothing applied).
+  const round = sql`(select ew_.subject_id from subject_events ew_ where ew_.id = ${eventId})`;
+  const withdrawn = sql`exists (select 1 from subject_events ew_ where ew_.id = ${eventId})`;
+  return [
+    // 1. The withdrawal's timeline entry: it exists exactly when `when` holds and a round is open.
+    recordEvent(db, {
+      id: eventId,
+      jurisdictionId: sql`(select rj_.jurisdiction_id from cosignatures rj_ where rj_.id = ${open})`,
+      subjectType: "cosignature",
+      subjectId: open,
+      actorId: o.actorId,
+      type: "cosign_withdrawn",
+      data: sql`(select json_object('subjectType', rd_.subject_type, 'subjectId', rd_.subject_id,
+        'round', rd_.round) from cosignatures rd_ where rd_.id = ${open})`,
+      at: o.now,
+      when: sql`${o.when} and exists ${open}`,
+    }),
+    // 2. The round: withdrawn and ended now, only the one this request recorded.
+    db.run(sql`update cosignatures set status = 'withdrawn', updated_at = ${o.now}, completed_at = ${o.now}
+      where id = ${round} and status = 'open' and ${withdrawn}`),
+    outboxFromSubjectEvents(db, sql`ev.id = ${eventId}`),
+    // 3. Every signer of every party hears it, once (dedupe key per round and user).
+    db.run(sql`${INSERT_NOTIFICATIONS}
+      select ${eventId} || '.' || u_.id, u_.jurisdiction_id, u_.id, 'cosign.withdrawn', 'cosignature',
+        c_.id, '会签已撤回:' || c_.title, 'Signature round withdrawn: ' || c_.title, 0,
+        'cosign:' || c_.id || ':withdrawn:' || u_.id, ${o.now}
+      from cosignatures c_
+        join cosign_parties p_ on p_.cosign_id = c_.id
+        join role_assignments ra_ on ra_.org_id = p_.org_id and ra_.role = p_.role
+        join users u_ on u_.id = ra_.user_id and u_.active = 1
+      where c_.id = ${round} and ${withdrawn} and u_.id is not ${o.actorId}
+      on conflict (dedupe_key) do nothing`),
+  ];
+}
+
 /** SQL true when the subject has a fully signed round: it is locked, every edit must be refused. */
 export const cosignSigned = (subjectType: CosignSubject, subjectId: V): SQL =>
   sql`exists (select 1 from cosignatures r_

@@ -4,6 +4,7 @@
 // (404 for everyone else, the level above included).
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
+import { withdrawCosign } from "../cosign/cosign";
 import { toSubjectEvent } from "../events/events";
 import type { Deps } from "../http/api";
 import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
@@ -878,6 +879,10 @@ export const meetingRoutes = newRouter()
     meetingRoute({
       path: "/cancel",
       summary: "Cancel the meeting before it is held (the host); the invitees are told",
+      description:
+        "A special-topic meeting awaiting approval: its approval round is withdrawn in the same " +
+        "request (`cosign_withdrawn`; both leaders are told, and a signature after it answers 409 " +
+        "`round_closed`).",
       roles: ARRANGERS,
       request: { params: MeetingParams, body: jsonBody(CancelInput) },
     }),
@@ -893,6 +898,15 @@ export const meetingRoutes = newRouter()
         from: ["pending_approval", "planning", "scheduled"],
         set: sql`status = 'cancelled'`,
         effects: (applied, { eventId, now }) => [
+          // A special meeting awaiting approval: its round is withdrawn (nobody can approve it now).
+          ...withdrawCosign(scope.db, {
+            subjectType: "special_meeting",
+            subjectId: id,
+            when: applied,
+            actorId: scope.me.userId,
+            now,
+            ids: deps.ids,
+          }),
           notifyMeeting(scope, {
             id: deps.ids(),
             applied,

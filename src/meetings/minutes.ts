@@ -337,53 +337,67 @@ const coordinatorsOfMeeting = (meetingId: SQL) => {
     union select * from ${coordinatorsOf(org("guest_org_id"))})`;
 };
 
-/** Notices to the coordinators of the round's meeting, once per round and user, when it ended here. */
-function notifyCoordinators(db: Db, ctx: CosignContext, kind: string, zh: string, en: string) {
+/**
+ * SQL true when the round's meeting is in one of `statuses`: every hook statement is guarded by it
+ * as well as by `ctx.done`, so a hook never acts on a meeting that has moved on (cancelled …) —
+ * defence in depth beside the cancellation withdrawing the meeting's open rounds.
+ */
+const meetingIn = (ctx: CosignContext, statuses: readonly MeetingStatus[]) =>
+  sql`exists (select 1 from meetings mg_ where mg_.id = ${ctx.subjectId} and mg_.status in ${statuses})`;
+
+/** Notices to the coordinators of the round's meeting, once per round and user, when `when` holds. */
+function notifyCoordinators(db: Db, ctx: CosignContext, when: SQL, kind: string, zh: string, en: string) {
   return db.run(sql`${INSERT_NOTIFICATIONS}
     select ${ctx.ids()} || '.' || u_.id, u_.jurisdiction_id, u_.id, ${kind}, 'meeting', m_.id,
       ${zh} || m_.title, ${en} || m_.title, 0, ${kind} || ':' || ${ctx.cosignId} || ':' || u_.id, ${ctx.now}
     from meetings m_ join users u_ on u_.active = 1 and u_.id in ${coordinatorsOfMeeting(ctx.subjectId)}
-    where m_.id = ${ctx.subjectId} and ${ctx.done}
+    where m_.id = ${ctx.subjectId} and ${when}
     on conflict (dedupe_key) do nothing`);
 }
 
-/** A timeline entry on the round's meeting (and its webhook), when the round ended in this request. */
+/** A timeline entry on the round's meeting (and its webhook), written only when `when` holds. */
 function meetingEvent(
   db: Db,
   ctx: CosignContext,
-  type: "cosign_completed" | "refused" | "approved" | "rejected",
-  data: SQL,
+  o: { id: string; type: "cosign_completed" | "refused" | "approved" | "rejected"; data: SQL; when: SQL },
 ) {
-  const id = ctx.ids();
   const refusal = sql`(select cp_.reason from cosign_parties cp_
     where cp_.cosign_id = ${ctx.cosignId} and cp_.decision = 'refused')`;
   return [
     recordEvent(db, {
-      id,
+      id: o.id,
       jurisdictionId: sql`(select mj_.jurisdiction_id from meetings mj_ where mj_.id = ${ctx.subjectId})`,
       subjectType: "meeting",
       subjectId: ctx.subjectId,
       actorId: ctx.actorId,
-      type,
-      note: type === "refused" || type === "rejected" ? refusal : null,
-      data,
+      type: o.type,
+      note: o.type === "refused" || o.type === "rejected" ? refusal : null,
+      data: o.data,
       at: ctx.now,
-      when: ctx.done,
+      when: o.when,
     }),
-    outboxFromSubjectEvents(db, sql`ev.id = ${id}`),
+    outboxFromSubjectEvents(db, sql`ev.id = ${o.id}`),
   ];
 }
 
+/** SQL true when the timeline entry `id` was written (by this request). */
+const wrote = (id: string) => sql`exists (select 1 from subject_events ew_ where ew_.id = ${id})`;
+
 /**
- * Minutes fully signed: the meeting is `minuted`, each measure becomes an open action item (position
- * = its index, deadline version 1) with its `created` timeline entry, and both coordinators hear it.
- * Action items are unique per (meeting, position), so nothing can be created twice.
+ * Minutes fully signed: the meeting (scheduled or held) is `minuted`, each measure becomes an open
+ * action item (position = its index, deadline version 1) with its `created` timeline entry, and both
+ * coordinators hear it. All of it only when this request moved the meeting to `minuted`: on a meeting
+ * in any other state (cancelled …) the round ends signed and nothing else happens. Action items are
+ * unique per (meeting, position), so nothing can be created twice.
  */
 export const minutesHooks: CosignHooks = {
   onSigned: (db, ctx) => {
     const itemIds = JSON.stringify(Array.from({ length: MAX_MEASURES }, ctx.ids));
     const eventIds = JSON.stringify(Array.from({ length: MAX_MEASURES }, ctx.ids));
     const mine = sql`a_.id in (select value from json_each(${itemIds}))`;
+    // After the first statement: this request moved the meeting to `minuted` (a meeting is minuted
+    // only here, and a signed round never has a successor, so `minuted` now means by this request).
+    const minuted = sql`${ctx.done} and ${meetingIn(ctx, ["minuted"])}`;
     return [
       db.run(sql`update meetings set status = 'minuted', updated_at = ${ctx.now}
         where id = ${ctx.subjectId} and status in ${DRAFTABLE} and ${ctx.done}`),
@@ -393,7 +407,7 @@ export const minutesHooks: CosignHooks = {
           ms_.key, ${measure("title")}, ${measure("ownerOrgId")}, ${measure("ownerDepartmentId")},
           ${measure("dueOn")}, 1, 'open', ${ctx.now}, ${ctx.now}
         from meeting_minutes mm_, json_each(mm_.measures) ms_
-        where mm_.meeting_id = ${ctx.subjectId} and ${ctx.done}
+        where mm_.meeting_id = ${ctx.subjectId} and ${minuted}
         on conflict do nothing`),
       db.run(sql`insert into subject_events (id, jurisdiction_id, subject_type, subject_id, at, actor_id,
           type, note, data)
@@ -401,19 +415,20 @@ export const minutesHooks: CosignHooks = {
           a_.id, ${ctx.now}, ${ctx.actorId}, 'created', null,
           json_object('meetingId', a_.meeting_id, 'position', a_.position, 'title', a_.title,
             'ownerOrgId', a_.owner_org_id, 'ownerDepartmentId', a_.owner_department_id, 'dueOn', a_.due_on)
-        from action_items a_ where a_.meeting_id = ${ctx.subjectId} and ${mine} and ${ctx.done}
+        from action_items a_ where a_.meeting_id = ${ctx.subjectId} and ${mine} and ${minuted}
         on conflict do nothing`),
       outboxFromSubjectEvents(db, sql`ev.id in (select value from json_each(${eventIds}))`),
-      ...meetingEvent(
-        db,
-        ctx,
-        "cosign_completed",
-        sql`json_object('cosignId', ${ctx.cosignId}, 'actionItems',
+      ...meetingEvent(db, ctx, {
+        id: ctx.ids(),
+        type: "cosign_completed",
+        data: sql`json_object('cosignId', ${ctx.cosignId}, 'actionItems',
           (select count(*) from action_items a_ where a_.meeting_id = ${ctx.subjectId}))`,
-      ),
+        when: minuted,
+      }),
       notifyCoordinators(
         db,
         ctx,
+        minuted,
         "meeting.minutes_signed",
         "会议纪要已经双方院领导会签,议定事项已转为督办事项:",
         "The minutes are signed by both leaders; their measures are now action items: ",
@@ -421,29 +436,54 @@ export const minutesHooks: CosignHooks = {
     ];
   },
   // Refused: the minutes open for editing again (no open round); the host redrafts and resubmits.
-  onRefused: (db, ctx) => meetingEvent(db, ctx, "refused", sql`json_object('cosignId', ${ctx.cosignId})`),
+  onRefused: (db, ctx) =>
+    meetingEvent(db, ctx, {
+      id: ctx.ids(),
+      type: "refused",
+      data: sql`json_object('cosignId', ${ctx.cosignId})`,
+      when: sql`${ctx.done} and ${meetingIn(ctx, DRAFTABLE)}`,
+    }),
 };
 
 /**
  * Special-topic meeting approved by both leaders: it moves from `pending_approval` to `planning` and
- * both coordinators hear it; refused: it is `rejected`.
+ * both coordinators hear it; refused: it is `rejected`. Each only while the meeting is still pending
+ * approval (never on a cancelled one): the meeting's timeline entry is written first, guarded by
+ * that, and the change of state and the notices are guarded by the entry.
  */
 export const specialMeetingHooks: CosignHooks = {
-  onSigned: (db, ctx) => [
-    db.run(sql`update meetings set status = 'planning', updated_at = ${ctx.now}
-      where id = ${ctx.subjectId} and status = 'pending_approval' and ${ctx.done}`),
-    ...meetingEvent(db, ctx, "approved", sql`json_object('cosignId', ${ctx.cosignId})`),
-    notifyCoordinators(
-      db,
-      ctx,
-      "meeting.special_approved",
-      "双方院领导已批准召开专题联席会议:",
-      "Both leaders approved the special-topic joint meeting: ",
-    ),
-  ],
-  onRefused: (db, ctx) => [
-    db.run(sql`update meetings set status = 'rejected', updated_at = ${ctx.now}
-      where id = ${ctx.subjectId} and status = 'pending_approval' and ${ctx.done}`),
-    ...meetingEvent(db, ctx, "rejected", sql`json_object('cosignId', ${ctx.cosignId})`),
-  ],
+  onSigned: (db, ctx) => {
+    const id = ctx.ids();
+    return [
+      ...meetingEvent(db, ctx, {
+        id,
+        type: "approved",
+        data: sql`json_object('cosignId', ${ctx.cosignId})`,
+        when: sql`${ctx.done} and ${meetingIn(ctx, ["pending_approval"])}`,
+      }),
+      db.run(sql`update meetings set status = 'planning', updated_at = ${ctx.now}
+        where id = ${ctx.subjectId} and status = 'pending_approval' and ${wrote(id)}`),
+      notifyCoordinators(
+        db,
+        ctx,
+        wrote(id),
+        "meeting.special_approved",
+        "双方院领导已批准召开专题联席会议:",
+        "Both leaders approved the special-topic joint meeting: ",
+      ),
+    ];
+  },
+  onRefused: (db, ctx) => {
+    const id = ctx.ids();
+    return [
+      ...meetingEvent(db, ctx, {
+        id,
+        type: "rejected",
+        data: sql`json_object('cosignId', ${ctx.cosignId})`,
+        when: sql`${ctx.done} and ${meetingIn(ctx, ["pending_approval"])}`,
+      }),
+      db.run(sql`update meetings set status = 'rejected', updated_at = ${ctx.now}
+        where id = ${ctx.subjectId} and status = 'pending_approval' and ${wrote(id)}`),
+    ];
+  },
 };
