@@ -11,6 +11,7 @@ import type { JWK } from "jose";
 import { createApp } from "../src/app";
 import { generateDevKeys, signToken } from "../src/auth/jwt";
 import { operators, users } from "../src/db/schema";
+import type { Deps } from "../src/http/api";
 import { serveDatabase } from "../src/node/db-serve";
 import { startHranaServer } from "../src/node/libsql-server";
 import { nodeDeps } from "../src/node/local";
@@ -29,13 +30,22 @@ export type BenchRequest = {
   expect?: number;
 };
 
+export type BenchResponse = {
+  status: number;
+  /** The parsed JSON body; the text itself when it is not JSON (e.g. text/calendar); undefined when empty. */
+  body: any;
+  headers: Headers;
+};
+
 export type BenchContext = {
   /** Sends a request through the app without measuring it (to create data the measured requests use). */
-  request(r: BenchRequest): Promise<{ status: number; body: any }>;
+  request(r: BenchRequest): Promise<BenchResponse>;
   userId(email: string): Promise<string>;
   token(email: string): Promise<string>;
   /** A new deployment operator's token (acct: "operator"). */
   operatorToken(): Promise<string>;
+  /** The app's dependencies (its database, clock, ids): fixtures written in SQL, jobs run directly. */
+  deps: Deps;
 };
 
 export type RoundTripOptions = {
@@ -61,6 +71,16 @@ async function rate(op: () => Promise<unknown> | unknown, ms: number, concurrenc
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, loop));
   return Math.round(done / ((performance.now() - started) / 1000));
+}
+
+/** A response body: its JSON when it is JSON, else the text itself (an iCalendar file), undefined if empty. */
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /**
@@ -106,8 +126,7 @@ export async function roundTripsPerRequest(
         headers,
         body: r.body === undefined ? undefined : JSON.stringify(r.body),
       });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      return { status: res.status, body: parseBody(await res.text()), headers: res.headers };
     };
     const operatorToken = async () => {
       const id = deps.ids();
@@ -125,7 +144,7 @@ export async function roundTripsPerRequest(
     };
     const measured = [
       ...requests,
-      ...((await opts.prepare?.({ request, userId, token, operatorToken })) ?? []),
+      ...((await opts.prepare?.({ request, userId, token, operatorToken, deps })) ?? []),
     ];
     // Token signing and user look-ups happen before measuring, so they are not counted.
     const prepared = await Promise.all(
