@@ -97,6 +97,29 @@ describe("Cache-Control: no-store on private answers", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
   });
 
+  it("a route's own Cache-Control stands: the calendar feed is private, no-cache (ADR 0010)", async () => {
+    const created = await t.request("/v1/calendar-feeds", {
+      method: "POST",
+      as: a.user("court", "leader"),
+      headers: { "idempotency-key": "cache-control-feed-1" },
+      json: {},
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("cache-control")).toBe("no-store");
+    const feed = await t.request(`/v1/calendar-feeds/${created.body.token}/calendar.ics`);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get("cache-control")).toBe("private, no-cache");
+    const again = await t.request(`/v1/calendar-feeds/${created.body.token}/calendar.ics`, {
+      headers: { "if-none-match": feed.headers.get("etag")! },
+    });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("cache-control")).toBe("private, no-cache");
+    // An unknown token's 404 sets none of its own: no-store.
+    const unknown = await t.request("/v1/calendar-feeds/fjc_unknown/calendar.ics");
+    expectProblem(unknown, 404);
+    expect(unknown.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("not on a public answer without credentials", async () => {
     const res = await t.request("/openapi.json");
     expect(res.headers.get("cache-control")).toBeNull();

@@ -52,9 +52,12 @@ export function securityHeaders(tls: "from-url" | "never"): MiddlewareHandler {
     const https = tls === "from-url" && new URL(c.req.url).protocol === "https:";
     const page = HTML_PAGES.has(c.req.path);
     await variants[(page ? 2 : 0) + (https ? 1 : 0)]!(c, next);
-    // Authenticated answers and everything under /v1 are private to the caller: no cache keeps them.
-    if (c.req.header("authorization") !== undefined || c.req.path === "/v1" || c.req.path.startsWith("/v1/"))
-      c.res.headers.set("Cache-Control", "no-store");
+    // Authenticated answers and everything under /v1 are private to the caller: no cache keeps them,
+    // unless the route said how its answer is cached (the calendar feed: `private, no-cache`, so a
+    // calendar app revalidates with the ETag — ADR 0010).
+    const isPrivate =
+      c.req.header("authorization") !== undefined || c.req.path === "/v1" || c.req.path.startsWith("/v1/");
+    if (isPrivate && !c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   };
 }
 
