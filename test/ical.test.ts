@@ -183,6 +183,66 @@ describe("a user's calendar feed", () => {
     expect(new ICAL.Event(parse(moved.body).get(`meeting-${m}@fajian-xietong`)!).sequence).toBe(2);
   });
 
+  it("keeps its ETag through topics and RSVPs (stamps come from the slot), changes it with the slot", async () => {
+    const w = await world();
+    const { p, t } = w;
+    const me = p.user("court", "leader");
+    const id = t.deps.ids();
+    const at = t.clock.now().toISOString();
+    await t.deps.db.run(sql`insert into meetings (id, jurisdiction_id, kind, period, host_org_id, guest_org_id,
+        title, status, slot_status, slot_version, created_at, updated_at)
+      values (${id}, ${p.jurisdiction.id}, 'regular', '2026-H2', ${p.court.id}, ${p.procuratorate.id},
+        '2026年下半年法检联席会议', 'planning', 'none', 0, ${at}, ${at})`);
+    const post = async (path: string, as: Who, json: unknown, headers: Record<string, string> = {}) => {
+      t.clock.advance(60_000);
+      const r = await t.request(path, { method: "POST", as, json, headers });
+      expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBeLessThan(300);
+      return r.body;
+    };
+    const coordinator = p.user("court", "coordinator");
+    await post(`/v1/meetings/${id}/slot`, coordinator, {
+      startsAt: "2026-09-15T09:00:00+08:00",
+      endsAt: "2026-09-15T12:00:00+08:00",
+      place: "区法院第一会议室",
+    });
+    await post(`/v1/meetings/${id}/participants`, coordinator, { userIds: [me.id] });
+    const { token } = (await w.newFeed(me)).body;
+    const first = await w.fetchFeed(token);
+    const etag = first.headers.get("etag")!;
+    const stamp = (body: string) =>
+      String(parse(body).get(`meeting-${id}@fajian-xietong`)!.getFirstPropertyValue("dtstamp"));
+
+    await post(
+      `/v1/meetings/${id}/topics`,
+      p.user("proc", "handler"),
+      {
+        field: "civil",
+        title: "虚假诉讼线索移送",
+        description: "说明",
+        proposingDepartmentId: p.dept(p.procuratorate.id, "第六检察部(民事检察)").id,
+      },
+      { "idempotency-key": `ical-topic-${id}` },
+    );
+    await post(`/v1/meetings/${id}/rsvp`, me, { response: "accepted" });
+    await post(`/v1/meetings/${id}/participants`, coordinator, { roles: ["handler"] });
+    expect((await w.fetchFeed(token, { "if-none-match": etag })).status).toBe(304);
+
+    const confirmed = await post(`/v1/meetings/${id}/slot/confirm`, p.user("proc", "coordinator"), {
+      slotVersion: 1,
+    });
+    expect(confirmed.status.code).toBe("scheduled");
+    const after = await w.fetchFeed(token, { "if-none-match": etag });
+    expect(after.status).toBe(200);
+    expect(after.headers.get("etag")).not.toBe(etag);
+    expect(stamp(after.body)).not.toBe(stamp(first.body));
+    expect(new Date(stamp(after.body)).toISOString()).toBe(
+      t.clock
+        .now()
+        .toISOString()
+        .replace(/\.\d+Z$/, ".000Z"),
+    );
+  });
+
   it("404 for a revoked, forged or retried-away token and for a disabled user; retries never duplicate", async () => {
     const w = await world();
     const me = w.p.user("court", "coordinator");

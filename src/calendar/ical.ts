@@ -54,7 +54,8 @@ export type FeedMeeting = {
   place: string | null;
   onlineUrl: string | null;
   slotVersion: number;
-  updatedAt: string;
+  /** When what the calendar shows last changed (DTSTAMP, LAST-MODIFIED): see MEETING_STAMP. */
+  stamp: string;
   hostName: string;
   guestName: string;
 };
@@ -93,9 +94,20 @@ export const FEED_PAST_DAYS = 180;
 export const CANCELLED_KEEP_DAYS = 30;
 const FEED_MAX_EVENTS = 500;
 
+/**
+ * When what a calendar shows of meeting `m` last changed: its latest timeline entry that changes the
+ * event (a slot proposed or confirmed, a cancellation, a swap or skip of the rotation), else its
+ * creation. Not `updated_at`, which every topic, invitation and RSVP touches: those leave the
+ * event — and so the body and the ETag — unchanged. Uses subject_events_subject_ix.
+ */
+const MEETING_STAMP = sql`coalesce((select max(se_.at) from subject_events se_
+    where se_.subject_type = 'meeting' and se_.subject_id = m.id
+      and se_.type in ('slot_proposed', 'slot_confirmed', 'cancelled', 'rotation_changed')),
+  m.created_at)`;
+
 const MEETING_JSON = sql`json_object('id', m.id, 'title', m.title, 'kind', m.kind, 'status', m.status,
   'slotStatus', m.slot_status, 'startsAt', m.starts_at, 'endsAt', m.ends_at, 'place', m.place,
-  'onlineUrl', m.online_url, 'slotVersion', m.slot_version, 'updatedAt', m.updated_at,
+  'onlineUrl', m.online_url, 'slotVersion', m.slot_version, 'stamp', ${MEETING_STAMP},
   'hostName', ho_.name, 'guestName', go_.name)`;
 
 /**
@@ -272,8 +284,8 @@ function meetingEvent(meeting: FeedMeeting): ICalEventData {
     id: meetingUid(m.id),
     // A new slot (moved meeting) has a new version; a cancellation is one more revision.
     sequence: m.slotVersion + (cancelled ? 1 : 0),
-    stamp: new Date(m.updatedAt),
-    lastModified: new Date(m.updatedAt),
+    stamp: new Date(m.stamp),
+    lastModified: new Date(m.stamp),
     start,
     end: m.endsAt ? new Date(m.endsAt) : new Date(start.getTime() + 2 * HOUR),
     summary: m.title,
