@@ -682,6 +682,55 @@ describe("POST /v1/meetings/{id}/cancel", () => {
   });
 });
 
+describe("once the meeting has begun", () => {
+  /** A regular meeting of the pair, its slot (09:00–11:00 China time on 09-10) confirmed. */
+  async function confirmedMeeting() {
+    const id = await regularMeeting();
+    await post(
+      `/v1/meetings/${id}/slot`,
+      pair.user("court", "coordinator"),
+      slot("2026-09-10T09:00:00+08:00", "2026-09-10T11:00:00+08:00"),
+    );
+    const c = await post(`/v1/meetings/${id}/slot/confirm`, pair.user("proc", "coordinator"), {
+      slotVersion: 1,
+    });
+    expect(c.body.status.code).toBe("scheduled");
+    return id;
+  }
+  const begun = "2026-09-10T01:30:00Z"; // 09:30 China time
+
+  it("cancel is refused: 409 meeting_started after the start, 409 under_signature while the minutes are signed", async () => {
+    const id = await confirmedMeeting();
+    const host = pair.user("court", "coordinator");
+    try {
+      t.clock.set(begun);
+      expectProblem(await post(`/v1/meetings/${id}/cancel`, host, { reason: "x" }), 409, "meeting_started");
+      const minutes = await t.request(`/v1/meetings/${id}/minutes`, {
+        method: "PUT",
+        as: host,
+        json: {
+          text: "纪要",
+          measures: [{ title: "措施", ownerOrgId: pair.court.id, dueOn: "2026-12-31" }],
+        },
+      });
+      expect(minutes.status).toBe(200);
+      const submitted = await t.request(`/v1/meetings/${id}/minutes/submit`, { method: "POST", as: host });
+      const round = submitted.body.cosignature.id;
+      expectProblem(await post(`/v1/meetings/${id}/cancel`, host, { reason: "x" }), 409, "under_signature");
+      for (const side of ["court", "proc"] as const)
+        expect((await post(`/v1/cosignatures/${round}/sign`, pair.user(side, "leader"), {})).status).toBe(
+          200,
+        );
+      const after = await t.request(`/v1/meetings/${id}`, { as: host });
+      expect(after.body.status.code).toBe("minuted");
+      expect(after.body.actionItems.count).toBe(1);
+      expect(after.body.timeline.map((e: any) => e.type)).not.toContain("cancelled");
+    } finally {
+      t.clock.set(START);
+    }
+  });
+});
+
 describe("GET /v1/meetings", () => {
   it("lists the pair's meetings with filters and an updatedSince sync cursor", async () => {
     const p = await t.pair();

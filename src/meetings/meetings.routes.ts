@@ -4,7 +4,7 @@
 // (404 for everyone else, the level above included).
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { withdrawCosign } from "../cosign/cosign";
+import { cosignOpen, withdrawCosign } from "../cosign/cosign";
 import { toSubjectEvent } from "../events/events";
 import type { Deps } from "../http/api";
 import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
@@ -54,7 +54,17 @@ import {
   TopicParams,
   TopicSchema,
 } from "./meetings.schemas";
-import { act, createSpecial, invalid, PREPARING, readMeeting, type MeetingView } from "./meetings.service";
+import {
+  act,
+  createSpecial,
+  hasStarted,
+  invalid,
+  PREPARING,
+  readMeeting,
+  startedRefusal,
+  startedSql,
+  type MeetingView,
+} from "./meetings.service";
 
 const tags = ["Joint meetings"];
 
@@ -880,6 +890,8 @@ export const meetingRoutes = newRouter()
       path: "/cancel",
       summary: "Cancel the meeting before it is held (the host); the invitees are told",
       description:
+        "Only before the meeting begins: refused with 409 `meeting_started` once its confirmed slot's " +
+        "start has passed, and 409 `under_signature` while its minutes are being signed. " +
         "A special-topic meeting awaiting approval: its approval round is withdrawn in the same " +
         "request (`cosign_withdrawn`; both leaders are told, and a signature after it answers 409 " +
         "`round_closed`).",
@@ -896,6 +908,8 @@ export const meetingRoutes = newRouter()
         note: reason,
         side: "host",
         from: ["pending_approval", "planning", "scheduled"],
+        // Never once it has begun, nor while its minutes are being signed.
+        when: sql`not ${startedSql(now(deps))} and not ${cosignOpen("meeting_minutes", sql`m_.id`)}`,
         set: sql`status = 'cancelled'`,
         effects: (applied, { eventId, now }) => [
           // A special meeting awaiting approval: its round is withdrawn (nobody can approve it now).
@@ -920,6 +934,16 @@ export const meetingRoutes = newRouter()
             en: `The joint meeting is cancelled: ${reason}`,
           }),
         ],
+        probe: sql`select ${cosignOpen("meeting_minutes", id)} as underSignature`,
+        refuse: (m, _p, probe) => {
+          if (probe?.underSignature)
+            return conflict(
+              "under_signature",
+              "The minutes of this meeting are being signed; it can no longer be cancelled.",
+            );
+          if (hasStarted(m, now(deps))) return startedRefusal(m);
+          return undefined;
+        },
       });
       return c.json(toMeetingDetail(r), 200);
     },

@@ -47,6 +47,11 @@ export type ActionSpec = {
   from: readonly MeetingStatus[];
   /** Further conditions on the meeting `m_` that must hold. */
   when?: SQL;
+  /**
+   * Only before the meeting begins: refused (409 `meeting_started`) once its confirmed slot's start
+   * has passed (checked after side and state, before `refuse`).
+   */
+  beforeStart?: boolean;
   /** SET assignments on the meeting (may refer to its current columns). */
   set?: SQL;
   /** Further statements that take effect only when the change applies. */
@@ -66,6 +71,18 @@ export type ActionSpec = {
 
 const sideOf = (m: MeetingRow, p: Principal): "host" | "guest" => (m.host.id === p.orgId ? "host" : "guest");
 
+/** SQL true when the meeting `m_` has begun: its slot is confirmed and its start has passed. */
+export const startedSql = (now: string) =>
+  sql`(m_.slot_status = 'confirmed' and julianday(m_.starts_at) <= julianday(${now}))`;
+
+/** Whether a meeting has begun at `now` (its slot confirmed and its start passed), as `startedSql`. */
+export const hasStarted = (m: MeetingRow, now: string) =>
+  m.slotStatus === "confirmed" && m.startsAt !== null && Date.parse(m.startsAt) <= Date.parse(now);
+
+/** The refusal of a change that must happen before the meeting begins. */
+export const startedRefusal = (m: MeetingRow) =>
+  conflict("meeting_started", `The meeting began at ${m.startsAt}; this can no longer change.`);
+
 /** Why a meeting in this state refuses a preparation step. */
 export function stateRefusal(m: MeetingRow, from: readonly MeetingStatus[]): ApiError {
   const s = MEETING_STATUSES.label(m.status).en.toLowerCase();
@@ -82,7 +99,7 @@ export function stateRefusal(m: MeetingRow, from: readonly MeetingStatus[]): Api
   return conflict(`not_${from[0]}`, `The meeting is ${s}; this needs it ${needed}.`);
 }
 
-function refusal(m: MeetingRow, p: Principal, spec: ActionSpec, probe: Probe): ApiError {
+function refusal(m: MeetingRow, p: Principal, spec: ActionSpec, probe: Probe, now: string): ApiError {
   if (spec.side !== "either" && sideOf(m, p) !== spec.side)
     return forbidden(
       spec.side === "host"
@@ -90,6 +107,7 @@ function refusal(m: MeetingRow, p: Principal, spec: ActionSpec, probe: Probe): A
         : "Only the guest institution may do this.",
     );
   if (!spec.from.includes(m.status)) return spec.closed?.(m) ?? stateRefusal(m, spec.from);
+  if (spec.beforeStart && hasStarted(m, now)) return startedRefusal(m);
   return (
     spec.refuse?.(m, p, probe) ??
     conflict("concurrent_change", "The meeting changed while this request ran; reload it and retry.")
@@ -112,6 +130,7 @@ export function meetingChange(scope: Scope, id: string, eventId: string, now: st
     scope.hasRole(),
   ];
   if (spec.when) conds.push(spec.when);
+  if (spec.beforeStart) conds.push(sql`not ${startedSql(now)}`);
   const applied = sql`exists (select 1 from subject_events ev_ where ev_.id = ${eventId})`;
   return {
     applied,
@@ -168,7 +187,7 @@ export async function act(deps: Deps, scope: Scope, id: string, spec: ActionSpec
   if (!applied) {
     const sideOk = spec.side === "either" || sideOf(meeting, principal) === spec.side;
     if (!(sideOk && spec.from.includes(meeting.status) && spec.settled?.(meeting, principal, probed)))
-      throw refusal(meeting, principal, spec, probed);
+      throw refusal(meeting, principal, spec, probed, now);
   }
   return { meeting, timeline, applied, probe: probed };
 }
