@@ -243,6 +243,42 @@ describe("a user's calendar feed", () => {
     );
   });
 
+  it("over 500 events keeps the upcoming ones (and the most recent past), dropping the oldest", async () => {
+    const w = await world();
+    const { p, t } = w;
+    const me = p.user("proc", "coordinator");
+    const at = t.clock.now().toISOString();
+    // 520 past meetings (the last 130 days before 07-01, four a day; past-0001 the most recent), all in
+    // the window.
+    await t.deps.db.run(sql`insert into meetings (id, jurisdiction_id, kind, host_org_id, guest_org_id, title,
+        status, starts_at, slot_status, slot_version, created_at, updated_at)
+      with recursive n(i) as (select 1 union all select i + 1 from n where i < 520)
+      select 'past-' || printf('%04d', i), ${p.jurisdiction.id}, 'regular', ${p.court.id}, ${p.procuratorate.id},
+        '旧会议' || i, 'held',
+        strftime('%Y-%m-%dT%H:%M:%S+08:00', '2026-07-01 09:00:00', '-' || ((i + 3) / 4) || ' days',
+          '+' || (3 - (i - 1) % 4) || ' hours'),
+        'confirmed', 1, ${at}, ${at}
+      from n`);
+    await t.deps.db.run(sql`insert into meeting_participants (id, meeting_id, jurisdiction_id, kind, user_id,
+        org_id, rsvp, invited_by, created_at, updated_at)
+      select 'pp-' || m.id, m.id, m.jurisdiction_id, 'user', ${me.id}, ${p.procuratorate.id}, 'accepted',
+        ${me.id}, ${at}, ${at}
+      from meetings m where m.id like 'past-%'`);
+    const upcoming = [
+      await w.meeting(p, { startsAt: "2026-07-01T15:00:00+08:00", invited: [[me, "accepted"]] }),
+      await w.meeting(p, { startsAt: "2026-07-20T09:30:00+08:00", invited: [[me, "accepted"]] }),
+      await w.meeting(p, { startsAt: "2026-12-10T09:30:00+08:00", invited: [[me, "pending"]] }),
+    ];
+    const events = parse((await w.fetchFeed((await w.newFeed(me)).body.token)).body);
+    expect(events.size).toBe(500);
+    for (const id of upcoming) expect(events.has(`meeting-${id}@fajian-xietong`), id).toBe(true);
+    // The 497 most recent past ones stay; the oldest go.
+    expect(events.has("meeting-past-0001@fajian-xietong")).toBe(true);
+    expect(events.has("meeting-past-0497@fajian-xietong")).toBe(true);
+    expect(events.has("meeting-past-0498@fajian-xietong")).toBe(false);
+    expect(events.has("meeting-past-0520@fajian-xietong")).toBe(false);
+  });
+
   it("404 for a revoked, forged or retried-away token and for a disabled user; retries never duplicate", async () => {
     const w = await world();
     const me = w.p.user("court", "coordinator");

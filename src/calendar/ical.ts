@@ -5,6 +5,7 @@ import { sql, type SQL } from "drizzle-orm";
 import ical, { ICalAlarmType, ICalCalendarMethod, ICalEventStatus, type ICalEventData } from "ical-generator";
 import { Scope } from "../auth/scope";
 import type { Db } from "../db/client";
+import { chinaDate } from "./calendar.engine";
 import { committeeSessions, documents, feedTokens, meetings, trainings } from "../db/schema";
 
 // ── Tokens ────────────────────────────────────────────────────────────────────────────────────
@@ -95,6 +96,14 @@ export const CANCELLED_KEEP_DAYS = 30;
 const FEED_MAX_EVENTS = 500;
 
 /**
+ * The order in which a feed keeps at most FEED_MAX_EVENTS of a kind, by their start `at` (China
+ * time): today's and upcoming ones first, soonest first; then past ones, most recent first. A busy
+ * feed drops its oldest past events, never an upcoming one (unless 500 are upcoming).
+ */
+const upcomingFirst = (at: SQL, today: string) =>
+  sql`(${at} < ${today}), (case when ${at} >= ${today} then ${at} end), ${at} desc`;
+
+/**
  * When what a calendar shows of meeting `m` last changed: its latest timeline entry that changes the
  * event (a slot proposed or confirmed, a cancellation, a swap or skip of the rotation), else its
  * creation. Not `updated_at`, which every topic, invitation and RSVP touches: those leave the
@@ -135,12 +144,13 @@ const shown = (now: Date) => {
 export function feedQuery(scope: Scope, now: Date): SQL {
   const me = scope.me;
   const since = new Date(now.getTime() - FEED_PAST_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const today = chinaDate(now);
   const meetingsOf = sql`select ${MEETING_JSON} as j from meetings m
     join meeting_participants p_ on p_.meeting_id = m.id and p_.kind = 'user'
       and p_.user_id = ${me.userId} and p_.rsvp <> 'declined'
     join organizations ho_ on ho_.id = m.host_org_id join organizations go_ on go_.id = m.guest_org_id
     where ${scope.visible(meetings, "m")} and ${shown(now)} and m.starts_at >= ${since}
-    order by m.starts_at, m.id limit ${FEED_MAX_EVENTS}`;
+    order by ${upcomingFirst(sql`m.starts_at`, today)}, m.id limit ${FEED_MAX_EVENTS}`;
   const isLeader = sql`exists (select 1 from role_assignments rl_
     where rl_.user_id = ${me.userId} and rl_.role = 'leader')`;
   const sessionsOf = sql`select json_object('id', cs.id, 'sessionAt', cs.session_at, 'place', cs.place,
@@ -153,7 +163,7 @@ export function feedQuery(scope: Scope, now: Date): SQL {
       and (d.handler_id = ${me.userId} or d.created_by = ${me.userId} or cs.invited_by = ${me.userId}
         or (d.sender_org_id = ${me.orgId} and ${isLeader}))
       and cs.session_at >= ${since}
-    order by cs.session_at, cs.id limit ${FEED_MAX_EVENTS}`;
+    order by ${upcomingFirst(sql`cs.session_at`, today)}, cs.id limit ${FEED_MAX_EVENTS}`;
   const keep = new Date(now.getTime() - CANCELLED_KEEP_DAYS * 86_400_000).toISOString();
   // Training sessions: of trainings the user registered for (a live registration holding or awaiting
   // a seat) or created; a cancelled one for CANCELLED_KEEP_DAYS, so subscribers remove it.
@@ -169,7 +179,7 @@ export function feedQuery(scope: Scope, now: Date): SQL {
     where ${scope.visible(trainings, "t")} and s.starts_at >= ${since}
       and ((r_.id is not null and t.status in ('published', 'cancelled')) or t.created_by = ${me.userId})
       and (t.status <> 'cancelled' or t.updated_at >= ${keep})
-    order by s.starts_at, s.id limit ${FEED_MAX_EVENTS}`;
+    order by ${upcomingFirst(sql`s.starts_at`, today)}, s.id limit ${FEED_MAX_EVENTS}`;
   return sql`select json_object(
     'user', (select json_object('id', u_.id, 'name', u_.name) from users u_ where u_.id = ${me.userId}),
     'trainings', (select json_group_array(json(q_.j)) from (${trainingsOf}) q_),
