@@ -286,7 +286,7 @@ export const SUBJECT_EVENTS = vocabulary({
   refused: { zh: "拒签", en: "Refused" },
   cosign_completed: { zh: "会签完成", en: "Fully signed" },
   cosign_withdrawn: { zh: "撤回会签", en: "Signature round withdrawn" },
-  approved: { zh: "双方院领导批准", en: "Approved by both leaders" },
+  approved: { zh: "批准", en: "Approved" },
   rejected: { zh: "未获批准", en: "Not approved" },
   done: { zh: "已落实", en: "Done" },
   escalated: { zh: "逐级催办", en: "Escalated" },

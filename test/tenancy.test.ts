@@ -119,6 +119,7 @@ describe("parseConfig", () => {
         JWT_EXTERNAL_SUBJECT_CLAIM: "sub",
         BODY_LIMIT_BYTES: 1024 * 1024,
         ALLOW_PRIVATE_WEBHOOKS: false,
+        SEMINAR_PLAN_BY: "03-01",
       },
     });
   });

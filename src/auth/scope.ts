@@ -190,7 +190,11 @@ const policies = new Map<SQLiteTable, Policy>([
   [trainingInvitations, (me, c) => sql`${c(trainingInvitations.trainingId)} in ${visibleTrainingIds(me)}`],
   // A registration is seen by the person, their own institution (heads register groups) and the
   // organisers of the training.
-  [registrations, (me, c) => sql`${c(registrations.id)} in ${visibleRegistrationIds(me)}`],
+  [
+    registrations,
+    (me, c) =>
+      registrationVisible(me, c(registrations.userId), c(registrations.orgId), c(registrations.trainingId)),
+  ],
   [
     trainingAttendance,
     (me, c) => sql`${c(trainingAttendance.registrationId)} in ${visibleRegistrationIds(me)}`,
@@ -216,10 +220,17 @@ function visibleTrainingIds(me: Me): SQL {
     ${trainingVisible(me, sql`tv_.id`, sql`tv_.organiser_org_id`, sql`tv_.co_organiser_org_id`)})`;
 }
 
+// Checked on the row itself (no scan of every registration): the person, their institution, or an
+// organiser of the training.
+function registrationVisible(me: Me, user: SQL, org: SQL, training: SQL): SQL {
+  return sql`(${user} = ${me.userId} or ${org} = ${me.orgId}
+    or ${training} in (select ot_.id from trainings ot_
+      where ot_.organiser_org_id = ${me.orgId} or ot_.co_organiser_org_id = ${me.orgId}))`;
+}
+
 function visibleRegistrationIds(me: Me): SQL {
-  return sql`(select rv_.id from registrations rv_ join trainings rt_ on rt_.id = rv_.training_id
-    where rv_.user_id = ${me.userId} or rv_.org_id = ${me.orgId}
-      or rt_.organiser_org_id = ${me.orgId} or rt_.co_organiser_org_id = ${me.orgId})`;
+  return sql`(select rv_.id from registrations rv_
+    where ${registrationVisible(me, sql`rv_.user_id`, sql`rv_.org_id`, sql`rv_.training_id`)})`;
 }
 
 function visibleTopicIds(me: Me): SQL {
