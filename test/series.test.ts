@@ -180,6 +180,22 @@ describe("the half-yearly cycle by cron", () => {
     ]);
   });
 
+  it("never creates a period earlier than the series' latest instance when the clock goes back", async () => {
+    const t = await setup({ clock: fixedClock("2027-01-05T00:00:00Z") });
+    const p = await t.pair();
+    await cronDay(t, "2027-01-05");
+    await cronDay(t, "2028-01-10"); // 2027-H2 missed
+    // The clock is set back into the missed half-year (a wrong NTP answer, a restored VM).
+    await cronDay(t, "2027-09-01");
+    await cronDay(t, "2028-07-02");
+    const rows = await instancesOf(t, p.jurisdiction.id);
+    expect(rows.map((r) => [r.period, r.host])).toEqual([
+      ["2027-H1", "court"],
+      ["2028-H1", "procuratorate"],
+      ["2028-H2", "court"],
+    ]);
+  });
+
   it("runScheduled twice for the same scheduled time: the ledger skips the second", async () => {
     const t = await setup({ clock: fixedClock("2027-01-01T00:00:00Z") });
     const p = await t.pair();

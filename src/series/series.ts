@@ -234,7 +234,9 @@ export function dueKinds(config: Config, now: Date): string[] {
  * period gets one (at most `chunk`), host and status by the rotation rule, marked with this run's id
  * so the kinds create subjects for exactly these rows. Exactly once per (series, period): the unique
  * key makes a duplicate or concurrent run's insert a no-op. Only the CURRENT period is ensured: a
- * period that passed entirely without a run is not created backwards.
+ * period that passed entirely without a run is not created backwards — nor later, when the clock
+ * goes back into it: no instance is created for a period earlier than the series' latest one, so
+ * the rotation (which reads the latest earlier instance) never alternates out of order.
  */
 function ensureInstances(db: Db, o: { runId: string; now: Date; chunk: number; kinds: string[] }) {
   const period = currentPeriodSql(sql`s.cadence`, o.now);
@@ -242,7 +244,7 @@ function ensureInstances(db: Db, o: { runId: string; now: Date; chunk: number; k
   const due = sql`select s.id, s.jurisdiction_id, s.first_host, s.alternate, ${period} as period
     from series s
     where s.active = 1 and ${kinds} and s.start_period <= ${period}
-      and not exists (select 1 from series_instances i where i.series_id = s.id and i.period = ${period})
+      and not exists (select 1 from series_instances i where i.series_id = s.id and i.period >= ${period})
     order by s.id limit ${o.chunk}`;
   return db.run(sql`insert into series_instances
       (id, series_id, jurisdiction_id, period, host, status, subject_id, run_id, created_at)
