@@ -729,6 +729,103 @@ describe("once the meeting has begun", () => {
       t.clock.set(START);
     }
   });
+
+  it("slot proposals, topics, the agenda, invitations and RSVPs are refused (409 meeting_started); attendance is not", async () => {
+    const id = await confirmedMeeting();
+    const host = pair.user("court", "coordinator");
+    const guest = pair.user("proc", "coordinator");
+    await post(`/v1/meetings/${id}/participants`, guest, { roles: ["leader"] });
+    const topic = await post(
+      `/v1/meetings/${id}/topics`,
+      pair.user("proc", "handler"),
+      { field: "civil", title: "会前议题", proposingDepartmentId: procDept() },
+      { "idempotency-key": `begun-topic-${id}` },
+    );
+    const tid = topic.body.topic.id;
+    try {
+      t.clock.set(begun);
+      const late = "2026-09-20T09:00:00+08:00";
+      const refused: [string, { id: string }, unknown, Record<string, string>?][] = [
+        [`/slot`, guest, slot(late, "2026-09-20T10:00:00+08:00")],
+        [`/slot`, host, slot(late, "2026-09-20T10:00:00+08:00")],
+        [
+          `/topics`,
+          pair.user("court", "handler"),
+          { field: "criminal", title: "会中议题", proposingDepartmentId: courtDept() },
+          { "idempotency-key": `begun-topic-2-${id}` },
+        ],
+        [`/topics/${tid}/decision`, host, { decision: "accept" }],
+        [`/participants`, host, { roles: ["handler"] }],
+        [`/rsvp`, pair.user("proc", "leader"), { response: "declined" }],
+      ];
+      for (const [path, as, json, headers] of refused) {
+        const r = await post(`/v1/meetings/${id}${path}`, as, json, headers);
+        try {
+          expectProblem(r, 409, "meeting_started");
+        } catch (e) {
+          throw new Error(`${path}: ${(e as Error).message}`);
+        }
+      }
+      expectProblem(
+        await t.request(`/v1/meetings/${id}/agenda`, { method: "PUT", as: host, json: { topicIds: [] } }),
+        409,
+        "meeting_started",
+      );
+      // A retry of a topic proposed before the start still answers that topic.
+      const retry = await post(
+        `/v1/meetings/${id}/topics`,
+        pair.user("proc", "handler"),
+        { field: "civil", title: "会前议题", proposingDepartmentId: procDept() },
+        { "idempotency-key": `begun-topic-${id}` },
+      );
+      expect(retry.status).toBe(200);
+      const m = await t.request(`/v1/meetings/${id}`, { as: host });
+      expect(m.body).toMatchObject({
+        status: { code: "scheduled" },
+        slot: { version: 1, status: { code: "confirmed" } },
+      });
+      expect(m.body.participants.map((p: any) => p.rsvp.code)).toEqual(["pending"]);
+      expect(m.body.topics.map((x: any) => x.status.code)).toEqual(["proposed"]);
+      const held = await post(`/v1/meetings/${id}/attendance`, host, {
+        entries: [{ participantId: m.body.participants[0].id, attended: true }],
+      });
+      expect(held.status).toBe(200);
+      expect(held.body.status.code).toBe("held");
+    } finally {
+      t.clock.set(START);
+    }
+  });
+
+  it("the slot is final once minutes exist (409 minutes_exist), and after the start with minutes under signature", async () => {
+    const id = await confirmedMeeting();
+    const host = pair.user("court", "coordinator");
+    const guest = pair.user("proc", "coordinator");
+    const draft = {
+      text: "会前起草的纪要",
+      measures: [{ title: "措施", ownerOrgId: pair.procuratorate.id, dueOn: "2026-12-31" }],
+    };
+    expect(
+      (await t.request(`/v1/meetings/${id}/minutes`, { method: "PUT", as: host, json: draft })).status,
+    ).toBe(200);
+    const later = slot("2026-09-20T09:00:00+08:00", "2026-09-20T10:00:00+08:00");
+    expectProblem(await post(`/v1/meetings/${id}/slot`, guest, later), 409, "minutes_exist");
+    try {
+      t.clock.set(begun);
+      const submitted = await t.request(`/v1/meetings/${id}/minutes/submit`, { method: "POST", as: host });
+      expect(submitted.status).toBe(201);
+      expectProblem(await post(`/v1/meetings/${id}/slot`, guest, later), 409, "meeting_started");
+      for (const side of ["court", "proc"] as const)
+        await post(`/v1/cosignatures/${submitted.body.cosignature.id}/sign`, pair.user(side, "leader"), {});
+      const m = await t.request(`/v1/meetings/${id}`, { as: host });
+      expect(m.body).toMatchObject({
+        status: { code: "minuted" },
+        slot: { version: 1, status: { code: "confirmed" }, startsAt: "2026-09-10T09:00:00+08:00" },
+        actionItems: { count: 1 },
+      });
+    } finally {
+      t.clock.set(START);
+    }
+  });
 });
 
 describe("GET /v1/meetings", () => {

@@ -308,7 +308,9 @@ export const meetingRoutes = newRouter()
         "The host proposes first; the guest may then counter-propose. Each proposal raises " +
         "`slot.version` and awaits confirmation by the other side, also after a confirmation (the " +
         "invitees are told of the change). A slot on a rest day of the holiday calendar is accepted " +
-        "with a `rest_day` warning. Times are answered in China time (+08:00).",
+        "with a `rest_day` warning. Times are answered in China time (+08:00). Refused once the " +
+        "confirmed slot has begun (409 `meeting_started`) and once minutes exist (409 " +
+        "`minutes_exist`, `under_signature` while they are being signed).",
       roles: ARRANGERS,
       request: { params: MeetingParams, body: jsonBody(SlotInput) },
     }),
@@ -325,8 +327,11 @@ export const meetingRoutes = newRouter()
         event: "slot_proposed",
         side: "either",
         from: PREPARING,
-        // The host proposes first; the guest counter-proposes.
-        when: sql`(m_.host_org_id = ${scope.me.orgId} or m_.slot_status <> 'none')`,
+        beforeStart: true,
+        // The host proposes first; the guest counter-proposes. Never once minutes exist (drafted or
+        // being signed: they are of the meeting at its confirmed time).
+        when: sql`(m_.host_org_id = ${scope.me.orgId} or m_.slot_status <> 'none')
+          and not exists (select 1 from meeting_minutes mm_ where mm_.meeting_id = m_.id)`,
         data: sql`(select json_object('startsAt', ${startsAt}, 'endsAt', ${endsAt},
           'place', ${s.place ?? null}, 'onlineUrl', ${s.onlineUrl ?? null},
           'slotVersion', mv_.slot_version + 1, 'reopened', mv_.slot_status = 'confirmed')
@@ -334,8 +339,24 @@ export const meetingRoutes = newRouter()
         set: sql`starts_at = ${startsAt}, ends_at = ${endsAt}, place = ${s.place ?? null},
           online_url = ${s.onlineUrl ?? null}, slot_status = 'proposed',
           slot_by_org_id = ${scope.me.orgId}, slot_version = slot_version + 1, status = 'planning'`,
-        refuse: () =>
-          conflict("host_proposes_first", "The host proposes the first time slot; counter-propose after it."),
+        probe: sql`select ${cosignOpen("meeting_minutes", id)} as underSignature,
+          exists (select 1 from meeting_minutes mm_ where mm_.meeting_id = ${id}) as minutes`,
+        refuse: (_m, _p, probe) => {
+          if (probe?.underSignature)
+            return conflict(
+              "under_signature",
+              "The minutes of this meeting are being signed; its time is final.",
+            );
+          if (probe?.minutes)
+            return conflict(
+              "minutes_exist",
+              "Minutes of this meeting have been drafted at its confirmed time; the time can no longer change.",
+            );
+          return conflict(
+            "host_proposes_first",
+            "The host proposes the first time slot; counter-propose after it.",
+          );
+        },
         effects: (applied, { eventId, now }) => [
           notifyMeeting(scope, {
             id: deps.ids(),
@@ -433,8 +454,8 @@ export const meetingRoutes = newRouter()
       summary: "Propose a topic (either side): field, title, description, proposing department",
       description:
         "Idempotent: a retry with the same `Idempotency-Key` returns the first attempt's topic (200); " +
-        "the same key with another topic is 409 `idempotency_key_reused`. Closed once the meeting is " +
-        "held (409 `topics_closed`).",
+        "the same key with another topic is 409 `idempotency_key_reused`. Closed once the meeting has " +
+        "begun (409 `meeting_started`) or is held (409 `topics_closed`).",
       roles: PROPOSERS,
       request: { params: MeetingParams, headers: IdempotencyHeader, body: jsonBody(NewTopic) },
       ok: z.object({ topic: TopicSchema, meeting: MeetingDetail }).openapi("TopicCreated"),
@@ -456,6 +477,7 @@ export const meetingRoutes = newRouter()
         data: JSON.stringify({ topicId, field: input.field }),
         side: "either",
         from: PREPARING,
+        beforeStart: true,
         when: sql`not exists ${byKey} and exists (select 1 from departments d_
           where d_.id = ${input.proposingDepartmentId} and d_.org_id = ${scope.me.orgId})`,
         closed: (m) =>
@@ -510,6 +532,7 @@ export const meetingRoutes = newRouter()
     meetingRoute({
       path: "/topics/{topicId}/decision",
       summary: "Accept a topic onto the agenda, or decline it with a reason (the host)",
+      description: "Only before the meeting begins (409 `meeting_started` after its confirmed start).",
       roles: ARRANGERS,
       request: { params: TopicParams, body: jsonBody(TopicDecisionInput) },
       errors: { 404: "No such meeting, or no such topic of it" },
@@ -526,6 +549,7 @@ export const meetingRoutes = newRouter()
         data: JSON.stringify({ topicId }),
         side: "host",
         from: PREPARING,
+        beforeStart: true,
         when: sql`exists (select 1 from meeting_topics t_
           where t_.id = ${topicId} and t_.meeting_id = m_.id and t_.status <> ${status})`,
         closed: (m) =>
@@ -571,6 +595,7 @@ export const meetingRoutes = newRouter()
       method: "put",
       path: "/agenda",
       summary: "Order the agenda: exactly the accepted topics, in order (the host)",
+      description: "Only before the meeting begins (409 `meeting_started` after its confirmed start).",
       roles: ARRANGERS,
       request: { params: MeetingParams, body: jsonBody(AgendaInput) },
       errors: { 400: "Not exactly the accepted topics (`errors[]` names the missing and the extra)" },
@@ -588,6 +613,7 @@ export const meetingRoutes = newRouter()
         data: sql`json_object('topicIds', json(${list}))`,
         side: "host",
         from: PREPARING,
+        beforeStart: true,
         // The list is exactly the accepted topics (the schema makes its ids distinct).
         when: sql`${accepted("m_")} = ${topicIds.length} and (select count(*) from meeting_topics ta_
             join json_each(${list}) j_ on j_.value = ta_.id
@@ -638,7 +664,8 @@ export const meetingRoutes = newRouter()
         "Each side invites its own users (resolved to the active users of the caller's institution); " +
         "someone already invited stays invited once. The host invites observers (列席: 政法委, police, " +
         "the justice bureau, law schools …), who never get an account; an observer with the same " +
-        "organisation and name is invited once. A retry therefore changes nothing.",
+        "organisation and name is invited once. A retry therefore changes nothing. Only before the " +
+        "meeting begins (409 `meeting_started` after its confirmed start).",
       roles: ARRANGERS,
       request: { params: MeetingParams, body: jsonBody(InviteInput) },
       errors: { 400: "A user or department not of the caller's institution (`errors[]` per item)" },
@@ -677,6 +704,7 @@ export const meetingRoutes = newRouter()
         event: "participants_invited",
         side: "either",
         from: PREPARING,
+        beforeStart: true,
         when: sql`${valid} and (exists ${newUsers} or exists ${newObservers})`,
         data: sql`json_object('userIds', (select json_group_array(nu_.id) from ${newUsers} nu_),
           'observers', (select count(*) from ${newObservers}))`,
@@ -713,9 +741,11 @@ export const meetingRoutes = newRouter()
           (select json_group_array(u_.id) from users u_ where u_.org_id = ${me.orgId} and u_.active = 1
             and u_.id in (select value from json_each(${j(userIds)}))) as users,
           (select json_group_array(d_.id) from departments d_ where d_.org_id = ${me.orgId}
-            and d_.id in (select value from json_each(${j(deptIds)}))) as departments`,
+            and d_.id in (select value from json_each(${j(deptIds)}))) as departments,
+          exists ${newUsers} or exists ${newObservers} as fresh`,
         // Nothing new to invite: everyone named is invited already.
         settled: (m, p, probe) =>
+          !probe?.fresh &&
           idSet(probe?.users).size === userIds.length &&
           idSet(probe?.departments).size === deptIds.length &&
           (observers.length === 0 || m.host.id === p.orgId),
@@ -802,6 +832,7 @@ export const meetingRoutes = newRouter()
     meetingRoute({
       path: "/rsvp",
       summary: "Answer one's own invitation: attending, not attending or tentative",
+      description: "Only before the meeting begins (409 `meeting_started` after its confirmed start).",
       roles: "any",
       request: { params: MeetingParams, body: jsonBody(RsvpInput) },
       errors: { 404: "No such meeting, or the caller is not invited (`not_invited`)" },
@@ -818,6 +849,7 @@ export const meetingRoutes = newRouter()
         data: JSON.stringify({ response }),
         side: "either",
         from: PREPARING,
+        beforeStart: true,
         when: sql`exists (select 1 from meeting_participants p_ where ${mine})`,
         effects: (applied, { now }) => [
           scope.db.run(sql`update meeting_participants as p_ set rsvp = ${response},
