@@ -12,6 +12,7 @@ import {
   periodOf,
   periodStart,
   periodStartsAt,
+  periodYearsAhead,
 } from "../src/series/period";
 import { runSeries } from "../src/series/series";
 import { expectProblem, setup, type TestApp } from "./helpers";
@@ -82,6 +83,14 @@ describe("period arithmetic (China time)", () => {
     // Keys of one cadence sort as strings in time order (SQL compares them with <).
     const keys = [0, 1, 2, 3].map((n) => addPeriods("half_year", "2026-H2", n));
     expect([...keys].sort()).toEqual(keys);
+  });
+
+  it("gives the period that begins N years after the current one, per cadence (the override horizon)", () => {
+    const at = new Date("2027-08-31T16:00:00Z"); // 2027-09-01 China time
+    expect(periodYearsAhead("half_year", at, 5)).toBe("2032-H2");
+    expect(periodYearsAhead("quarter", at, 5)).toBe("2032-Q3");
+    expect(periodYearsAhead("month", at, 5)).toBe("2032-09");
+    expect(periodYearsAhead("year", at, 5)).toBe("2032");
   });
 
   it("validates keys per cadence and labels them for people", () => {
@@ -424,6 +433,22 @@ describe("the rotation record and its changes", () => {
     });
     expect(detail.status).toBe(200);
     expect(detail.body.timeline.map((e: { type: string }) => e.type)).toEqual(["created"]);
+  });
+
+  it("refuses a period more than 5 years ahead (400 on the field) and writes nothing; 5 years ahead is accepted", async () => {
+    const { t, p, series } = await fresh(); // now 2027-H1
+    const body = { action: "skip", reason: "远期安排" };
+    for (const period of ["9999-H2", "2032-H2", "2033-H1"]) {
+      const res = await propose(t, p, series.id, { ...body, period });
+      expectProblem(res, 400, "validation_failed");
+      expect(res.body.errors).toMatchObject([{ path: "period", code: "period_too_far" }]);
+      expect(res.body.errors[0].message).toContain("2032-H1");
+    }
+    const [n] = await t.deps.db.all<{ n: number }>(
+      sql`select count(*) as n from series_overrides where series_id = ${series.id}`,
+    );
+    expect(n!.n).toBe(0);
+    expect((await propose(t, p, series.id, { ...body, period: "2032-H1" })).status).toBe(201);
   });
 
   it("a swap agreed for a future period is honoured by the cron; alternation continues from the actual host", async () => {

@@ -75,6 +75,10 @@ export const addPeriods = (cadence: Cadence, period: string, n: number) =>
 
 export const nextPeriod = (cadence: Cadence, period: string) => addPeriods(cadence, period, 1);
 
+/** The last period that begins at most `years` years after the current period (at `now`) begins. */
+export const periodYearsAhead = (cadence: Cadence, now: Date, years: number) =>
+  addPeriods(cadence, periodOf(cadence, now), (years * 12) / MONTHS[cadence]);
+
 /** Labels of a period for people: '2027年上半年' / 'first half of 2027'. */
 export function periodLabel(cadence: Cadence, period: string): { zh: string; en: string } {
   const m = firstMonth(cadence, period);

@@ -6,7 +6,7 @@ import { type CosignRow, cosignJson, openCosign } from "../cosign/cosign";
 import { series, seriesInstances, seriesOverrides } from "../db/schema";
 import { outboxFromSubjectEvents, recordEvent } from "../events/events";
 import { CADENCES, type MeetingStatus, OVERRIDE_ACTIONS, type SLOT_STATUSES } from "../vocab";
-import { isPeriod } from "./period";
+import { isPeriod, periodYearsAhead } from "./period";
 import { currentPeriodSql, followingPeriodSql, periodLabelSql, rotation, SERIES_KIND_DEFS } from "./series";
 
 const orgOf = (jurisdiction: SQL, kind: SQL) => sql`(select json_object('id', o_.id, 'name', o_.name)
@@ -152,6 +152,13 @@ const getOverrideByKey = (scope: Scope, key: string) =>
 
 export type ProposeInput = { period: string; action: "swap" | "skip"; reason: string };
 
+/** A rotation change may be proposed for a period at most this many years ahead. */
+export const OVERRIDE_MAX_YEARS = 5;
+
+/** The furthest period of `cadence` a rotation change may be proposed for at `now`. */
+export const overrideHorizon = (cadence: (typeof CADENCES.codes)[number], now: Date) =>
+  periodYearsAhead(cadence, now, OVERRIDE_MAX_YEARS);
+
 /** The facts a refused proposal is explained by (read after the proposal in the same batch). */
 export type ProposalProbe = {
   cadence: (typeof CADENCES.codes)[number];
@@ -186,9 +193,12 @@ export function proposeOverride(
   const at = o.now.toISOString();
   const i = o.input;
   const current = currentPeriodSql(sql`s.cadence`, o.now);
-  // Whether the period is of the series' cadence: decided in TS per cadence, chosen in SQL.
+  // Whether the period is of the series' cadence, and at most OVERRIDE_MAX_YEARS ahead: decided in
+  // TS per cadence, chosen in SQL.
   const ofCadence = sql`(case s.cadence ${sql.join(
-    CADENCES.codes.map((c) => sql`when ${c} then ${isPeriod(c, i.period) ? 1 : 0}`),
+    CADENCES.codes.map(
+      (c) => sql`when ${c} then ${isPeriod(c, i.period) && i.period <= overrideHorizon(c, o.now) ? 1 : 0}`,
+    ),
     sql` `,
   )} else 0 end)`;
   const inst = sql`from series_instances i_ where i_.series_id = s.id and i_.period = ${i.period}`;

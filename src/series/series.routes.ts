@@ -31,6 +31,8 @@ import {
   getOverride,
   getSeries,
   listSeries,
+  OVERRIDE_MAX_YEARS,
+  overrideHorizon,
   proposeOverride,
   type InstanceRow,
   type OverrideRow,
@@ -250,7 +252,7 @@ const IdempotencyHeader = z.object({
 });
 
 /** Why a proposal did not apply, in the order a person would want to know it. */
-function explain(p: ProposalProbe, input: { period: string }): ApiError {
+function explain(p: ProposalProbe, input: { period: string }, now: Date): ApiError {
   if (!isPeriod(p.cadence, input.period))
     return new ApiError(400, "validation_failed", "The request has invalid fields.", {
       errors: [
@@ -259,6 +261,18 @@ function explain(p: ProposalProbe, input: { period: string }): ApiError {
           path: "period",
           message: `not a period of this series' cadence (${p.cadence}, e.g. ${p.current})`,
           code: "period_not_of_cadence",
+        },
+      ],
+    });
+  const horizon = overrideHorizon(p.cadence, now);
+  if (input.period > horizon)
+    return new ApiError(400, "validation_failed", "The request has invalid fields.", {
+      errors: [
+        {
+          in: "json",
+          path: "period",
+          message: `at most ${OVERRIDE_MAX_YEARS} years ahead (the furthest is ${horizon})`,
+          code: "period_too_far",
         },
       ],
     });
@@ -335,7 +349,8 @@ export const seriesRoutes = newRouter()
         "Opens a co-signature round of both institutions' leaders (POST /v1/cosignatures/{id}/sign); the " +
         "change takes effect when both have signed: at once if the period's meeting exists and is still " +
         "planning without a confirmed time, else when the cron creates the period's instance. The period " +
-        "must be the current one (its meeting still planning, no confirmed time) or a future one. " +
+        "must be the current one (its meeting still planning, no confirmed time) or a future one, at " +
+        `most ${OVERRIDE_MAX_YEARS} years ahead (400 \`period_too_far\` on the field). ` +
         "Idempotent: a retry with the same `Idempotency-Key` and body answers the first attempt's change (200).",
       roles: ["leader", "coordinator", "admin"],
       request: { params: Params, headers: IdempotencyHeader, body: jsonBody(NewOverride) },
@@ -355,12 +370,13 @@ export const seriesRoutes = newRouter()
       const key = c.req.valid("header")["idempotency-key"];
       const input = c.req.valid("json");
       const id = deps.ids();
+      const now = deps.clock.now();
       const q = proposeOverride(scope, {
         id,
         cosignId: deps.ids(),
         eventId: deps.ids(),
         key,
-        now: deps.clock.now(),
+        now,
         seriesId,
         input,
       });
@@ -386,7 +402,7 @@ export const seriesRoutes = newRouter()
         c.header("Location", `/v1/series-overrides/${mine.id}`);
         return c.json(toOverride(mine), mine.id === id ? 201 : 200);
       }
-      throw explain(probe[0]!, input);
+      throw explain(probe[0]!, input, now);
     },
   )
   .openapi(
