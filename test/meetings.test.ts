@@ -373,6 +373,24 @@ describe("POST /v1/meetings/{id}/slot and /slot/confirm", () => {
     const [m] = await t.deps.db.select().from(meetings).where(eq(meetings.id, id));
     expect(m).toMatchObject({ slotVersion: 0, slotStatus: "none" });
   });
+
+  it("bounds instants to the years 2000–2100: a year-10000 slot is refused per field and stores nothing", async () => {
+    const id = await regularMeeting();
+    const as = pair.user("court", "coordinator");
+    const path = `/v1/meetings/${id}/slot`;
+    const far = await post(path, as, slot("9999-12-31T20:00:00-12:00", "9999-12-31T22:00:00-12:00"));
+    expectProblem(far, 400, "validation_failed");
+    expect(far.body.errors.map((e: any) => e.path).sort()).toEqual(["endsAt", "startsAt"]);
+    expect(far.body.errors[0].message).toContain("2000–2100");
+    const end = await post(path, as, slot("2100-12-31T20:00:00+08:00", "2101-01-01T08:00:00+08:00"));
+    expect(end.body.errors.map((e: any) => e.path)).toEqual(["endsAt"]);
+    const [m] = await t.deps.db.select().from(meetings).where(eq(meetings.id, id));
+    expect(m).toMatchObject({ slotVersion: 0, slotStatus: "none", startsAt: null });
+    // The last instant of 2100 in China time is still fine.
+    const ok = await post(path, as, slot("2100-12-31T20:00:00+08:00", "2100-12-31T23:59:59+08:00"));
+    expect(ok.status).toBe(200);
+    expect(ok.body.slot.startsAt).toBe("2100-12-31T20:00:00+08:00");
+  });
 });
 
 describe("topics and the agenda", () => {

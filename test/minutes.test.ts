@@ -154,6 +154,18 @@ describe("PUT /v1/meetings/{id}/minutes", () => {
     expect(none.body.measures).toEqual([]);
   });
 
+  it("refuses a due date after 2100-12-31 (400 per measure)", async () => {
+    const id = await meeting();
+    const d = draft();
+    const r = await put(id, p.user("court", "coordinator"), {
+      ...d,
+      measures: [d.measures[0], { ...d.measures[1], dueOn: "9999-12-31" }],
+    });
+    expectProblem(r, 400, "validation_failed");
+    expect(r.body.errors.map((e: any) => e.path)).toEqual(["measures.1.dueOn"]);
+    expect(await count(sql`select count(*) as n from meeting_minutes where meeting_id = ${id}`)).toBe(0);
+  });
+
   it("waits for the meeting to be scheduled or held", async () => {
     const id = await meeting("planning", "2026-10-20T09:00:00+08:00");
     expectProblem(await put(id, p.user("court", "coordinator")), 409, "meeting_not_ready");

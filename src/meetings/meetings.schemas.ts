@@ -32,10 +32,27 @@ export const TOPIC_DECISIONS = vocabulary({
 const Id = z.string().min(1).max(64);
 const text = (max: number) => z.string().trim().min(1).max(max);
 
-/** An instant with an explicit offset; the API answers it in China time (+08:00). */
+/** The instants a meeting may take place at: the years 2000–2100, China time. */
+export const INSTANT_RANGE = {
+  from: Date.parse("2000-01-01T00:00:00+08:00"),
+  until: Date.parse("2101-01-01T00:00:00+08:00"),
+  message: "must be in the years 2000–2100 (China time)",
+};
+
+/**
+ * An instant with an explicit offset, in the years 2000–2100 (so it is stored and answered as a
+ * plain `YYYY-…` in China time, +08:00, and julianday and the calendar feed can read it).
+ */
 const Instant = z.iso
   .datetime({ offset: true })
-  .openapi({ example: "2026-10-20T09:00:00+08:00", description: "ISO 8601 with an offset" });
+  .refine((v) => {
+    const at = Date.parse(v);
+    return at >= INSTANT_RANGE.from && at < INSTANT_RANGE.until;
+  }, INSTANT_RANGE.message)
+  .openapi({
+    example: "2026-10-20T09:00:00+08:00",
+    description: "ISO 8601 with an offset, in the years 2000–2100",
+  });
 
 export const MeetingParams = z.object({ id: Id });
 export const TopicParams = MeetingParams.extend({ topicId: Id });

@@ -23,7 +23,10 @@ const MeasureInput = z
     title: z.string().trim().min(1).max(500).openapi({ example: "建立民事检察监督案件信息共享机制" }),
     ownerOrgId: Id.openapi({ description: "The host or the guest institution of this meeting" }),
     ownerDepartmentId: Id.nullish().openapi({ description: "A department of the owner institution" }),
-    dueOn: z.iso.date().openapi({ example: "2026-12-31", description: "After today (China time)" }),
+    dueOn: z.iso
+      .date()
+      .refine((d) => d <= "2100-12-31", "must be by 2100-12-31")
+      .openapi({ example: "2026-12-31", description: "After today (China time), by 2100-12-31" }),
   })
   .openapi("MeasureInput");
 
