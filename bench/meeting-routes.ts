@@ -49,19 +49,27 @@ async function cityPair(deps: Deps) {
 type Pair = Awaited<ReturnType<typeof cityPair>>;
 
 /**
- * A regular meeting hosted by the court whose confirmed slot began an hour ago (written in SQL: the
- * slot routes only accept future times, and the bench runs on the real clock).
+ * A regular meeting hosted by the court with a confirmed slot starting `startsIn` hours from now
+ * (written in SQL: the slot routes only accept future times, and the bench runs on the real clock).
  */
-async function begunMeeting(deps: Deps, pair: Pair, title: string) {
+async function scheduledMeeting(deps: Deps, pair: Pair, title: string, startsIn: number) {
   const id = deps.ids();
   const now = new Date().toISOString();
   await deps.db.run(sql`insert into meetings (id, jurisdiction_id, kind, host_org_id, guest_org_id, title,
       status, starts_at, ends_at, place, slot_status, slot_by_org_id, slot_version, created_at, updated_at)
     values (${id}, ${pair.jurisdictionId}, 'regular', ${pair.courtId}, ${pair.procId}, ${title},
-      'scheduled', ${hoursFromNow(-1)}, ${hoursFromNow(1)}, '第一会议室', 'confirmed', ${pair.courtId}, 1,
-      ${now}, ${now})`);
+      'scheduled', ${hoursFromNow(startsIn)}, ${hoursFromNow(startsIn + 2)}, '第一会议室', 'confirmed',
+      ${pair.courtId}, 1, ${now}, ${now})`);
   return id;
 }
+
+/** The meeting's confirmed slot began an hour ago (the day came: minutes may be submitted). */
+const begin = (deps: Deps, id: string) =>
+  deps.db.run(sql`update meetings set starts_at = ${hoursFromNow(-1)}, ends_at = ${hoursFromNow(1)}
+    where id = ${id}`);
+
+/** A meeting whose confirmed slot began an hour ago. */
+const begunMeeting = (deps: Deps, pair: Pair, title: string) => scheduledMeeting(deps, pair, title, -1);
 
 /** Minutes with one measure owned by each institution. */
 const minutesBody = (pair: Pair, text: string) => ({
@@ -96,8 +104,9 @@ async function moreRoutes(ctx: BenchContext): Promise<{ feed: BenchRequest[]; re
   const { deps } = ctx;
   const pair = await cityPair(deps);
 
-  // Minutes measured from the first draft: a begun meeting with two invited leaders (for attendance).
-  const m1 = await begunMeeting(deps, pair, "联席会议(纪要起草)");
+  // Minutes measured from the first draft: a meeting with both leaders invited (before it began:
+  // invitations close then), which has begun since (attendance, submission).
+  const m1 = await scheduledMeeting(deps, pair, "联席会议(纪要起草)", 48);
   const invited = await must(
     ctx,
     { method: "POST", path: `/v1/meetings/${m1}/participants`, token: COURT_CO, body: { roles: ["leader"] } },
@@ -108,6 +117,7 @@ async function moreRoutes(ctx: BenchContext): Promise<{ feed: BenchRequest[]; re
     attended: true,
   }));
   if (entries.length === 0) throw new Error("prepare: no participant invited");
+  await begin(deps, m1);
   // A round open on the minutes (detail, the first and the completing signature) …
   const m2 = await begunMeeting(deps, pair, "联席会议(纪要会签)");
   const r2 = await submittedMinutes(ctx, pair, m2);
