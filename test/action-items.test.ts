@@ -241,6 +241,19 @@ describe("action items are the pair's", () => {
     const since = await w.t.request(`/v1/action-items?updatedSince=2027-01-01T00:00:00Z`, { as: me });
     expect(since.body.items).toEqual([]);
 
+    // updatedSince compares instants: a whole second includes a change later in that second, and an
+    // offset is accepted.
+    w.t.clock.set(new Date("2026-07-10T02:00:05.507Z"));
+    const late = await w.item(p, m, "2026-10-01");
+    const sync = async (at: string) => {
+      const r = await w.t.request(`/v1/action-items?updatedSince=${encodeURIComponent(at)}`, { as: me });
+      expect(r.status).toBe(200);
+      return r.body.items.map((i: any) => i.id);
+    };
+    expect(await sync("2026-07-10T02:00:05Z")).toEqual([late]);
+    expect(await sync("2026-07-10T10:00:05+08:00")).toEqual([late]);
+    expect(await sync("2026-07-10T10:00:06+08:00")).toEqual([]);
+
     const outsider = q.user("proc", "coordinator");
     expect((await w.t.request("/v1/action-items", { as: outsider })).body.items).toEqual([]);
     expectProblem(await w.t.request(`/v1/action-items/${ids[0]}`, { as: outsider }), 404);

@@ -887,6 +887,35 @@ describe("GET /v1/meetings", () => {
   });
 });
 
+describe("GET /v1/meetings?updatedSince", () => {
+  it("compares instants: a whole second includes a change later in that second; an offset is accepted", async () => {
+    const p = await t.pair();
+    try {
+      t.clock.set("2026-09-01T02:00:05.507Z");
+      const id = await regularMeeting(p);
+      const as = p.user("proc", "handler");
+      const since = async (at: string) => {
+        const r = await t.request(`/v1/meetings?updatedSince=${encodeURIComponent(at)}`, { as });
+        expect(r.status).toBe(200);
+        return r.body.items.map((m: any) => m.id);
+      };
+      expect(await since("2026-09-01T02:00:05Z")).toEqual([id]);
+      expect(await since("2026-09-01T10:00:05+08:00")).toEqual([id]);
+      expect(await since("2026-09-01T10:00:05.507+08:00")).toEqual([]);
+      expect(await since("2026-09-01T10:00:06+08:00")).toEqual([]);
+      const far = await t.request(
+        `/v1/meetings?updatedSince=${encodeURIComponent("9999-12-31T20:00:00-12:00")}`,
+        {
+          as,
+        },
+      );
+      expectProblem(far, 400, "validation_failed");
+    } finally {
+      t.clock.set(START);
+    }
+  });
+});
+
 describe("tenancy: a meeting is seen by its host and guest only", () => {
   it("answers 404 on every route to a user of another pair and to the level above", async () => {
     const id = await regularMeeting();

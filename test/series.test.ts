@@ -338,6 +338,21 @@ describe("the rotation record and its changes", () => {
       as: p.user("court", "handler"),
     });
     expect(none.body.items).toEqual([]);
+    // updatedSince compares instants: a whole second includes a change later in that second, and an
+    // offset is accepted.
+    await t.deps.db.run(
+      sql`update series set updated_at = '2027-07-03T02:00:05.507Z' where id = ${series.id}`,
+    );
+    const sync = async (at: string) => {
+      const r = await t.request(`/v1/series?updatedSince=${encodeURIComponent(at)}`, {
+        as: p.user("court", "handler"),
+      });
+      expect(r.status).toBe(200);
+      return r.body.items.map((s: { id: string }) => s.id);
+    };
+    expect(await sync("2027-07-03T02:00:05Z")).toEqual([series.id]);
+    expect(await sync("2027-07-03T10:00:05+08:00")).toEqual([series.id]);
+    expect(await sync("2027-07-03T10:00:06+08:00")).toEqual([]);
   });
 
   it("a user outside the pair gets 404 on the series and its changes, and sees none in the list", async () => {

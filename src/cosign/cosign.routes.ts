@@ -22,9 +22,14 @@ const ListQuery = PageQuery.extend({
   awaiting: z.enum(["me"]).optional().openapi({
     description: "`me`: open rounds whose signature is yours to give (your institution, your role)",
   }),
-  updatedSince: z.iso.datetime({ offset: true }).optional().openapi({
-    description: "Only rounds changed after this instant, oldest change first (synchronisation)",
-  }),
+  updatedSince: z.iso
+    .datetime({ offset: true })
+    // Compared as its `toISOString()`: a year outside 0000–9999 UTC would not compare as an instant.
+    .refine((v) => /^\d{4}-/.test(new Date(v).toISOString()), "must be in the years 0000–9999 (UTC)")
+    .optional()
+    .openapi({
+      description: "Only rounds changed after this instant, oldest change first (synchronisation)",
+    }),
 });
 
 const CosignDetail = CosignSchema.extend({ timeline: z.array(SubjectEventSchema) }).openapi(

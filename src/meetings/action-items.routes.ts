@@ -18,6 +18,7 @@ import {
 } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
 import { ACTION_ITEM_STATUSES, MEETING_KINDS, ORG_KINDS, vocabulary } from "../vocab";
+import { updatedSince } from "./meetings.schemas";
 import {
   DONE_ROLES,
   getActionItem,
@@ -182,10 +183,9 @@ const ListQuery = z.object({
     .enum(["true", "false"])
     .optional()
     .transform((v) => (v === undefined ? undefined : v === "true")),
-  updatedSince: z.iso
-    .datetime()
-    .optional()
-    .openapi({ description: "Mobile sync: only items changed after this instant (sorted by update)" }),
+  updatedSince: updatedSince(
+    "Mobile sync: only items changed after this instant (any offset; sorted by update)",
+  ),
   sort: z.enum(["due", "updated"]).default("due"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(300).optional(),

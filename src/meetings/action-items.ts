@@ -240,7 +240,8 @@ export function listActionItems(scope: Scope, f: ItemFilter, today: string): SQL
   if (f.ownerOrgId) conds.push(sql`a.owner_org_id = ${f.ownerOrgId}`);
   if (f.overdue === true) conds.push(sql`a.status = 'open' and a.due_on < ${today}`);
   if (f.overdue === false) conds.push(sql`not (a.status = 'open' and a.due_on < ${today})`);
-  if (f.updatedSince) conds.push(sql`a.updated_at > ${f.updatedSince}`);
+  // Rows keep `toISOString()` instants: compare with the filter in the same form (…57Z < …57.507Z).
+  if (f.updatedSince) conds.push(sql`a.updated_at > ${new Date(f.updatedSince).toISOString()}`);
   const key = ITEM_SORT[f.sort].expr;
   if (f.after) conds.push(sql`(${key}, a.id) > (${f.after[0]}, ${f.after[1]})`);
   return sql`${SELECT} where ${sql.join(conds, sql` and `)} order by ${key}, a.id limit ${f.limit + 1}`;

@@ -204,7 +204,8 @@ export function listMeetings(scope: Scope, f: MeetingFilter): SQL {
   if (f.status?.length) conds.push(sql`m.status in ${f.status}`);
   if (f.kind) conds.push(sql`m.kind = ${f.kind}`);
   if (f.year) conds.push(sql`${YEAR} = ${String(f.year)}`);
-  if (f.updatedSince) conds.push(sql`m.updated_at > ${f.updatedSince}`);
+  // Rows keep `toISOString()` instants: compare with the filter in the same form (…57Z < …57.507Z).
+  if (f.updatedSince) conds.push(sql`m.updated_at > ${new Date(f.updatedSince).toISOString()}`);
   const key = MEETING_SORT[f.sort];
   if (f.after)
     conds.push(

@@ -175,6 +175,17 @@ export const AttendanceInput = z
 
 export const CancelInput = z.object({ reason: text(2000) }).openapi("CancelInput");
 
+/**
+ * `updatedSince` of a sync list: an instant with an offset (`Z`, `+08:00` …), to be compared as the
+ * UTC ISO string the rows keep (`sinceIso`); its UTC year has four digits.
+ */
+export const updatedSince = (description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .refine((v) => /^\d{4}-/.test(new Date(v).toISOString()), "must be in the years 0000–9999 (UTC)")
+    .optional()
+    .openapi({ description, example: "2026-12-02T19:03:57+08:00" });
+
 export const MeetingListQuery = PageQuery.extend({
   status: z
     .string()
@@ -195,10 +206,9 @@ export const MeetingListQuery = PageQuery.extend({
     .max(2100)
     .optional()
     .openapi({ description: "The meeting's year (of its slot, else its period, else its creation)" }),
-  updatedSince: z.iso
-    .datetime()
-    .optional()
-    .openapi({ description: "Mobile sync: only meetings changed after this instant (sorted by update)" }),
+  updatedSince: updatedSince(
+    "Mobile sync: only meetings changed after this instant (any offset; sorted by update)",
+  ),
   sort: z.enum(["created", "updated"]).default("created"),
 });
 

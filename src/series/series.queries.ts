@@ -70,7 +70,8 @@ export function listSeries(
   f: { updatedSince?: string; after?: [string, string]; limit: number },
 ): SQL {
   const where: SQL[] = [];
-  if (f.updatedSince) where.push(sql`s.updated_at > ${f.updatedSince}`);
+  // Rows keep `toISOString()` instants: compare with the filter in the same form (…57Z < …57.507Z).
+  if (f.updatedSince) where.push(sql`s.updated_at > ${new Date(f.updatedSince).toISOString()}`);
   if (f.after) where.push(sql`(s.updated_at, s.id) > (${f.after[0]}, ${f.after[1]})`);
   return sql`select ${SERIES_JSON} as j from (${seriesWithNext(scope, now, where)}) r_
     order by r_.updated_at, r_.id limit ${f.limit + 1}`;

@@ -15,6 +15,7 @@ import {
   pageOf,
 } from "../http/api";
 import { ApiError } from "../http/problem";
+import { updatedSince } from "../meetings/meetings.schemas";
 import {
   CADENCES,
   MEETING_STATUSES,
@@ -242,10 +243,9 @@ const Params = z.object({ id: z.string().min(1).max(64) });
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(400).optional().openapi({ description: "The previous page's `nextCursor`" }),
-  updatedSince: z.iso
-    .datetime()
-    .optional()
-    .openapi({ description: "Mobile sync: only series whose rotation record changed after this instant" }),
+  updatedSince: updatedSince(
+    "Mobile sync: only series whose rotation record changed after this instant (any offset)",
+  ),
 });
 const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(8).max(200).openapi({ example: "5f0c2a8e-1b4d-4e6a-9c3f-2d7e8a1b6c40" }),
