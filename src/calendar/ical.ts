@@ -356,9 +356,9 @@ function sessionEvent(session: FeedSession): ICalEventData {
 export const trainingSessionUid = (id: string) => `training-session-${id}@fajian-xietong`;
 
 function trainingEvent(s: FeedTraining): ICalEventData {
-  const title = s.title;
-  const place = s.place === null ? null : s.place;
-  const onlineUrl = s.onlineUrl === null ? null : s.onlineUrl;
+  const title = icalText(s.title);
+  const place = s.place === null ? null : icalText(s.place);
+  const onlineUrl = s.onlineUrl === null ? null : icalText(s.onlineUrl);
   const cancelled = s.status === "cancelled";
   const tentative = s.status === "planning" || (s.registration !== null && s.registration !== "confirmed");
   const note =
@@ -380,7 +380,7 @@ function trainingEvent(s: FeedTraining): ICalEventData {
     summary: `${title}${part}`,
     location: place ?? onlineUrl ?? null,
     description: [
-      `培训 · Training — 主办 Organiser: ${s.organiserName}`,
+      `培训 · Training — 主办 Organiser: ${icalText(s.organiserName)}`,
       note,
       cancelled ? "培训已取消 · Cancelled" : "",
       onlineUrl ? `线上 Online: ${onlineUrl}` : "",
