@@ -205,6 +205,38 @@ describe("special-topic meetings (专题联席会议)", () => {
     );
   });
 
+  it("the detail embeds its approval round as /v1/cosignatures answers it: labelled, typed in OpenAPI", async () => {
+    const r = await post("/v1/meetings", pair.user("court", "coordinator"), body(), {
+      "idempotency-key": "special-approval-shape",
+    });
+    const leader = pair.user("proc", "leader");
+    const detail = await t.request(`/v1/meetings/${r.body.id}`, { as: leader });
+    const round = await t.request(`/v1/cosignatures/${r.body.approval.id}`, { as: leader });
+    const { timeline: _, ...shape } = round.body;
+    expect(detail.body.approval).toEqual(shape);
+    expect(detail.body.approval).toMatchObject({
+      subject: { type: { code: "special_meeting" }, id: r.body.id, href: `/v1/meetings/${r.body.id}` },
+      status: { code: "open", label: { zh: "会签中", en: "Being signed" } },
+      awaitingMe: true,
+      parties: [
+        {
+          org: { id: pair.court.id, kind: { code: "court" } },
+          role: { code: "leader", label: { zh: "院领导" } },
+        },
+        { org: { id: pair.procuratorate.id }, role: { code: "leader" }, decision: null },
+      ],
+    });
+    const coordinator = await t.request(`/v1/meetings/${r.body.id}`, {
+      as: pair.user("proc", "coordinator"),
+    });
+    expect(coordinator.body.approval.awaitingMe).toBe(false);
+    const api = await t.request("/openapi.json");
+    const props = api.body.components.schemas.MeetingDetail.allOf[1].properties;
+    const roundOrNull = [{ $ref: "#/components/schemas/Cosignature" }, { type: "null" }];
+    expect(props.approval.anyOf).toEqual(roundOrNull);
+    expect(props.minutes.properties.cosignature.anyOf).toEqual(roundOrNull);
+  });
+
   it("the approval hooks never act on a meeting that is no longer pending approval (defence in depth)", async () => {
     const host = pair.user("court", "coordinator");
     const r = await post("/v1/meetings", host, body(), { "idempotency-key": "special-hook-guard" });
@@ -735,6 +767,16 @@ describe("once the meeting has begun", () => {
       const submitted = await t.request(`/v1/meetings/${id}/minutes/submit`, { method: "POST", as: host });
       const round = submitted.body.cosignature.id;
       expectProblem(await post(`/v1/meetings/${id}/cancel`, host, { reason: "x" }), 409, "under_signature");
+      // The detail embeds the minutes' round as /v1/cosignatures answers it.
+      const leader = pair.user("court", "leader");
+      const detail = await t.request(`/v1/meetings/${id}`, { as: leader });
+      const { timeline: _, ...shape } = (await t.request(`/v1/cosignatures/${round}`, { as: leader })).body;
+      expect(detail.body.minutes).toMatchObject({ version: 1, cosignature: shape });
+      expect(detail.body.minutes.cosignature).toMatchObject({
+        status: { code: "open", label: { zh: "会签中" } },
+        subject: { type: { code: "meeting_minutes" } },
+        awaitingMe: true,
+      });
       for (const side of ["court", "proc"] as const)
         expect((await post(`/v1/cosignatures/${round}/sign`, pair.user(side, "leader"), {})).status).toBe(
           200,

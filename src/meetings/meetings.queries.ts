@@ -7,7 +7,7 @@
 // and of two concurrent callers only the first can satisfy the guard.
 import { sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { cosignJson } from "../cosign/cosign";
+import { type CosignRow, cosignJson } from "../cosign/cosign";
 import { meetings, subjectEvents } from "../db/schema";
 import type { SubjectEventRow } from "../events/events";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
@@ -46,8 +46,8 @@ export type MeetingRow = {
     proposingDepartment: { id: string; name: string } | null;
     topics: TopicRow[];
     participants: ParticipantRow[];
-    minutes: { version: number; updatedAt: string; cosignature: Record<string, unknown> | null } | null;
-    approval: Record<string, unknown> | null;
+    minutes: { version: number; updatedAt: string; cosignature: CosignRow | null } | null;
+    approval: CosignRow | null;
     actionItems: number;
     createdBy: string | null;
     requestHash: string | null;
@@ -120,7 +120,8 @@ const PARTICIPANTS = sql.raw(`(select json_group_array(json(p_.j)) from (select 
   order by p.kind = 'observer',
     p.org_id <> (select mh_.host_org_id from meetings mh_ where mh_.id = p.meeting_id), coalesce(pu.name, p.observer_name), p.id) p_)`);
 
-const FIELDS = (full: boolean) =>
+/** The meeting `m` as one JSON object; with `scope`, everything hanging off it (a single-meeting read). */
+const FIELDS = (scope?: Scope) =>
   sql`json_object(${sql.raw(`'id', m.id,
   'jurisdictionId', m.jurisdiction_id, 'kind', m.kind, 'status', m.status, 'title', m.title,
   'period', m.period, 'seriesId', m.series_id, 'host', ${org("ho")}, 'guest', ${org("go")},
@@ -131,7 +132,7 @@ const FIELDS = (full: boolean) =>
     where tc_.meeting_id = m.id and tc_.status = 'accepted'),
   'participantCount', (select count(*) from meeting_participants pc_ where pc_.meeting_id = m.id),
   'createdAt', m.created_at, 'updatedAt', m.updated_at, 'restDays', json(`)}${REST_DAYS})${
-    full
+    scope
       ? sql`, 'full', json_object(${sql.raw(`'subjectKind', m.subject_kind, 'subject', m.subject,
   'reason', (select e_.note from subject_events e_ where e_.subject_type = 'meeting'
     and e_.subject_id = m.id and e_.type = 'created' order by e_.at limit 1),
@@ -139,9 +140,10 @@ const FIELDS = (full: boolean) =>
     where d_.id = m.proposing_department_id),
   'topics', json(`)}${TOPICS}), 'participants', json(${PARTICIPANTS}),
   'minutes', (select json_object('version', mm_.version, 'updatedAt', mm_.updated_at,
-      'cosignature', json(${cosignJson("meeting_minutes", sql.raw("m.id"))}))
+      'cosignature', json(${cosignJson("meeting_minutes", sql.raw("m.id"), scope)}))
     from meeting_minutes mm_ where mm_.meeting_id = m.id),
-  'approval', case when m.kind = 'special' then json(${cosignJson("special_meeting", sql.raw("m.id"))}) end,
+  'approval', case when m.kind = 'special'
+    then json(${cosignJson("special_meeting", sql.raw("m.id"), scope)}) end,
   'actionItems', (select count(*) from action_items ai_ where ai_.meeting_id = m.id),
   'createdBy', m.created_by, 'requestHash', m.request_hash)`
       : sql``
@@ -158,13 +160,13 @@ export const meetingRows = (rows: { j: string }[]): MeetingRow[] =>
 /** One meeting with everything hanging off it, when the caller sees it. */
 export const getMeeting = (scope: Scope, id: string) =>
   scope.db.all<{ j: string }>(
-    sql`select ${FIELDS(true)} ${FROM} where m.id = ${id} and ${scope.visible(meetings, "m")}`,
+    sql`select ${FIELDS(scope)} ${FROM} where m.id = ${id} and ${scope.visible(meetings, "m")}`,
   );
 
 /** The meeting the caller created with an Idempotency-Key (a retry finds the first attempt's). */
 export const getMeetingByKey = (scope: Scope, key: string) =>
   scope.db.all<{ j: string }>(
-    sql`select ${FIELDS(true)} ${FROM} where m.created_by = ${scope.me.userId}
+    sql`select ${FIELDS(scope)} ${FROM} where m.created_by = ${scope.me.userId}
       and m.idempotency_key = ${key} and ${scope.visible(meetings, "m")}`,
   );
 
@@ -213,7 +215,7 @@ export function listMeetings(scope: Scope, f: MeetingFilter): SQL {
         ? sql`(${key.expr}, m.id) < (${f.after[0]}, ${f.after[1]})`
         : sql`(${key.expr}, m.id) > (${f.after[0]}, ${f.after[1]})`,
     );
-  return sql`select ${FIELDS(false)} ${FROM} where ${sql.join(conds, sql` and `)}
+  return sql`select ${FIELDS()} ${FROM} where ${sql.join(conds, sql` and `)}
     order by ${key.expr} ${key.dir}, m.id ${key.dir} limit ${f.limit + 1}`;
 }
 

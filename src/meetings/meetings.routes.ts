@@ -4,7 +4,7 @@
 // (404 for everyone else, the level above included).
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { cosignOpen, withdrawCosign } from "../cosign/cosign";
+import { cosignOpen, toCosign, withdrawCosign } from "../cosign/cosign";
 import { toSubjectEvent } from "../events/events";
 import type { Deps } from "../http/api";
 import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
@@ -157,8 +157,14 @@ export function toMeetingDetail({ meeting: m, timeline }: MeetingView) {
         : null,
     topics: f.topics.map(toTopic),
     participants: f.participants.map(toParticipant),
-    minutes: f.minutes,
-    approval: f.approval,
+    minutes: f.minutes
+      ? {
+          version: f.minutes.version,
+          updatedAt: f.minutes.updatedAt,
+          cosignature: f.minutes.cosignature ? toCosign(f.minutes.cosignature) : null,
+        }
+      : null,
+    approval: f.approval ? toCosign(f.approval) : null,
     actionItems: { count: f.actionItems },
     timeline: timeline.map(toSubjectEvent),
   };

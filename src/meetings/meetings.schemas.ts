@@ -1,5 +1,6 @@
 // API schemas of joint meetings (zod-openapi): inputs validated here, responses documented.
 import { z } from "@hono/zod-openapi";
+import { CosignSchema } from "../cosign/cosign";
 import { SubjectEventSchema } from "../events/events";
 import { coded, LabelSchema, PageQuery } from "../http/api";
 import {
@@ -296,6 +297,12 @@ export const ParticipantSchema = z
   })
   .openapi("MeetingParticipant");
 
+/**
+ * A round or null. A union rather than `.nullable()`: the generator drops the null of a nullable
+ * registered schema (it emits a bare `$ref`), a union keeps it (`anyOf: [$ref, null]`).
+ */
+export const CosignOrNull = z.union([CosignSchema, z.null()]);
+
 export const MeetingDetail = MeetingSchema.extend({
   special: z
     .object({
@@ -311,13 +318,15 @@ export const MeetingDetail = MeetingSchema.extend({
     .object({
       version: z.number().int(),
       updatedAt: z.string(),
-      cosignature: z.record(z.string(), z.unknown()).nullable(),
+      cosignature: CosignOrNull.openapi({
+        description: "The latest co-signature round of the minutes (as /v1/cosignatures answers it)",
+      }),
     })
     .nullable(),
-  approval: z
-    .record(z.string(), z.unknown())
-    .nullable()
-    .openapi({ description: "Special meetings: the co-signature round of both leaders' approval" }),
+  approval: CosignOrNull.openapi({
+    description:
+      "Special meetings: the co-signature round of both leaders' approval (as /v1/cosignatures answers it)",
+  }),
   actionItems: z.object({ count: z.number().int() }),
   timeline: z.array(SubjectEventSchema),
 }).openapi("MeetingDetail");

@@ -1,10 +1,11 @@
 // HTTP routes of a meeting's minutes (会议纪要): read, draft (host), submit for both leaders' signature.
 // Signing itself is the co-signature's (POST /v1/cosignatures/{id}/sign).
 import { z } from "@hono/zod-openapi";
-import { CosignSchema, toCosign } from "../cosign/cosign";
+import { toCosign } from "../cosign/cosign";
 import { coded, defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
 import { ApiError } from "../http/problem";
 import { MEETING_STATUSES } from "../vocab";
+import { CosignOrNull } from "./meetings.schemas";
 import {
   getMinutes,
   MAX_MEASURES,
@@ -61,7 +62,7 @@ export const MinutesSchema = z
     draftedBy: Named,
     locked: z.boolean().openapi({ description: "Signed by both sides: no edit is possible" }),
     underSignature: z.boolean().openapi({ description: "A round is open: edits wait for its outcome" }),
-    cosignature: CosignSchema.nullable().openapi({ description: "The latest co-signature round, if any" }),
+    cosignature: CosignOrNull.openapi({ description: "The latest co-signature round, if any" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
