@@ -281,7 +281,7 @@ describe("special-meeting approval (the meetings module opens the round)", () =>
   const status = async (id: string) =>
     (await t.deps.db.all<{ status: string }>(sql`select status from meetings where id = ${id}`))[0]!.status;
 
-  it("both leaders approve: planning, an 'approved' entry, both coordinators told", async () => {
+  it("both leaders approve (no body, or an empty JSON body): planning, an 'approved' entry, both coordinators told", async () => {
     const { id, cosignId } = await proposal();
     // A signature needs no body.
     const first = await t.request(`/v1/cosignatures/${cosignId}/sign`, {
@@ -290,7 +290,24 @@ describe("special-meeting approval (the meetings module opens the round)", () =>
     });
     expect(first.status).toBe(200);
     expect(await status(id)).toBe("pending_approval");
-    await sign(cosignId, p.user("court", "leader"));
+    // A body that is there is still parsed: malformed JSON is refused and changes nothing.
+    const broken = await t.request(`/v1/cosignatures/${cosignId}/sign`, {
+      method: "POST",
+      as: p.user("court", "leader"),
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
+    expectProblem(broken, 400, "malformed_request");
+    expect(await status(id)).toBe("pending_approval");
+    // Nor does a JSON content type with a zero-length body (many clients send that): no body.
+    const empty = await t.request(`/v1/cosignatures/${cosignId}/sign`, {
+      method: "POST",
+      as: p.user("court", "leader"),
+      headers: { "content-type": "application/json" },
+      body: "",
+    });
+    expect(empty.status).toBe(200);
+    expect(empty.body.parties.map((x: any) => x.decision?.code)).toEqual(["signed", "signed"]);
     expect(await status(id)).toBe("planning");
     expect((await events(id)).map((e) => e.type)).toEqual(["approved"]);
     const told = await t.deps.db.all<{ userId: string }>(

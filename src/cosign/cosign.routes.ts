@@ -2,8 +2,17 @@
 // and a party's signature or refusal. Whatever the round is about (minutes, a special meeting, a
 // rotation change …), signing goes through here (ADR 0008).
 import { z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
-import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter, PageQuery } from "../http/api";
+import {
+  type AppEnv,
+  defineRoute,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  newRouter,
+  PageQuery,
+} from "../http/api";
 import { ApiError } from "../http/problem";
 import { COSIGN_STATUSES, COSIGN_SUBJECTS } from "../vocab";
 import { type CosignRow, CosignSchema, decide, getCosign, listCosigns, toCosign } from "./cosign";
@@ -75,7 +84,27 @@ const DECIDE_ERRORS = {
   ),
 };
 
-export const cosignRoutes = newRouter()
+/**
+ * A zero-length body is no body. Many HTTP clients send `Content-Type: application/json` with an
+ * empty body; on a route whose body is optional that means "no body", not malformed JSON. Runs
+ * before the route's validator: an empty body is dropped with its content type (the validator then
+ * takes the body as absent); any other body goes on untouched (read once, cached by the request).
+ */
+const emptyBodyIsNoBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.header("content-type") && (await c.req.text()) === "") {
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("content-type");
+    headers.delete("content-length");
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers, signal: c.req.raw.signal });
+  }
+  await next();
+};
+
+const router = newRouter();
+// The routes whose body is optional (registered before them, so it runs before their validators).
+router.use("/v1/cosignatures/:id/sign", emptyBodyIsNoBody);
+
+export const cosignRoutes = router
   .openapi(
     defineRoute({
       method: "get",
@@ -142,7 +171,8 @@ export const cosignRoutes = newRouter()
       description:
         "The last party's signature completes the round: the subject takes effect in the same request " +
         "(e.g. signed minutes become action items) and is locked. A decision is final: a retry answers " +
-        "409 `already_decided` and changes nothing.",
+        "409 `already_decided` and changes nothing. The body is optional (a zero-length body, also with " +
+        "`Content-Type: application/json`, is no body).",
       roles: "any",
       request: {
         params: Params,
