@@ -387,6 +387,37 @@ describe("POST /v1/meetings/{id}/slot and /slot/confirm", () => {
     expect(r.body.warnings[0].name).toContain("国庆");
   });
 
+  it("accepts a half-yearly meeting's slot outside its half-year with an outside_period warning", async () => {
+    const id = await regularMeeting(); // 2026-H2
+    const as = pair.user("court", "coordinator");
+    // The last evening of the half-year, China time (already 2026-12-31 in UTC too): no warning.
+    const inside = await post(
+      `/v1/meetings/${id}/slot`,
+      as,
+      slot("2026-12-31T19:00:00+08:00", "2026-12-31T21:00:00+08:00"),
+    );
+    expect(inside.body.warnings.map((w: any) => w.code)).not.toContain("outside_period");
+    // 00:30 on 2027-01-12 China time is still 2027-01-11 in UTC: the China date decides.
+    const r = await post(`/v1/meetings/${id}/slot`, as, slot("2027-01-11T16:30:00Z", "2027-01-11T18:00:00Z"));
+    expect(r.status).toBe(200);
+    expect(r.body.slot.startsAt).toBe("2027-01-12T00:30:00+08:00");
+    expect(r.body.warnings).toEqual([
+      {
+        code: "outside_period",
+        label: {
+          zh: "会议日期不在其所属周期(如所属半年度)内",
+          en: "The meeting falls outside its period (e.g. the half-year it belongs to)",
+        },
+        date: "2027-01-12",
+        name: null,
+        period: "2026-H2",
+      },
+    ]);
+    const listed = await t.request("/v1/meetings?kind=regular", { as });
+    const row = listed.body.items.find((m: any) => m.id === id);
+    expect(row.warnings.map((w: any) => w.code)).toEqual(["outside_period"]);
+  });
+
   it("validates each field: end after start, start in the future, an https link, a place or a link", async () => {
     const id = await regularMeeting();
     const as = pair.user("court", "coordinator");

@@ -9,7 +9,9 @@ import { toSubjectEvent } from "../events/events";
 import type { Deps } from "../http/api";
 import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
 import { ApiError, conflict, forbidden, notFound } from "../http/problem";
+import { isPeriod, periodOf } from "../series/period";
 import {
+  CADENCES,
   MEETING_KINDS,
   MEETING_STATUSES,
   ORG_KINDS,
@@ -82,6 +84,18 @@ export function chinaTime(iso: string): string {
   return `${new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`;
 }
 
+/**
+ * The `outside_period` warning of a meeting of a period (a half-year …) whose slot starts outside
+ * that period (by its China date): accepted, since a meeting may slip, but said.
+ */
+function outsidePeriod(m: MeetingRow) {
+  if (!m.period || !m.startsAt) return [];
+  const cadence = CADENCES.codes.find((c) => isPeriod(c, m.period!));
+  if (!cadence || periodOf(cadence, new Date(m.startsAt)) === m.period) return [];
+  const date = m.startsAt.slice(0, 10); // kept in China time
+  return [{ ...MEETING_WARNINGS.item("outside_period"), date, name: null, period: m.period }];
+}
+
 export function toMeeting(m: MeetingRow) {
   const by = m.slotByOrgId === m.host.id ? m.host : m.slotByOrgId === m.guest.id ? m.guest : null;
   return {
@@ -103,7 +117,10 @@ export function toMeeting(m: MeetingRow) {
       proposedBy: by ? orgOut(by) : null,
       restDay: m.restDays.length > 0,
     },
-    warnings: m.restDays.map((d) => ({ ...MEETING_WARNINGS.item("rest_day"), date: d.date, name: d.name })),
+    warnings: [
+      ...m.restDays.map((d) => ({ ...MEETING_WARNINGS.item("rest_day"), date: d.date, name: d.name })),
+      ...outsidePeriod(m),
+    ],
     counts: { topics: m.topicCount, accepted: m.acceptedCount, participants: m.participantCount },
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
@@ -314,7 +331,9 @@ export const meetingRoutes = newRouter()
         "The host proposes first; the guest may then counter-propose. Each proposal raises " +
         "`slot.version` and awaits confirmation by the other side, also after a confirmation (the " +
         "invitees are told of the change). A slot on a rest day of the holiday calendar is accepted " +
-        "with a `rest_day` warning. Times are answered in China time (+08:00). Refused once the " +
+        "with a `rest_day` warning; a slot of a meeting of a period (the half-yearly meeting) outside " +
+        "that period is accepted with an `outside_period` warning (a meeting may slip). Times are " +
+        "answered in China time (+08:00). Refused once the " +
         "confirmed slot has begun (409 `meeting_started`) and once minutes exist (409 " +
         "`minutes_exist`, `under_signature` while they are being signed).",
       roles: ARRANGERS,

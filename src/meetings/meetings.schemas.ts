@@ -22,6 +22,10 @@ export const MEETING_WARNINGS = vocabulary({
     zh: "会议日期为休息日(周末或法定节假日)",
     en: "The meeting falls on a rest day (a weekend or a public holiday)",
   },
+  outside_period: {
+    zh: "会议日期不在其所属周期(如所属半年度)内",
+    en: "The meeting falls outside its period (e.g. the half-year it belongs to)",
+  },
 });
 
 /** Which way a topic decision goes. */
@@ -222,10 +226,18 @@ export const WarningSchema = z
   .object({
     code: z.enum(MEETING_WARNINGS.codes),
     label: LabelSchema,
-    date: z.string(),
-    name: z.string().nullable().openapi({ description: "The holiday's name, if any" }),
+    date: z.string().openapi({ description: "The date concerned (China time): the rest day, or the start" }),
+    name: z.string().nullable().openapi({ description: "`rest_day`: the holiday's name, if any" }),
+    period: z.string().optional().openapi({
+      description: "`outside_period`: the meeting's period (e.g. `2026-H2`)",
+      example: "2026-H2",
+    }),
   })
-  .openapi("MeetingWarning");
+  .openapi("MeetingWarning", {
+    description:
+      "A caveat on the slot, accepted but said: `rest_day` (a weekend or public holiday), " +
+      "`outside_period` (a meeting of a period, e.g. a half-year, scheduled outside it: it may slip)",
+  });
 
 export const SlotSchema = z
   .object({
