@@ -122,6 +122,12 @@ describe("POST /v1/research-topics", () => {
       }),
       400,
     );
+    const impossible = await create({
+      title: "课题",
+      milestones: [{ title: "a", ownerOrgId: p.court.id, dueOn: "2026-13-01" }],
+    });
+    expectProblem(impossible, 400, "validation_failed");
+    expect(impossible.body.errors[0].path).toBe("milestones.0.dueOn");
     expectProblem(await create({ title: "课题" }, p.user("court", "handler")), 403, "forbidden");
     const [n] = await t.deps.db.all<{ n: number }>(sql`select count(*) as n from research_topics`);
     expect(n!.n).toBe(0);
@@ -198,6 +204,18 @@ describe("members, milestones, outputs, completion", () => {
       409,
       "idempotency_key_reused",
     );
+
+    const noDay = await output({ title: "调研报告", producedOn: "2026-00-10" });
+    expectProblem(noDay, 400, "validation_failed");
+    expect(noDay.body.errors[0].path).toBe("producedOn");
+    const noDue = await t.request(`/v1/research-topics/${topic.id}/milestones`, {
+      method: "POST",
+      as: p.user("court", "coordinator"),
+      headers: key(),
+      json: { title: "补充", ownerOrgId: p.court.id, dueOn: "2026-13-01" },
+    });
+    expectProblem(noDue, 400, "validation_failed");
+    expect(noDue.body.errors[0].path).toBe("dueOn");
 
     const complete = (as: { id: string }) =>
       t.request(`/v1/research-topics/${topic.id}/complete`, { method: "POST", as });

@@ -73,7 +73,10 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a date as YYYY-MM-DD")
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "no such day")
+  .refine((d) => {
+    const at = new Date(`${d}T00:00:00Z`);
+    return !Number.isNaN(at.getTime()) && at.toISOString().startsWith(d);
+  }, "no such day")
   .openapi({ example: "2027-06-30" });
 const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(8).max(200).openapi({ example: "5d0f3c1e-6a1d-4c1e-b7f5-5b8f1c7d2a10" }),
@@ -324,7 +327,12 @@ const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=
 function decodeCursor(c: string): [string, string] {
   try {
     const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      v.every((x) => typeof x === "string") &&
+      Number.isFinite(Date.parse(v[0]))
+    )
       return v as [string, string];
   } catch {}
   throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
