@@ -402,3 +402,39 @@ describe("GET lists", () => {
     expect(own.body.items.map((r: any) => r.user.id)).toEqual([people[1]!.id]);
   });
 });
+
+describe("list queries", () => {
+  it("updatedSince with an offset compares as an instant, on a training's list and on mine", async () => {
+    const id = await training(t, pair);
+    const [p] = await bulkUsers(t, pair.procuratorate.id, 1);
+    await registerAs(t, id, p!);
+    // Registered at 2026-09-01T02:00:00.000Z = 10:00 China time.
+    const count = async (path: string, since: string, as: { id: string }) => {
+      const r = await t.request(`${path}?updatedSince=${encodeURIComponent(since)}`, { as });
+      expect(r.status).toBe(200);
+      return r.body.items.length;
+    };
+    for (const [path, as] of [
+      [`/v1/trainings/${id}/registrations`, pair.user("court", "coordinator")],
+      ["/v1/me/registrations", p!],
+    ] as const) {
+      expect(await count(path, "2026-09-01T01:59:59Z", as)).toBe(1);
+      expect(await count(path, "2026-09-01T09:59:59+08:00", as)).toBe(1);
+      expect(await count(path, "2026-09-01T10:00:00+08:00", as)).toBe(0);
+    }
+  });
+
+  it("a crafted cursor is 400 validation_failed on `cursor`, never a 500", async () => {
+    const id = await training(t, pair);
+    const enc = (x: unknown) => btoa(JSON.stringify(x)).replace(/=+$/, "");
+    for (const cursor of [enc(["abc", "x"]), enc(["1e400", "x"]), enc([1, "x"]), "%%%"]) {
+      for (const path of [`/v1/trainings/${id}/registrations`, "/v1/me/registrations"]) {
+        const r = await t.request(`${path}?cursor=${encodeURIComponent(cursor)}`, {
+          as: pair.user("court", "coordinator"),
+        });
+        expectProblem(r, 400, "validation_failed");
+        expect(r.body.errors[0].path).toBe("cursor");
+      }
+    }
+  });
+});

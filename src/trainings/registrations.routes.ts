@@ -135,7 +135,13 @@ function decodeCursor(c: string | undefined): [string, string] | undefined {
   if (c === undefined) return undefined;
   try {
     const x = JSON.parse(atob(c));
-    if (Array.isArray(x) && x.length === 2 && x.every((s) => typeof s === "string"))
+    // A key is a seq (digits) or an instant; anything else would reach SQL as a bad value.
+    if (
+      Array.isArray(x) &&
+      x.length === 2 &&
+      x.every((s) => typeof s === "string") &&
+      (/^\d{1,12}$/.test(x[0]) || Number.isFinite(Date.parse(x[0])))
+    )
       return x as [string, string];
   } catch {}
   throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
@@ -207,7 +213,9 @@ registrationRoutes.openapi(
 );
 
 function filterOf(q: z.infer<typeof ListQuery>): RegistrationFilter {
-  return { status: q.status, updatedSince: q.updatedSince, limit: q.limit, after: decodeCursor(q.cursor) };
+  // An instant with any offset compares as UTC text with milliseconds, the stored form.
+  const updatedSince = q.updatedSince && new Date(q.updatedSince).toISOString();
+  return { status: q.status, updatedSince, limit: q.limit, after: decodeCursor(q.cursor) };
 }
 
 registrationRoutes.openapi(
