@@ -257,3 +257,52 @@ describe("rotation changes of the seminar (co-signed by both leaders)", () => {
     ]);
   });
 });
+
+describe("preparing the cron's seminar through the API", () => {
+  it("the cron's seminar (no sessions) gets sessions, a window, a capacity and invitations by PATCH, is published and someone registers", async () => {
+    const t = await setup({ clock: fixedClock(trigger("2027-03-01")) });
+    const p = await t.pair();
+    await cronDay(t, "2027-03-01");
+    const [s] = await seminarsOf(t, p.jurisdiction.id);
+    const as = p.user("court", "coordinator");
+    const patch = (json: unknown) => t.request(`/v1/trainings/${s!.id}`, { method: "PATCH", as, json });
+    // A window alone is accepted before there is any session.
+    const w = await patch({ opensAt: "2027-04-01T09:00:00+08:00", closesAt: "2027-05-10T18:00:00+08:00" });
+    expect(w.status).toBe(200);
+    const sessions = [
+      { startsAt: "2027-05-20T09:00:00+08:00", endsAt: "2027-05-20T17:00:00+08:00", place: "市检察院报告厅" },
+      { startsAt: "2027-05-21T09:00:00+08:00", endsAt: "2027-05-21T12:00:00+08:00", place: "市检察院报告厅" },
+    ];
+    // Sessions must not start before the window closes.
+    expectProblem(
+      await patch({ sessions: [{ ...sessions[0], startsAt: "2027-05-01T09:00:00+08:00" }] }),
+      422,
+      "window_invalid",
+    );
+    const r = await patch({ sessions, capacity: 80, invitations: { orgIds: [p.procuratorate.id] } });
+    expect(r.status).toBe(200);
+    expect(r.body.sessions.map((x: { startsAt: string }) => x.startsAt)).toEqual([
+      "2027-05-20T09:00:00+08:00",
+      "2027-05-21T09:00:00+08:00",
+    ]);
+    // Replacing the list replaces it; each session has its own check-in secret.
+    const again = await patch({ sessions: [sessions[1]] });
+    expect(again.body.sessionCount).toBe(1);
+    const secrets = await t.deps.db.all<{ s: string | null }>(
+      sql`select checkin_secret as s from training_sessions where training_id = ${s!.id}`,
+    );
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]!.s?.length).toBeGreaterThan(30);
+    expect((await t.request(`/v1/trainings/${s!.id}/publish`, { method: "POST", as })).status).toBe(200);
+    t.clock.set(new Date("2027-04-02T02:00:00Z"));
+    const reg = await t.request(`/v1/trainings/${s!.id}/registrations`, {
+      method: "POST",
+      as: p.user("proc", "handler"),
+      json: { answers: {} },
+      headers: { "idempotency-key": "seminar-registration-1" },
+    });
+    expect(reg.status).toBe(201);
+    // Once someone registered, the sessions are fixed.
+    expectProblem(await patch({ sessions }), 409, "sessions_locked");
+  });
+});

@@ -162,6 +162,16 @@ function inviteErrors(orgIds: string[], valid: Set<string>): FieldError[] {
   );
 }
 
+/** 400 naming each session that does not start in the future. */
+function refusePastSessions(sessions: { startsAt: string }[], now: Date) {
+  const errors = sessions.flatMap((s, i) =>
+    Date.parse(s.startsAt) <= now.getTime()
+      ? [{ in: "json", path: `sessions.${i}.startsAt`, message: "must be in the future", code: "past" }]
+      : [],
+  );
+  if (errors.length) throw invalid(errors);
+}
+
 // ── Create ───────────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -176,14 +186,7 @@ export async function createTraining(deps: Deps, scope: Scope, key: string, inpu
   const now = deps.clock.now().toISOString();
   const hash = await sha256(JSON.stringify(input));
   const orgIds = input.invitations.orgIds;
-  if (input.sessions.some((s) => Date.parse(s.startsAt) <= deps.clock.now().getTime()))
-    throw invalid(
-      input.sessions.flatMap((s, i) =>
-        Date.parse(s.startsAt) <= deps.clock.now().getTime()
-          ? [{ in: "json", path: `sessions.${i}.startsAt`, message: "must be in the future", code: "past" }]
-          : [],
-      ),
-    );
+  refusePastSessions(input.sessions, deps.clock.now());
   const created = sql`exists (select 1 from trainings tn_ where tn_.id = ${id})`;
   const allInvitable = orgIds.length
     ? sql`(select count(*) from organizations x where x.id in ${orgIds} and ${invitable("x", "o")}) = ${orgIds.length}`
@@ -379,7 +382,11 @@ function patchSql(id: string, p: TrainingPatchInput) {
   const closes = p.closesAt ? sql`${at(p.closesAt)}` : sql`t_.closes_at`;
   const modify = p.modifyUntil ? sql`${at(p.modifyUntil)}` : sql`t_.modify_until`;
   const capacity = p.capacity !== undefined ? sql`${p.capacity}` : sql`t_.capacity`;
-  const first = sql`(select min(fs_.starts_at) from training_sessions fs_ where fs_.training_id = t_.id)`;
+  // The first session: of the new list when the PATCH replaces it (may be none yet: the seminar
+  // the cron plans has no session until its organisers set them).
+  const first = p.sessions
+    ? sql`${chinaTime(p.sessions.map((s) => s.startsAt).sort((a, b) => Date.parse(a) - Date.parse(b))[0]!)}`
+    : sql`(select min(fs_.starts_at) from training_sessions fs_ where fs_.training_id = t_.id)`;
   const taken = (orgId?: string) => sql`(select count(*) from registrations tk_ where tk_.training_id = t_.id
     and tk_.status in ('pending', 'confirmed', 'offered')${orgId ? sql` and tk_.org_id = ${orgId}` : sql``})`;
   const quotas = Object.entries(p.invitations?.quotas ?? {}).filter(([, q]) => q !== null) as [
@@ -391,9 +398,10 @@ function patchSql(id: string, p: TrainingPatchInput) {
   ];
   const checks = {
     // The registration window in order, and closed (as the deadline for changes) by the first session.
+    // Compared with the first session only when there is one.
     window: sql`(${opens} is null or ${closes} is null or julianday(${opens}) < julianday(${closes}))
-      and (${closes} is null or julianday(${closes}) <= julianday(${first}))
-      and (${modify} is null or julianday(${modify}) <= julianday(${first}))`,
+      and (${closes} is null or ${first} is null or julianday(${closes}) <= julianday(${first}))
+      and (${modify} is null or ${first} is null or julianday(${modify}) <= julianday(${first}))`,
     // Lowering never takes a seat from anyone: not below the seats held now.
     capacity: p.capacity !== undefined ? sql`${p.capacity} >= ${taken()}` : sql`1`,
     quotas: quotas.length
@@ -405,6 +413,10 @@ function patchSql(id: string, p: TrainingPatchInput) {
     invitable: orgIds.length
       ? sql`(select count(*) from organizations x join organizations o on o.id = t_.organiser_org_id
           where x.id in ${orgIds} and ${invitable("x", "o")}) = ${orgIds.length}`
+      : sql`1`,
+    // The sessions are replaced only while nobody has registered (no registration, no attendance).
+    sessions: p.sessions
+      ? sql`not exists (select 1 from registrations rs_ where rs_.training_id = t_.id)`
       : sql`1`,
     // The registration form is fixed once somebody has answered it.
     questions:
@@ -467,7 +479,36 @@ function patchRefusal(p: TrainingPatchInput, orgIds: string[], probe: Record<str
   }
   if (!probe.questions)
     return conflict("questions_locked", "People have registered: the questions can no longer change.");
+  if (!probe.sessions)
+    return conflict("sessions_locked", "People have registered: the sessions can no longer be replaced.");
   return undefined;
+}
+
+/**
+ * Replaces the sessions of training `id` with `sessions` (sorted, numbered, each with a fresh check-in
+ * secret), only when `applied` holds; nothing when the PATCH leaves them alone.
+ */
+function replaceSessions(
+  deps: Deps,
+  scope: Scope,
+  id: string,
+  sessions: TrainingPatchInput["sessions"],
+  applied: SQL,
+  now: string,
+): BatchItem<"sqlite">[] {
+  if (!sessions) return [];
+  return [
+    scope.db.run(sql`delete from training_sessions where training_id = ${id} and ${applied}`),
+    ...[...sessions]
+      .sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt))
+      .map((s, i) =>
+        scope.db.run(sql`insert into training_sessions (id, training_id, jurisdiction_id, position, starts_at,
+            ends_at, place, online_url, checkin_secret, created_at, updated_at)
+          select ${deps.ids()}, t.id, t.jurisdiction_id, ${i + 1}, ${chinaTime(s.startsAt)},
+            ${chinaTime(s.endsAt)}, ${s.place ?? null}, ${s.onlineUrl ?? null}, ${newCheckinSecret()}, ${now}, ${now}
+          from trainings t where t.id = ${id} and ${applied}`),
+      ),
+  ];
 }
 
 // ── Routes ───────────────────────────────────────────────────────────────────────────────────────
@@ -590,7 +631,8 @@ export const trainingRoutes = newRouter()
       description:
         "Capacity and quotas may be raised or lowered, never below the seats already held (409 " +
         "`capacity_below_taken`, `quota_below_taken`). `invitations` adds institutions and sets quotas " +
-        "(null lifts one); nobody is un-invited here. Questions are fixed once someone registered (409 " +
+        "(null lifts one); nobody is un-invited here. `sessions` replaces the whole list (fresh check-in " +
+        "secrets) while nobody has registered (409 `sessions_locked`). Questions are fixed once someone registered (409 " +
         "`questions_locked`). The window must open before it closes and close by the first session " +
         "(422 `window_invalid`).",
       roles: ORGANISERS,
@@ -602,15 +644,21 @@ export const trainingRoutes = newRouter()
       const { id } = c.req.valid("param");
       const deps = c.var.deps;
       const scope = c.var.scope;
+      if (p.sessions) refusePastSessions(p.sessions, deps.clock.now());
       const g = patchSql(id, p);
       const quotas = p.invitations?.quotas ?? {};
       const r = await act(deps, scope, id, {
         event: "updated",
         from: ["planning", "published"],
-        data: JSON.stringify({ ...p, questions: p.questions ? p.questions.length : undefined }),
+        data: JSON.stringify({
+          ...p,
+          questions: p.questions ? p.questions.length : undefined,
+          sessions: p.sessions ? p.sessions.length : undefined,
+        }),
         when: g.when,
         set: g.set.length ? sql.join(g.set, sql`, `) : undefined,
         effects: (applied, { now }) => [
+          ...replaceSessions(deps, scope, id, p.sessions, applied, now),
           ...g.orgIds.map((orgId) =>
             upsertInvitation(scope, {
               id: deps.ids(),

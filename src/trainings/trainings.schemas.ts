@@ -198,6 +198,8 @@ export const TrainingPatch = z
     approvalRequired: z.boolean().optional(),
     offerHours: z.number().int().min(1).max(720).optional(),
     questions: Questions.optional(),
+    /** Replaces the sessions (each gets a fresh check-in secret) while nobody has registered. */
+    sessions: z.array(SessionInput).min(1).max(50).optional(),
     /** Adds institutions and sets quotas (null lifts a quota); invitations are never withdrawn here. */
     invitations: z
       .object({
