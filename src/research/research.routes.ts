@@ -331,7 +331,7 @@ function decodeCursor(c: string): [string, string] {
       Array.isArray(v) &&
       v.length === 2 &&
       v.every((x) => typeof x === "string") &&
-      Number.isFinite(Date.parse(v[0]))
+      Number.isFinite(Date.parse(String(v[0])))
     )
       return v as [string, string];
   } catch {}

@@ -140,7 +140,7 @@ function decodeCursor(c: string | undefined): [string, string] | undefined {
       Array.isArray(x) &&
       x.length === 2 &&
       x.every((s) => typeof s === "string") &&
-      (/^\d{1,12}$/.test(x[0]) || Number.isFinite(Date.parse(x[0])))
+      (/^\d{1,12}$/.test(String(x[0])) || Number.isFinite(Date.parse(String(x[0]))))
     )
       return x as [string, string];
   } catch {}
