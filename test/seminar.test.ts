@@ -306,3 +306,23 @@ describe("preparing the cron's seminar through the API", () => {
     expectProblem(await patch({ sessions }), 409, "sessions_locked");
   });
 });
+
+describe("cancelling the series seminar", () => {
+  it("neither side cancels the seminar of a series alone: 409 use_rotation_skip, nothing changes", async () => {
+    const t = await setup({ clock: fixedClock(trigger("2027-03-01")) });
+    const p = await t.pair();
+    await cronDay(t, "2027-03-01");
+    const [s] = await seminarsOf(t, p.jurisdiction.id);
+    for (const side of ["court", "proc"] as const) {
+      const res = await t.request(`/v1/trainings/${s!.id}/cancel`, {
+        method: "POST",
+        as: p.user(side, "coordinator"),
+        json: { reason: "不办了" },
+      });
+      expectProblem(res, 409, "use_rotation_skip");
+      expect(res.body.label.en).toContain("overrides");
+    }
+    const [after] = await seminarsOf(t, p.jurisdiction.id);
+    expect(after!.status).toBe("planning");
+  });
+});

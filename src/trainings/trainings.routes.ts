@@ -45,6 +45,7 @@ import {
   TrainingPage,
   TrainingParams,
   TrainingPatch,
+  TRAINING_REFUSALS,
   type Training,
   type NewTrainingInput,
   type TrainingPatchInput,
@@ -729,6 +730,9 @@ export const trainingRoutes = newRouter()
     trainingRoute({
       path: "/cancel",
       summary: "Cancel a training, with a reason; everyone registered is told",
+      description:
+        "A seminar of a series (`seriesId` set) is not cancelled here (409 `use_rotation_skip`): its year " +
+        "is skipped through POST /v1/series/{id}/overrides, co-signed by both leaders.",
       roles: ORGANISERS,
       request: { params: TrainingParams, body: jsonBody(CancelInput) },
     }),
@@ -741,6 +745,17 @@ export const trainingRoutes = newRouter()
         event: "cancelled",
         note: reason,
         from: ["planning", "published"],
+        // The seminar of a series is cancelled only by the co-signed skip of its year.
+        when: sql`t_.series_id is null`,
+        refuse: (t) =>
+          t.seriesId
+            ? new ApiError(
+                409,
+                "use_rotation_skip",
+                `This seminar belongs to a series: skip its year through POST /v1/series/${t.seriesId}/overrides (co-signed by both leaders).`,
+                { label: TRAINING_REFUSALS.label("use_rotation_skip") },
+              )
+            : undefined,
         set: sql`status = 'cancelled'`,
         effects: (applied, { eventId, now }) => [
           notifyTraining(scope, {

@@ -21,6 +21,14 @@ export const TRAINING_ROLES = vocabulary({
   invited: { zh: "本院受邀", en: "My institution is invited" },
 });
 
+/** Refusal codes of training and attendance routes, with bilingual labels (`label` in the problem). */
+export const TRAINING_REFUSALS = vocabulary({
+  use_rotation_skip: {
+    zh: "年度研讨会属于轮值系列,取消须经双方领导会签跳过本年度(POST /v1/series/{id}/overrides)",
+    en: "A series seminar is skipped through the rotation, co-signed by both leaders (POST /v1/series/{id}/overrides)",
+  },
+});
+
 const Id = z.string().min(1).max(64);
 const text = (max: number) => z.string().trim().min(1).max(max);
 
