@@ -55,7 +55,9 @@ describe("POST /v1/trainings/{id}/registrations", () => {
     const late = await training(t, pair, { closesAt: "2026-09-01T01:00:00Z" });
     expectProblem(await registerAs(t, late, p!), 409, "registration_closed");
     const draft = await training(t, pair, { status: "planning" });
-    expectProblem(await registerAs(t, draft, p!), 409, "not_published");
+    // A draft is its organisers' only: to an invited institution it does not exist (404).
+    expectProblem(await registerAs(t, draft, p!), 404);
+    expectProblem(await registerAs(t, draft, pair.user("court", "handler")), 409, "not_published");
     for (const id of [early, late, draft]) expect(await statuses(t, id)).toEqual([]);
   });
 
@@ -436,5 +438,34 @@ describe("list queries", () => {
         expect(r.body.errors[0].path).toBe("cursor");
       }
     }
+  });
+});
+
+describe("who reads what", () => {
+  it("a training in planning is 404 to an invited institution on its list; its organisers list it", async () => {
+    const draft = await training(t, pair, { status: "planning" });
+    expectProblem(
+      await t.request(`/v1/trainings/${draft}/registrations`, { as: pair.user("proc", "department_head") }),
+      404,
+    );
+    const org = await t.request(`/v1/trainings/${draft}/registrations`, {
+      as: pair.user("court", "coordinator"),
+    });
+    expect(org.status).toBe(200);
+  });
+
+  it("a registration is read by the person, the organisers and the institution's heads; a colleague gets 404", async () => {
+    const id = await training(t, pair);
+    const [p, colleague] = await bulkUsers(t, pair.procuratorate.id, 2);
+    const reg = (await registerAs(t, id, p!)).body;
+    const read = (as: { id: string }) => t.request(`/v1/registrations/${reg.id}`, { as });
+    for (const who of [p!, pair.user("court", "coordinator"), pair.user("proc", "department_head")])
+      expect((await read(who)).status).toBe(200);
+    expectProblem(await read(colleague!), 404);
+    expectProblem(await read(pair.user("proc", "handler")), 404);
+    expectProblem(
+      await t.request(`/v1/registrations/${reg.id}/withdraw`, { method: "POST", as: colleague! }),
+      404,
+    );
   });
 });

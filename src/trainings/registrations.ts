@@ -17,6 +17,7 @@ import { coordinatorsOf } from "../meetings/meetings.queries";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import { type RegistrationStatus, type Role, type SUBJECT_EVENTS, vocabulary } from "../vocab";
 import { answerErrors, answersValidSql, parseQuestions, type Answers } from "./answers";
+import { shown } from "./trainings.queries";
 
 type V = string | SQL;
 const v = (x: V) => (typeof x === "string" ? sql`${x}` : x);
@@ -341,10 +342,15 @@ export const REG_FROM = sql.raw(`from registrations r join trainings t on t.id =
 export const regRows = (rows: { j: string }[]): RegistrationRow[] =>
   rows.map((x) => JSON.parse(x.j) as RegistrationRow);
 
-/** One registration, when the caller sees it. */
+/**
+ * One registration, when the caller sees it and may read it: by the rule of the lists (`listedBy`:
+ * the person, the organisers, the institution's heads, coordinators, leaders and administrators),
+ * or who registered them. A colleague who may not gets nothing (404).
+ */
 export const getRegistration = (scope: Scope, id: V) =>
   scope.db.all<{ j: string }>(
-    sql`select ${REG_FIELDS} ${REG_FROM} where r.id = ${v(id)} and ${scope.visible(registrations, "r")}`,
+    sql`select ${REG_FIELDS} ${REG_FROM} where r.id = ${v(id)} and ${scope.visible(registrations, "r")}
+      and (${listedBy(scope)} or r.registered_by = ${scope.me.userId})`,
   );
 
 /** The timeline of the registration `id` (an SQL scalar), when the caller sees it. */
@@ -372,7 +378,7 @@ const getTrainingFacts = (scope: Scope, trainingId: string) =>
   scope.db.all<TrainingFacts>(sql`select t_.id, t_.status, t_.opens_at as opensAt, t_.closes_at as closesAt,
       t_.modify_until as modifyUntil, t_.approval_required as approvalRequired, t_.questions,
       (t_.organiser_org_id = ${scope.me.orgId} or t_.co_organiser_org_id is ${scope.me.orgId}) as organiser
-    from trainings t_ where t_.id = ${trainingId} and ${scope.visible(trainings, "t_")}`);
+    from trainings t_ where t_.id = ${trainingId} and ${shown(scope, "t_")}`);
 
 /** The caller's live registration for a training (the refusal `already_registered`). */
 const liveOf = (scope: Scope, trainingId: string, users: SQL) =>
@@ -756,10 +762,13 @@ export function listForTraining(scope: Scope, trainingId: string, f: Registratio
     order by ${order} limit ${f.limit + 1}`);
 }
 
-/** The training, when the caller sees it (a list of an unseen training is 404). */
+/**
+ * The training, when the caller sees it (a list of an unseen training is 404); a training still in
+ * planning is seen only by its organisers (the trainings module's `shown`).
+ */
 export const trainingSeen = (scope: Scope, trainingId: string) =>
   scope.db.all<{ id: string }>(
-    sql`select t_.id from trainings t_ where t_.id = ${trainingId} and ${scope.visible(trainings, "t_")}`,
+    sql`select t_.id from trainings t_ where t_.id = ${trainingId} and ${shown(scope, "t_")}`,
   );
 
 /** A page of the caller's own registrations, for `scope.list`. */
