@@ -269,6 +269,20 @@ describe("publish, change, cancel", () => {
     expect(up.body.counts).toEqual({ confirmed: 2, waitlisted: 0, offered: 1, pending: 0 });
   });
 
+  it("the capacity never drops below a quota (409 capacity_below_quota, nothing changed) unless the quota goes down with it", async () => {
+    const w = await world();
+    const tr = (await w.create()).body; // capacity 50, city procuratorate quota 20
+    const patch = (json: unknown) =>
+      w.t.request(`/v1/trainings/${tr.id}`, { method: "PATCH", as: w.organiser, json });
+    expectProblem(await patch({ capacity: 15 }), 409, "capacity_below_quota");
+    const same = await w.t.request(`/v1/trainings/${tr.id}`, { as: w.organiser });
+    expect(same.body.capacity).toBe(50);
+    expect(same.body.timeline.map((e: any) => e.type)).toEqual(["created"]);
+    const both = await patch({ capacity: 15, invitations: { quotas: { [w.city.procuratorate.id]: 15 } } });
+    expect(both.status).toBe(200);
+    expect(both.body.capacity).toBe(15);
+  });
+
   it("cancels with a reason; registrants are told; nothing more changes it", async () => {
     const w = await world();
     const tr = (await w.create()).body;

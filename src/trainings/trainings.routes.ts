@@ -405,6 +405,13 @@ function patchSql(id: string, p: TrainingPatchInput) {
       and (${modify} is null or ${first} is null or julianday(${modify}) <= julianday(${first}))`,
     // Lowering never takes a seat from anyone: not below the seats held now.
     capacity: p.capacity !== undefined ? sql`${p.capacity} >= ${taken()}` : sql`1`,
+    // No quota left above the capacity (quotas this PATCH sets are checked against it below).
+    quotaFits:
+      p.capacity !== undefined
+        ? sql`not exists (select 1 from training_invitations iq_ where iq_.training_id = t_.id
+            and iq_.quota > ${p.capacity}
+            and iq_.org_id not in ${Object.keys(p.invitations?.quotas ?? {}).length ? Object.keys(p.invitations?.quotas ?? {}) : [""]})`
+        : sql`1`,
     quotas: quotas.length
       ? sql.join(
           quotas.map(([o, q]) => sql`(${q} >= ${taken(o)} and (${capacity} is null or ${q} <= ${capacity}))`),
@@ -428,7 +435,8 @@ function patchSql(id: string, p: TrainingPatchInput) {
   const probe = sql`select ${sql.join(
     Object.entries(checks).map(([k, v]) => sql`(${v}) as ${sql.raw(k)}`),
     sql`, `,
-  )}, ${taken()} as taken, (${sql`select json_group_array(x.id) from organizations x
+  )}, ${taken()} as taken,
+    (select max(mq_.quota) from training_invitations mq_ where mq_.training_id = t_.id) as maxQuota, (${sql`select json_group_array(x.id) from organizations x
       join organizations o on o.id = t_.organiser_org_id where x.id in ${orgIds.length ? orgIds : [""]}
       and ${invitable("x", "o")}`}) as invitableIds,
     (select json_group_object(qo_.org_id, qo_.n) from (select tq_.org_id, count(*) as n from registrations tq_
@@ -449,6 +457,11 @@ function patchRefusal(p: TrainingPatchInput, orgIds: string[], probe: Record<str
     return conflict(
       "capacity_below_taken",
       `The capacity cannot go below the ${probe.taken} seats already taken.`,
+    );
+  if (!probe.quotaFits)
+    return conflict(
+      "capacity_below_quota",
+      `The capacity cannot go below an institution's quota; lower the quota in the same request (max quota now ${probe.maxQuota}).`,
     );
   if (!probe.invitable) {
     const valid = idSet(probe.invitableIds);
@@ -631,7 +644,8 @@ export const trainingRoutes = newRouter()
       summary: "Change a training while it is planned or published (capacity and quotas up or down)",
       description:
         "Capacity and quotas may be raised or lowered, never below the seats already held (409 " +
-        "`capacity_below_taken`, `quota_below_taken`). `invitations` adds institutions and sets quotas " +
+        "`capacity_below_taken`, `quota_below_taken`); the capacity never below a quota (409 " +
+        "`capacity_below_quota`: lower the quota in the same request). `invitations` adds institutions and sets quotas " +
         "(null lifts one); nobody is un-invited here. `sessions` replaces the whole list (fresh check-in " +
         "secrets) while nobody has registered (409 `sessions_locked`). Questions are fixed once someone registered (409 " +
         "`questions_locked`). The window must open before it closes and close by the first session " +
