@@ -469,3 +469,49 @@ describe("who reads what", () => {
     );
   });
 });
+
+describe("a cancelled training", () => {
+  it("refuses every registration change with training_cancelled (withdrawal stays allowed) and makes no offers", async () => {
+    const coordinator = pair.user("court", "coordinator");
+    const cancel = async (id: string) =>
+      expect(
+        (
+          await t.request(`/v1/trainings/${id}/cancel`, {
+            method: "POST",
+            as: coordinator,
+            json: { reason: "场地变更" },
+          })
+        ).status,
+      ).toBe(200);
+    const post = (id: string, action: string, as: { id: string }, json?: object) =>
+      t.request(`/v1/registrations/${id}/${action}`, { method: "POST", as, json });
+    const id = await training(t, pair, { capacity: 1 });
+    const [a, b, c, d] = await bulkUsers(t, pair.procuratorate.id, 4);
+    const ra = (await registerAs(t, id, a!)).body;
+    const rb = (await registerAs(t, id, b!)).body;
+    const rc = (await registerAs(t, id, c!)).body;
+    expect((await post(ra.id, "withdraw", a!)).status).toBe(200);
+    expect((await t.request(`/v1/registrations/${rb.id}`, { as: b! })).body.status.code).toBe("offered");
+    await cancel(id);
+    expectProblem(await post(rb.id, "accept-offer", b!), 409, "training_cancelled");
+    expectProblem(await post(rb.id, "decline-offer", b!), 409, "training_cancelled");
+    expectProblem(await registerAs(t, id, d!), 409, "training_cancelled");
+    expect((await post(rc.id, "withdraw", c!)).status).toBe(200);
+    expect((await statuses(t, id)).map((r) => r.status)).toEqual(["withdrawn", "offered", "withdrawn"]);
+    t.clock.set(new Date(t.clock.now().getTime() + 49 * 3_600_000));
+    try {
+      await runJob(t.deps, "offers", t.clock.now());
+    } finally {
+      t.clock.set(new Date("2026-09-01T02:00:00Z"));
+    }
+    expect((await statuses(t, id)).map((r) => r.status)).toEqual(["withdrawn", "expired", "withdrawn"]);
+
+    const approval = await training(t, pair, { approval: true });
+    const re = (await registerAs(t, approval, d!)).body;
+    expect(re.status.code).toBe("pending");
+    await cancel(approval);
+    expectProblem(await post(re.id, "approve", coordinator), 409, "training_cancelled");
+    expectProblem(await post(re.id, "reject", coordinator, { reason: "x" }), 409, "training_cancelled");
+    expect((await statuses(t, approval)).map((r) => r.status)).toEqual(["pending"]);
+  });
+});

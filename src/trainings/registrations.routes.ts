@@ -170,7 +170,7 @@ registrationRoutes.openapi(
       201: jsonResponse(RegistrationDetail, "Registered (see `status`)"),
       200: jsonResponse(RegistrationDetail, "A retry: the first attempt's registration"),
       409: errorResponse(
-        "`not_published`, `registration_closed`, `already_registered`, `idempotency_key_reused`",
+        "`not_published`, `training_cancelled`, `registration_closed`, `already_registered`, `idempotency_key_reused`",
       ),
     },
   }),
@@ -199,7 +199,7 @@ registrationRoutes.openapi(
       201: jsonResponse(GroupResult, "Registered"),
       200: jsonResponse(GroupResult, "A retry: the first attempt's registrations"),
       409: errorResponse(
-        "`not_published`, `registration_closed`, `already_registered` (see errors[]), `idempotency_key_reused`",
+        "`not_published`, `training_cancelled`, `registration_closed`, `already_registered` (see errors[]), `idempotency_key_reused`",
       ),
     },
   }),
@@ -288,7 +288,8 @@ const CHANGES: Record<
   }
 > = {
   withdraw: {
-    summary: "Withdraw (before the modification deadline); a freed seat is offered to the next person",
+    summary:
+      "Withdraw (before the modification deadline); a freed seat is offered to the next person (also allowed on a cancelled training)",
     roles: "any",
     errors: "`modification_closed`, `not_live`",
     spec: () => ({
@@ -297,6 +298,7 @@ const CHANGES: Record<
       from: ["pending", "confirmed", "waitlisted", "offered"],
       to: sql`'withdrawn'`,
       when: (now) => sql`(t_.modify_until is null or ${now} < ${utc("t_.modify_until")})`,
+      evenCancelled: true,
       frees: true,
       refuse: (_r, t) =>
         refuse(409, "modification_closed", `Registrations could be withdrawn until ${t.modifyUntil}.`),
@@ -305,7 +307,7 @@ const CHANGES: Record<
   approve: {
     summary: "Approve a registration awaiting approval (organiser)",
     roles: ORGANISER_ROLES,
-    errors: "`not_pending`, `not_live`",
+    errors: "`not_pending`, `not_live`, `training_cancelled`",
     spec: () => ({
       event: "approved",
       by: "organiser",
@@ -322,7 +324,7 @@ const CHANGES: Record<
   reject: {
     summary: "Reject a registration awaiting approval (organiser), with a reason; the seat passes on",
     roles: ORGANISER_ROLES,
-    errors: "`not_pending`, `not_live`",
+    errors: "`not_pending`, `not_live`, `training_cancelled`",
     body: true,
     spec: (b) => ({
       event: "rejected",
@@ -342,7 +344,7 @@ const CHANGES: Record<
   "accept-offer": {
     summary: "Accept the seat offered from the waiting list, before the offer expires",
     roles: "any",
-    errors: "`offer_expired`, `no_offer`, `not_live`",
+    errors: "`offer_expired`, `no_offer`, `not_live`, `training_cancelled`",
     spec: () => ({
       event: "offer_accepted",
       by: "registrant",
@@ -358,7 +360,7 @@ const CHANGES: Record<
   "decline-offer": {
     summary: "Decline the seat offered from the waiting list; it passes on",
     roles: "any",
-    errors: "`offer_expired`, `no_offer`, `not_live`",
+    errors: "`offer_expired`, `no_offer`, `not_live`, `training_cancelled`",
     spec: () => ({
       event: "offer_declined",
       by: "registrant",

@@ -34,6 +34,7 @@ export const INSTITUTION_ROLES: Role[] = ["department_head", "coordinator", "lea
 /** Refusal codes of registration routes, with bilingual labels (sent as `label` in the problem). */
 export const REGISTRATION_REFUSALS = vocabulary({
   not_published: { zh: "培训尚未发布", en: "The training is not published" },
+  training_cancelled: { zh: "培训已取消", en: "The training is cancelled" },
   registration_closed: { zh: "不在报名时间内", en: "Registration is not open now" },
   already_registered: { zh: "已报名", en: "Already registered" },
   modification_closed: { zh: "已过修改截止时间", en: "The modification deadline has passed" },
@@ -388,6 +389,7 @@ const liveOf = (scope: Scope, trainingId: string, users: SQL) =>
 
 /** Refusal for a training that is not open for registration now (or undefined when it is). */
 function windowRefusal(t: TrainingFacts, now: string): ApiError | undefined {
+  if (t.status === "cancelled") return cancelledRefusal();
   if (t.status !== "published")
     return refuse(409, "not_published", "The training is not published; registration is not open.");
   const at = Date.parse(now);
@@ -398,6 +400,9 @@ function windowRefusal(t: TrainingFacts, now: string): ApiError | undefined {
       `Registration is open from ${t.opensAt ?? "publication"} until ${t.closesAt ?? "the event"}.`,
     );
 }
+
+const cancelledRefusal = () =>
+  refuse(409, "training_cancelled", "The training is cancelled; its registrations no longer change.");
 
 export type RegistrationView = { registration: RegistrationRow; timeline: SubjectEventRow[] };
 
@@ -611,6 +616,11 @@ export type ChangeSpec = {
   from: RegistrationStatus[];
   /** The new status (SQL over the registration `r_` and its training `t_`). */
   to: SQL;
+  /**
+   * Allowed on a cancelled training too (withdrawal only: a person may still tidy up). Every other
+   * change requires the training to be published (else 409 `training_cancelled`).
+   */
+  evenCancelled?: boolean;
   /** Further conditions on `r_`/`t_` at `now` (deadlines). */
   when?: (now: string) => SQL;
   note?: string | null;
@@ -641,7 +651,8 @@ export async function change(
           and ${scope.hasRole(ORGANISER_ROLES)})`;
   const guard = sql`exists (select 1 from registrations r_ join trainings t_ on t_.id = r_.training_id
     where r_.id = ${id} and ${scope.visible(registrations, "r_")} and ${who}
-      and r_.status in ${spec.from}${spec.when ? sql` and ${spec.when(now)}` : sql``})`;
+      and r_.status in ${spec.from}${spec.when ? sql` and ${spec.when(now)}` : sql``}
+      ${spec.evenCancelled ? sql`` : sql`and t_.status = 'published'`})`;
   const applied = sql`exists (select 1 from subject_events ev_ where ev_.id = ${eventId})`;
   const training = sql`(select tr_.training_id from registrations tr_ where tr_.id = ${id})`;
   const statements = [
@@ -703,6 +714,7 @@ function changeRefusal(r: RegistrationRow, t: TrainingFacts, p: Principal, spec:
     return forbidden("Only the registered person (or who registered them) may do this.");
   if (spec.by === "organiser" && (!t.organiser || !p.roles.some((x) => ORGANISER_ROLES.includes(x))))
     return forbidden("Only the organiser's coordinators, leaders or administrators may do this.");
+  if (t.status !== "published" && !spec.evenCancelled) return cancelledRefusal();
   if (!spec.from.includes(r.status)) {
     if (!LIVE.includes(r.status))
       return refuse(409, "not_live", `The registration is ${r.status}; it can no longer change.`);
