@@ -401,10 +401,13 @@ describe("visibility", () => {
     const a = w.city.user("proc", "handler");
     const b = w.city.user("proc", "leader");
     await w.register(ids[0]!, w.basic.user("proc", "handler"), "waitlisted");
-    await w.register(ids[0]!, a, "waitlisted");
+    const ra = await w.register(ids[0]!, a, "waitlisted");
     await w.register(ids[0]!, b, "withdrawn");
     const mine = await w.t.request(`/v1/trainings/${ids[0]}`, { as: a });
-    expect(mine.body.myRegistration).toMatchObject({ status: { code: "waitlisted" }, waitlistPosition: 2 });
+    // The same position as the registration's: a's institution has its own quota, so a waits only
+    // behind people of that pool (the basic-level handler ahead waits for another quota).
+    expect(mine.body.myRegistration).toMatchObject({ status: { code: "waitlisted" }, waitlistPosition: 1 });
+    expect((await w.t.request(`/v1/registrations/${ra}`, { as: a })).body.position).toBe(1);
     expect((await w.t.request(`/v1/trainings/${ids[0]}`, { as: b })).body.myRegistration.status.code).toBe(
       "withdrawn",
     );

@@ -109,12 +109,25 @@ const COUNTS = `(select json_object(
     'pending', coalesce(sum(rc_.status = 'pending'), 0))
   from registrations rc_ where rc_.training_id = t.id)`;
 
+/**
+ * The position on the waiting list: waitlisted people of the same pool ahead + 1; the pool is the
+ * institution when it has a quota, else everyone without a quota. A verbatim copy of POSITION in
+ * ./registrations (not exported there; aliases r, ri as there) so that GET /v1/trainings/{id} and
+ * GET /v1/registrations/{id} answer the same number.
+ */
+const POSITION = `case when r.status = 'waitlisted' then 1 + (select count(*)
+    from registrations p_ left join training_invitations pi_
+      on pi_.training_id = p_.training_id and pi_.org_id = p_.org_id
+    where p_.training_id = r.training_id and p_.status = 'waitlisted' and p_.seq < r.seq
+      and case when ri.quota is null then pi_.quota is null else p_.org_id = r.org_id end) end`;
+
 /** The caller's own registration (the live one, else the latest), with the waiting-list position. */
 const mine = (scope: Scope) => sql`(select json_object('id', r.id, 'status', r.status,
-    'waitlistPosition', case when r.status = 'waitlisted' then 1 + (select count(*) from registrations w_
-      where w_.training_id = r.training_id and w_.status = 'waitlisted' and w_.seq < r.seq) end,
+    'waitlistPosition', ${sql.raw(POSITION)},
     'offerExpiresAt', r.offer_expires_at)
-  from registrations r where r.training_id = t.id and r.user_id = ${scope.me.userId}
+  from registrations r
+  left join training_invitations ri on ri.training_id = r.training_id and ri.org_id = r.org_id
+  where r.training_id = t.id and r.user_id = ${scope.me.userId}
   order by r.status in ${LIVE} desc, r.seq desc limit 1)`;
 
 const FIELDS = (scope: Scope, full: boolean) =>
