@@ -141,6 +141,25 @@ describe("QR self check-in", () => {
     });
     expect(own.body.attendance.map((a: any) => a.user.id)).toEqual([me.id]);
   });
+
+  it("a QR check-in is on the person's registration timeline, not on the training's seen by every invited institution", async () => {
+    const w = await world();
+    const tr = await w.training();
+    const me = w.basic.user("proc", "handler");
+    const reg = await w.register(tr.id, me);
+    w.t.clock.set("2026-10-20T08:30:00+08:00");
+    const code = await w.qr(tr.id, tr.sessions[0]!.id);
+    expect((await w.checkIn(tr.id, tr.sessions[0]!.id, me, code.body.token)).status).toBe(200);
+    const seen = await w.t.request(`/v1/trainings/${tr.id}`, { as: w.city.user("proc", "coordinator") });
+    expect(seen.body.timeline.map((e: any) => e.type)).not.toContain("checked_in");
+    for (const as of [me, w.organiser]) {
+      const r = await w.t.request(`/v1/registrations/${reg}`, { as });
+      expect(r.body.timeline.map((e: any) => e.type)).toContain("checked_in");
+    }
+    expect(
+      (await w.t.request(`/v1/registrations/${reg}`, { as: w.city.user("proc", "coordinator") })).status,
+    ).toBe(404);
+  });
 });
 
 describe("attendance by the organiser", () => {

@@ -437,14 +437,16 @@ export const attendanceRoutes = newRouter()
       );
       const { results: w } = await scope.run([
         insert,
+        // On the registration's timeline (seen by the person, their institution and the organisers),
+        // not the training's: the institutions invited alongside never see who checked in.
         recordEvent(scope.db, {
           id: eventId,
-          jurisdictionId: sql`(select jt_.jurisdiction_id from trainings jt_ where jt_.id = ${id})`,
-          subjectType: "training",
-          subjectId: id,
+          jurisdictionId: sql`(select jr_.jurisdiction_id from registrations jr_ where jr_.id = ${f.registrationId})`,
+          subjectType: "registration",
+          subjectId: f.registrationId,
           actorId: scope.me.userId,
           type: "checked_in",
-          data: JSON.stringify({ sessionId: sid, method: "qr" }),
+          data: JSON.stringify({ trainingId: id, sessionId: sid, method: "qr" }),
           at,
           when: sql`changes() > 0`,
         }),
