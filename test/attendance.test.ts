@@ -206,6 +206,41 @@ describe("attendance by the organiser", () => {
   });
 });
 
+describe("attendance after a withdrawal", () => {
+  it("the organiser removes the attendance of a withdrawn registration; its hours no longer count", async () => {
+    const w = await world();
+    const tr = await w.training();
+    const s1 = tr.sessions[0]!.id;
+    const me = w.basic.user("proc", "handler");
+    const reg = await w.register(tr.id, me);
+    w.t.clock.set("2026-10-20T10:00:00+08:00");
+    const post = (entries: unknown) =>
+      w.t.request(`/v1/trainings/${tr.id}/sessions/${s1}/attendance`, {
+        method: "POST",
+        as: w.organiser,
+        json: { entries },
+      });
+    expect((await post([{ registrationId: reg, attended: true }])).status).toBe(200);
+    const record = async () =>
+      (await w.t.request("/v1/me/training-record?year=2026", { as: me })).body.totalHours;
+    expect(await record()).toBe(1.5);
+    await w.t.deps.db.run(sql`update registrations set status = 'withdrawn' where id = ${reg}`);
+    // Withdrawn: no hours, and the record can still be corrected.
+    expect(await record()).toBe(0);
+    const fixed = await post([{ registrationId: reg, attended: false }]);
+    expect(fixed.status).toBe(200);
+    expect(await w.rows()).toBe(0);
+    // Recording a withdrawn registration stays refused; an unknown id cannot be removed either.
+    expect((await post([{ registrationId: reg, attended: true }])).body.errors[0].code).toBe("not_confirmed");
+    const unknown = await post([{ registrationId: "nope", attended: false }]);
+    expectProblem(unknown, 400, "validation_failed");
+    expect(unknown.body.errors[0]).toMatchObject({
+      path: "entries.0.registrationId",
+      code: "not_registered",
+    });
+  });
+});
+
 describe("training records", () => {
   it("credits hours pro rata per session attended, to each session's year (a year boundary)", async () => {
     const w = await world();

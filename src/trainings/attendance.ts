@@ -152,7 +152,9 @@ export async function verifyQr(
 
 /**
  * Per (person's registration, training): sessions attended in `year` and hours credited, for the
- * registrations matching `who` (the caller's policy applies). Cancelled trainings credit nothing.
+ * registrations matching `who` (the caller's policy applies). Cancelled trainings credit nothing;
+ * only registrations still confirmed are credited (a withdrawn one keeps its attendance rows until
+ * the organiser removes them, but earns no hours).
  */
 const credited = (scope: Scope, year: number, who: ReturnType<typeof sql>) => sql`select r.user_id,
     r.training_id, count(*) as attended,
@@ -162,7 +164,7 @@ const credited = (scope: Scope, year: number, who: ReturnType<typeof sql>) => sq
   from training_attendance a join registrations r on r.id = a.registration_id
   join training_sessions s on s.id = a.session_id join trainings t on t.id = r.training_id
   where ${who} and ${scope.visible(registrations, "r")} and ${scope.visible(trainings, "t")}
-    and t.status <> 'cancelled' and substr(s.starts_at, 1, 4) = ${String(year)}
+    and t.status <> 'cancelled' and r.status = 'confirmed' and substr(s.starts_at, 1, 4) = ${String(year)}
   group by r.user_id, r.training_id`;
 
 const myRecord = (scope: Scope, year: number) => sql`select json_object('trainingId', t.id, 'title', t.title,
@@ -214,8 +216,9 @@ export const attendanceRoutes = newRouter()
       summary: "Record who attended a session (the organiser): confirmed registrations only",
       description:
         "`attended: true` records a person (once: a repeat changes nothing), `false` removes a record. " +
-        "Every entry must be a confirmed registration of this training, or nothing is recorded (400 " +
-        "per item, `not_confirmed`). From one hour before the session starts (409 `checkin_not_open`).",
+        "A recorded entry must be a confirmed registration of this training (400 per item, " +
+        "`not_confirmed`); a removal any registration of it, also withdrawn or refused (400 per item, " +
+        "`not_registered`); else nothing is changed. Records credit confirmed registrations only. From one hour before the session starts (409 `checkin_not_open`).",
       roles: ORGANISERS,
       request: { params: SessionParams, body: jsonBody(AttendanceInput) },
       ok: SessionAttendance,
@@ -231,14 +234,21 @@ export const attendanceRoutes = newRouter()
       const opens = new Date(now.getTime() + CHECKIN_OPENS_BEFORE_MS).toISOString();
       const eventId = deps.ids();
       const regIds = [...new Set(entries.map((e) => e.registrationId))];
+      const addIds = [...new Set(entries.filter((e) => e.attended).map((e) => e.registrationId))];
+      const dropIds = [...new Set(entries.filter((e) => !e.attended).map((e) => e.registrationId))];
+      const list = (ids: string[]) => (ids.length ? ids : [""]);
+      // Recorded: confirmed registrations only. Removed: any registration of the training (a
+      // correction stays possible after a withdrawal or a refusal).
       const confirmed = sql`(select count(*) from registrations rc_ where rc_.training_id = ${id}
-        and rc_.status = 'confirmed' and rc_.id in ${regIds})`;
+        and rc_.status = 'confirmed' and rc_.id in ${list(addIds)}) = ${addIds.length}
+        and (select count(*) from registrations rd_ where rd_.training_id = ${id}
+          and rd_.id in ${list(dropIds)}) = ${dropIds.length}`;
       // The organiser's institution, a published training, the session of it begun (or about to),
       // every entry a confirmed registration: the timeline entry first, everything else on it.
       const ok = sql`exists (select 1 from trainings t join training_sessions s on s.training_id = t.id
         where t.id = ${id} and s.id = ${sid} and ${shown(scope)} and ${organises(scope)}
           and t.status = 'published' and ${scope.hasRole()}
-          and julianday(s.starts_at) <= julianday(${opens})) and ${confirmed} = ${regIds.length}`;
+          and julianday(s.starts_at) <= julianday(${opens})) and ${confirmed}`;
       const applied = sql`exists (select 1 from subject_events ev_ where ev_.id = ${eventId})`;
       const writes = entries.map((e) =>
         e.attended
@@ -270,9 +280,11 @@ export const attendanceRoutes = newRouter()
         outboxFromSubjectEvents(scope.db, sql`ev.id = ${eventId}`),
         sessionFacts(scope, id, sid),
         sessionAttendance(scope, sid),
-        scope.db.all<{ ok: number; ids: string }>(sql`select ${applied} as ok,
+        scope.db.all<{ ok: number; ids: string; known: string }>(sql`select ${applied} as ok,
           (select json_group_array(rc_.id) from registrations rc_ where rc_.training_id = ${id}
-            and rc_.status = 'confirmed' and rc_.id in ${regIds}) as ids`),
+            and rc_.status = 'confirmed' and rc_.id in ${regIds}) as ids,
+          (select json_group_array(rk_.id) from registrations rk_ where rk_.training_id = ${id}
+            and rk_.id in ${regIds}) as known`),
       ] as BatchItem<"sqlite">[];
       const n = statements.length;
       const { results } = await scope.run(
@@ -280,7 +292,7 @@ export const attendanceRoutes = newRouter()
         (r) => (r[n - 3] as unknown[])[0],
       );
       const facts = (results[n - 3] as Awaited<ReturnType<typeof sessionFacts>>)[0]!;
-      const check = (results[n - 1] as { ok: number; ids: string }[])[0]!;
+      const check = (results[n - 1] as { ok: number; ids: string; known: string }[])[0]!;
       if (!check.ok) {
         if (!facts.organiser) throw forbidden("Only the organising institution records attendance.");
         if (facts.status !== "published")
@@ -291,17 +303,29 @@ export const attendanceRoutes = newRouter()
             "Attendance is recorded from one hour before the session starts.",
           );
         const valid = new Set(JSON.parse(check.ids) as string[]);
-        const errors: FieldError[] = entries.flatMap((e, i) =>
-          valid.has(e.registrationId)
-            ? []
-            : [
-                {
-                  in: "json",
-                  path: `entries.${i}.registrationId`,
-                  message: "not a confirmed registration of this training",
-                  code: "not_confirmed",
-                },
-              ],
+        const known = new Set(JSON.parse(check.known) as string[]);
+        const errors: FieldError[] = entries.flatMap((e, i): FieldError[] =>
+          e.attended
+            ? valid.has(e.registrationId)
+              ? []
+              : [
+                  {
+                    in: "json",
+                    path: `entries.${i}.registrationId`,
+                    message: "not a confirmed registration of this training",
+                    code: "not_confirmed",
+                  },
+                ]
+            : known.has(e.registrationId)
+              ? []
+              : [
+                  {
+                    in: "json",
+                    path: `entries.${i}.registrationId`,
+                    message: "not a registration of this training",
+                    code: "not_registered",
+                  },
+                ],
         );
         if (errors.length)
           throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors });
