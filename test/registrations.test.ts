@@ -515,3 +515,46 @@ describe("a cancelled training", () => {
     expect((await statuses(t, approval)).map((r) => r.status)).toEqual(["pending"]);
   });
 });
+
+describe("Idempotency-Key reused for another request", () => {
+  it("a group with a used key on another training or with other members writes nothing (409)", async () => {
+    const head = pair.user("proc", "department_head");
+    const [m1, m2] = await bulkUsers(t, pair.procuratorate.id, 2, head.departmentId);
+    const t1 = await training(t, pair);
+    const t2 = await training(t, pair);
+    const k = key();
+    const group = (id: string, ms: { id: string }[]) =>
+      t.request(`/v1/trainings/${id}/registrations/group`, {
+        method: "POST",
+        as: head,
+        json: { members: ms.map((m) => ({ userId: m.id, answers: {} })) },
+        headers: { "idempotency-key": k },
+      });
+    expect((await group(t1, [m1!])).status).toBe(201);
+    expect((await group(t1, [m1!])).status).toBe(200);
+    expectProblem(await group(t2, [m2!]), 409, "idempotency_key_reused");
+    expectProblem(await group(t1, [m1!, m2!]), 409, "idempotency_key_reused");
+    expect(await statuses(t, t2)).toEqual([]);
+    expect((await statuses(t, t1)).map((r) => r.user_id)).toEqual([m1!.id]);
+    const written = await t.deps.db.all<{ n: number }>(sql`select
+      (select count(*) from notifications where user_id = ${m2!.id})
+      + (select count(*) from subject_events e join registrations r on r.id = e.subject_id
+          where r.user_id = ${m2!.id}) as n`);
+    expect(written[0]!.n).toBe(0);
+    // The head's own registration with the same key is another request too.
+    expectProblem(await registerAs(t, t2, head, {}, k), 409, "idempotency_key_reused");
+    expect(await statuses(t, t2)).toEqual([]);
+  });
+
+  it("a registration retried with other answers is idempotency_key_reused, changing nothing", async () => {
+    const id = await training(t, pair, { questions: QUESTIONS });
+    const [p] = await bulkUsers(t, pair.procuratorate.id, 1);
+    const k = key();
+    expect((await registerAs(t, id, p!, ok, k)).status).toBe(201);
+    expect((await registerAs(t, id, p!, ok, k)).status).toBe(200);
+    expectProblem(await registerAs(t, id, p!, { diet: "清真" }, k), 409, "idempotency_key_reused");
+    const other = await training(t, pair, { questions: QUESTIONS });
+    expectProblem(await registerAs(t, other, p!, ok, k), 409, "idempotency_key_reused");
+    expect(await statuses(t, other)).toEqual([]);
+  });
+});

@@ -96,6 +96,30 @@ const offerExpiry = (now: string, hours: SQL) =>
 
 // ── Registering ───────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * keyFree: the caller has used the Idempotency-Key `key` for no registration yet. Every registering
+ * insert is guarded on it, so a retry — or a reuse of the key for another request — writes nothing;
+ * the route then answers the first result or 409 `idempotency_key_reused` (see `sameRequest`).
+ */
+const keyFree = (scope: Scope, key: string) => sql`not exists (select 1 from registrations ku_
+  where ku_.registered_by = ${scope.me.userId} and ku_.idempotency_key = ${key})`;
+
+/**
+ * The request a key was first used for, as the stored registrations tell it: the training, and
+ * each person with their answers. A retry is the same request; anything else reuses the key.
+ */
+const requestOf = (trainingId: string, members: { userId: string; answers: unknown }[]) =>
+  JSON.stringify([
+    trainingId,
+    members.map((m) => [m.userId, JSON.stringify(m.answers ?? {})]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
+  ]);
+const sameRequest = (regs: RegistrationRow[], trainingId: string, members: GroupMember[]) =>
+  regs.every((r) => r.training.id === trainingId) &&
+  requestOf(
+    trainingId,
+    regs.map((r) => ({ userId: r.user.id, answers: r.answers })),
+  ) === requestOf(trainingId, members);
+
 type NewRegistration = {
   id: string;
   trainingId: string;
@@ -105,6 +129,8 @@ type NewRegistration = {
   now: string;
   /** Further conditions for the insert (the group's all-or-nothing guard). */
   when?: SQL;
+  /** Guarded on the key being unused (default); a group's later members depend on its first. */
+  keyGuard?: boolean;
 };
 
 /**
@@ -126,6 +152,7 @@ export function insertRegistration(scope: Scope, r: NewRegistration) {
       ${answers}, ${scope.me.userId}, ${r.key}, ${r.now}, ${r.now}
     from trainings t_ join users u_ on u_.id = ${v(r.userId)} and u_.active = 1
     where t_.id = ${r.trainingId} and ${scope.visible(trainings, "t_")} and ${windowOpen(r.now)}
+      ${r.keyGuard === false ? sql`` : sql`and ${keyFree(scope, r.key)}`}
       and ${answersValidSql(sql`t_.questions`, answers)}${r.when ? sql` and ${r.when}` : sql``}
     on conflict do nothing`);
 }
@@ -420,7 +447,7 @@ export async function register(
   const id = deps.ids();
   const now = deps.clock.now().toISOString();
   const byKey = sql`(select k_.id from registrations k_ where k_.registered_by = ${scope.me.userId}
-    and k_.idempotency_key = ${key} and k_.user_id = ${scope.me.userId})`;
+    and k_.idempotency_key = ${key})`;
   const mine = sql`(select ${id} where exists (select 1 from registrations n_ where n_.id = ${id}))`;
   const statements = [
     insertRegistration(scope, { id, trainingId, userId: scope.me.userId, answers, key, now }),
@@ -432,16 +459,13 @@ export async function register(
     timelineOf(scope, byKey),
     liveOf(scope, trainingId, sql`(${scope.me.userId})`),
   ] as const;
-  const { results } = await scope.run(statements, (r) => r[4][0]);
+  const { principal, results } = await scope.run(statements, (r) => r[4][0]);
   const training = results[4][0]!;
-  const [reg] = regRows(results[5]);
+  const regs = regRows(results[5]);
+  const reg = regs[0];
   if (reg) {
-    if (reg.training.id !== trainingId)
-      throw refuse(
-        409,
-        "idempotency_key_reused",
-        "This Idempotency-Key was used to register for another training.",
-      );
+    if (!sameRequest(regs, trainingId, [{ userId: principal.id, answers }]))
+      throw refuse(409, "idempotency_key_reused", "This Idempotency-Key was used for another request.");
     return { registration: reg, timeline: results[6], created: reg.id === id };
   }
   throw (
@@ -511,6 +535,7 @@ export async function registerGroup(
       key,
       now,
       when: i === 0 ? groupGuard : first,
+      keyGuard: i === 0,
     }),
   );
   const events = ids.map((id) => registrationCreated(scope.db, deps.ids(), id, scope.me.userId, now));
@@ -544,8 +569,8 @@ export async function registerGroup(
   const training = (results as unknown[])[n - 4] as TrainingFacts[];
   const regs = regRows((results as unknown[])[n - 3] as { j: string }[]);
   if (regs.length) {
-    if (regs.some((r) => r.training.id !== trainingId))
-      throw refuse(409, "idempotency_key_reused", "This Idempotency-Key was used for another group.");
+    if (!sameRequest(regs, trainingId, members))
+      throw refuse(409, "idempotency_key_reused", "This Idempotency-Key was used for another request.");
     return { registrations: regs, created: regs.some((r) => r.id === ids[0]) };
   }
   if (!principal.roles.includes("department_head"))
