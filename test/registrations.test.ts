@@ -96,6 +96,24 @@ describe("POST /v1/trainings/{id}/registrations", () => {
       expect.objectContaining({ path: "answers.diet", code: "single_choice_only" }),
     ]);
     expect(await statuses(t, id)).toEqual([]);
+    // A NUL cannot hide a text's length from the guard, nor pass for no answer.
+    const nul = await registerAs(t, id, p!, { diet: "普通", note: `\u0000${"x".repeat(4000)}` });
+    expectProblem(nul, 400, "validation_failed");
+    expect(nul.body.errors).toEqual([
+      expect.objectContaining({ path: "answers.note", code: "control_character" }),
+    ]);
+    const strict = await training(t, pair, {
+      questions: [
+        { id: "why", type: "text", label: { zh: "理由", en: "Why" }, required: true, maxLength: 5 },
+      ],
+    });
+    const hidden = await registerAs(t, strict, p!, { why: "\u0000abc" });
+    expectProblem(hidden, 400, "validation_failed");
+    expect(hidden.body.errors).toEqual([
+      expect.objectContaining({ path: "answers.why", code: "control_character" }),
+    ]);
+    expect(await statuses(t, id)).toEqual([]);
+    expect(await statuses(t, strict)).toEqual([]);
     const good = await registerAs(t, id, p!, {
       diet: "清真",
       topics: ["民事"],
@@ -130,6 +148,13 @@ describe("answers: the SQL guard and the zod schema agree", () => {
     { diet: "普通", note: "12345678901" },
     { diet: "普通", note: "😀😀😀😀😀😀😀😀😀😀" },
     { diet: "普通", note: 5 },
+    { diet: "普通", note: `\u0000${"x".repeat(40)}` },
+    { diet: "普通", note: "\u0000abc" },
+    { diet: "普通", note: "\u0000" },
+    { diet: "普通", note: "a\u0007b" },
+    { diet: "普通", note: "a\rb" },
+    { diet: "普通", note: "a\u007fb" },
+    { diet: "普通", note: "a\tb\nc" },
     { diet: "普通", room: false },
     { diet: "普通", room: "no" },
     { diet: "普通", other: "x" },

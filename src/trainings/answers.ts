@@ -62,10 +62,26 @@ export const ANSWER_ERRORS = vocabulary({
   single_choice_only: { zh: "单选题只能选一项", en: "Only one option may be chosen" },
   duplicate_option: { zh: "重复选择同一选项", en: "An option is chosen twice" },
   too_long: { zh: "回答超出字数限制", en: "The answer is too long" },
+  control_character: {
+    zh: "回答含有控制字符(仅允许换行和制表符)",
+    en: "The answer contains a control character (only line feeds and tabs are allowed)",
+  },
   wrong_type: { zh: "回答类型与题型不符", en: "The answer does not fit the question's type" },
   unknown_question: { zh: "没有这道题", en: "No such question" },
 });
 export type AnswerError = (typeof ANSWER_ERRORS.codes)[number];
+
+/**
+ * Control characters other than line feed and tab (U+0000–U+0008, U+000B–U+001F, U+007F): refused
+ * in text answers — SQLite's text functions stop at NUL, so the length rule could not hold.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the rule is about control characters
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000B-\u001F\u007F]/;
+
+/** The SQL of CONTROL_CHARACTER: the control characters as one string (a GLOB class), NUL apart. */
+const CONTROL_CHARS_SQL = sql.raw(
+  `char(${[...Array.from({ length: 8 }, (_, i) => i + 1), ...Array.from({ length: 21 }, (_, i) => i + 11), 127].join(", ")})`,
+);
 
 /** An empty answer ("" or [] or null) counts as no answer. */
 const blank = (v: unknown) =>
@@ -83,7 +99,10 @@ export function answersSchema(questions: readonly Question[]) {
       case "text": {
         const max = q.maxLength ?? DEFAULT_TEXT_MAX;
         // Characters as SQLite's length() counts them (code points, not UTF-16 units).
-        answer = z.string(issue("wrong_type")).refine((s) => [...s].length <= max, issue("too_long"));
+        answer = z
+          .string(issue("wrong_type"))
+          .refine((s) => !CONTROL_CHARACTER.test(s), { ...issue("control_character"), abort: true })
+          .refine((s) => [...s].length <= max, issue("too_long"));
         break;
       }
       case "yes_no":
@@ -158,7 +177,12 @@ export function answersValidSql(questions: SQL, answers: SQL | string): SQL {
   const options = sql`(select o_.value from json_each(q_.value, '$.options') o_)`;
   const missing = sql`(${ty} is null or ${ty} = 'null' or (${ty} = 'text' and length(${val}) = 0)
     or (${ty} = 'array' and json_array_length(${a}, ${p}) = 0))`;
+  // A text with a control character (NUL measured in bytes: text functions stop at it) is refused
+  // before anything else, as the zod schema refuses it whatever its length.
+  const control = sql`(${ty} = 'text' and (instr(cast(${val} as blob), x'00') > 0
+    or ${val} glob '*[' || ${CONTROL_CHARS_SQL} || ']*'))`;
   const broken = sql`case
+    when json_extract(q_.value, '$.type') = 'text' and ${control} then 1
     when ${missing} then coalesce(json_extract(q_.value, '$.required'), 0) = 1
     when json_extract(q_.value, '$.type') = 'text' then not (${ty} = 'text'
       and length(${val}) <= coalesce(json_extract(q_.value, '$.maxLength'), ${DEFAULT_TEXT_MAX}))
