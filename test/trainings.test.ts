@@ -414,6 +414,27 @@ describe("visibility", () => {
   });
 });
 
+describe("refusals and sync", () => {
+  it("training and attendance refusals carry a bilingual label", async () => {
+    const w = await world();
+    const tr = (await w.create()).body;
+    const patch = await w.t.request(`/v1/trainings/${tr.id}`, {
+      method: "PATCH",
+      as: w.organiser,
+      json: { closesAt: "2026-11-01T00:00:00+08:00" },
+    });
+    expectProblem(patch, 422, "window_invalid");
+    expect(patch.body.label).toEqual({ zh: expect.any(String), en: expect.any(String) });
+    const att = await w.t.request(`/v1/trainings/${tr.id}/sessions/${tr.sessions[0].id}/attendance`, {
+      method: "POST",
+      as: w.organiser,
+      json: { entries: [{ registrationId: "x", attended: true }] },
+    });
+    expectProblem(att, 409, "not_published");
+    expect(att.body.label.en).toBe("The training is not published");
+  });
+});
+
 describe("reminders", () => {
   it("3 and 1 days before each session, once each, to confirmed registrants only", async () => {
     const w = await world();

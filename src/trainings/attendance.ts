@@ -14,7 +14,7 @@ import type { Scope } from "../auth/scope";
 import { registrations, trainingAttendance, trainings } from "../db/schema";
 import { outboxFromSubjectEvents, recordEvent } from "../events/events";
 import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
-import { ApiError, conflict, forbidden, notFound, type FieldError } from "../http/problem";
+import { ApiError, forbidden, notFound, type FieldError } from "../http/problem";
 import { CHECKIN_METHODS, TRAINING_KINDS, type Role } from "../vocab";
 import { organises, shown } from "./trainings.queries";
 import { hoursOf, ORGANISERS } from "./trainings.routes";
@@ -30,6 +30,8 @@ import {
   RecordQuery,
   SessionAttendance,
   SessionParams,
+  conflict,
+  problem,
 } from "./trainings.schemas";
 
 const tags = ["Trainings"];
@@ -138,13 +140,13 @@ export async function verifyQr(
       requiredClaims: ["exp", "jti"],
     });
     if (payload.training !== o.trainingId || payload.session !== o.sessionId)
-      throw new ApiError(422, "invalid_token", "This QR code is for another session.");
+      throw problem(422, "invalid_token", "This QR code is for another session.");
     return payload;
   } catch (e) {
     if (e instanceof ApiError) throw e;
     if (e instanceof joseErrors.JWTExpired)
-      throw new ApiError(422, "token_expired", "This QR code has expired; scan the one shown now.");
-    throw new ApiError(422, "invalid_token", "This is not a valid check-in QR code for this session.");
+      throw problem(422, "token_expired", "This QR code has expired; scan the one shown now.");
+    throw problem(422, "invalid_token", "This is not a valid check-in QR code for this session.");
   }
 }
 
@@ -328,7 +330,7 @@ export const attendanceRoutes = newRouter()
                 ],
         );
         if (errors.length)
-          throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors });
+          throw problem(400, "validation_failed", "The request has invalid fields.", { errors });
         throw conflict("concurrent_change", "The training changed while this request ran; retry.");
       }
       const rows = results[n - 2] as AttendanceRow[];
@@ -426,7 +428,7 @@ export const attendanceRoutes = newRouter()
         throw conflict("not_published", `The training is ${f.status}; check-in needs it published.`);
       await verifyQr(token, { secret: f.secret, trainingId: id, sessionId: sid, now });
       if (!f.registrationId)
-        throw new ApiError(403, "not_registered", "Only a confirmed participant of this training checks in.");
+        throw problem(403, "not_registered", "Only a confirmed participant of this training checks in.");
       if (f.checkedInAt && f.method)
         return c.json(
           {

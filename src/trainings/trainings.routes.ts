@@ -15,7 +15,7 @@ import {
 } from "../events/events";
 import type { Deps } from "../http/api";
 import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
-import { ApiError, conflict, forbidden, type FieldError } from "../http/problem";
+import { type ApiError, forbidden, type FieldError } from "../http/problem";
 import { chinaTime } from "../meetings/meetings.routes";
 import { ORG_KINDS, REGISTRATION_STATUSES, TRAINING_KINDS, TRAINING_STATUSES, type Role } from "../vocab";
 import {
@@ -49,6 +49,8 @@ import {
   type Training,
   type NewTrainingInput,
   type TrainingPatchInput,
+  conflict,
+  problem,
 } from "./trainings.schemas";
 
 const tags = ["Trainings"];
@@ -117,7 +119,7 @@ export function toTrainingDetail({ training: t, timeline }: TrainingView): z.inf
 }
 
 const invalid = (errors: FieldError[]) =>
-  new ApiError(400, "validation_failed", "The request has invalid fields.", { errors });
+  problem(400, "validation_failed", "The request has invalid fields.", { errors });
 
 const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
 function decodeCursor(c: string): [string, string] {
@@ -362,7 +364,7 @@ function notReady(t: TrainingRow, now: string): ApiError {
       message: "registration would already be closed",
       code: "past",
     });
-  return new ApiError(422, "not_ready_to_publish", "The training lacks what registration needs.", { errors });
+  return problem(422, "not_ready_to_publish", "The training lacks what registration needs.", { errors });
 }
 
 /** The PATCH as guarded SQL: the SET list and the conditions under which it may apply. */
@@ -448,7 +450,7 @@ function patchSql(id: string, p: TrainingPatchInput) {
 function patchRefusal(p: TrainingPatchInput, orgIds: string[], probe: Record<string, unknown> | undefined) {
   if (!probe) return undefined;
   if (!probe.window)
-    return new ApiError(
+    return problem(
       422,
       "window_invalid",
       "The registration window must open before it closes, and close (with the deadline for changes) no later than the first session starts.",
@@ -763,7 +765,7 @@ export const trainingRoutes = newRouter()
         when: sql`t_.series_id is null`,
         refuse: (t) =>
           t.seriesId
-            ? new ApiError(
+            ? problem(
                 409,
                 "use_rotation_skip",
                 `This seminar belongs to a series: skip its year through POST /v1/series/${t.seriesId}/overrides (co-signed by both leaders).`,

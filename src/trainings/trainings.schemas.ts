@@ -5,6 +5,7 @@ import { z } from "@hono/zod-openapi";
 import { SubjectEventSchema } from "../events/events";
 import { QuestionSchema } from "./answers";
 import { coded, PageQuery } from "../http/api";
+import { ApiError, conflict as baseConflict } from "../http/problem";
 import {
   CHECKIN_METHODS,
   ORG_KINDS,
@@ -23,11 +24,52 @@ export const TRAINING_ROLES = vocabulary({
 
 /** Refusal codes of training and attendance routes, with bilingual labels (`label` in the problem). */
 export const TRAINING_REFUSALS = vocabulary({
+  not_planning: { zh: "培训不在筹备状态", en: "The training is not being planned" },
+  not_published: { zh: "培训尚未发布", en: "The training is not published" },
+  already_published: { zh: "培训已发布", en: "The training is already published" },
+  training_cancelled: { zh: "培训已取消", en: "The training was cancelled" },
+  not_ready_to_publish: { zh: "培训信息不全,无法发布", en: "The training lacks what publishing needs" },
+  window_invalid: {
+    zh: "报名时间须先开后截,且不晚于首场开始",
+    en: "The registration window must open before it closes, by the first session",
+  },
+  capacity_below_taken: { zh: "名额不得少于已占用人数", en: "The capacity is below the seats taken" },
+  capacity_below_quota: { zh: "名额不得少于某单位配额", en: "The capacity is below an institution's quota" },
+  quota_below_taken: {
+    zh: "配额不得少于该单位已占用人数,也不得超过总名额",
+    en: "A quota is below its seats taken or above the capacity",
+  },
+  questions_locked: { zh: "已有人报名,报名问题不可再改", en: "People registered: the questions are fixed" },
+  sessions_locked: { zh: "已有人报名,场次不可整体替换", en: "People registered: the sessions are fixed" },
+  idempotency_key_reused: { zh: "幂等键已用于其他请求", en: "Idempotency-Key used for another request" },
+  concurrent_change: { zh: "并发修改,请重试", en: "Changed concurrently; retry" },
+  checkin_not_open: { zh: "签到尚未开始(开场前一小时起)", en: "Check-in opens one hour before the session" },
+  checkin_closed: { zh: "本场已结束,签到关闭", en: "The session is over; check-in is closed" },
+  invalid_token: { zh: "签到二维码无效", en: "Not a valid check-in QR code" },
+  token_expired: { zh: "签到二维码已过期,请扫描最新的", en: "The QR code has expired; scan the current one" },
+  not_registered: { zh: "非本培训已确认的参训人员", en: "Not a confirmed participant of this training" },
   use_rotation_skip: {
     zh: "年度研讨会属于轮值系列,取消须经双方领导会签跳过本年度(POST /v1/series/{id}/overrides)",
     en: "A series seminar is skipped through the rotation, co-signed by both leaders (POST /v1/series/{id}/overrides)",
   },
 });
+
+/** The error with its bilingual `label` when its code is a refusal of trainings (as registrations do). */
+export function labelled(e: ApiError): ApiError {
+  const codes: readonly string[] = TRAINING_REFUSALS.codes;
+  if (!codes.includes(e.code) || e.extra.label) return e;
+  return new ApiError(e.status, e.code, e.message, {
+    ...e.extra,
+    label: TRAINING_REFUSALS.label(e.code as (typeof TRAINING_REFUSALS.codes)[number]),
+  });
+}
+
+/** A 409 with a code of TRAINING_REFUSALS and its label. */
+export const conflict = (code: string, detail: string) => labelled(baseConflict(code, detail));
+
+/** A problem with a code of TRAINING_REFUSALS and its label. */
+export const problem = (status: number, code: string, detail: string, extra: Record<string, unknown> = {}) =>
+  labelled(new ApiError(status, code, detail, extra));
 
 const Id = z.string().min(1).max(64);
 const text = (max: number) => z.string().trim().min(1).max(max);
