@@ -583,3 +583,29 @@ describe("Idempotency-Key reused for another request", () => {
     expect(await statuses(t, other)).toEqual([]);
   });
 });
+
+describe("offers stop when the training begins", () => {
+  it("a seat freed after the first session has started is not offered, by the change or the cron", async () => {
+    const session = (id: string, startsAt: string, position: number) =>
+      t.deps.db.run(sql`insert into training_sessions (id, training_id, jurisdiction_id, position, starts_at,
+          ends_at, checkin_secret, created_at, updated_at)
+        select ${t.deps.ids()}, t.id, t.jurisdiction_id, ${position}, ${startsAt}, ${startsAt}, 'secret',
+          t.created_at, t.created_at from trainings t where t.id = ${id}`);
+    const run = async (startsAt: string) => {
+      const id = await training(t, pair, { capacity: 1 });
+      await session(id, startsAt, 1);
+      await session(id, "2026-09-20T09:00:00+08:00", 2);
+      const [a, b] = await bulkUsers(t, pair.procuratorate.id, 2);
+      const ra = (await registerAs(t, id, a!)).body;
+      await registerAs(t, id, b!);
+      expect(
+        (await t.request(`/v1/registrations/${ra.id}/withdraw`, { method: "POST", as: a! })).status,
+      ).toBe(200);
+      await runJob(t.deps, "offers", t.clock.now());
+      return (await statuses(t, id)).map((r) => r.status);
+    };
+    // Now is 2026-09-01T10:00+08:00.
+    expect(await run("2026-09-01T10:00:01+08:00")).toEqual(["withdrawn", "offered"]);
+    expect(await run("2026-09-01T10:00:00+08:00")).toEqual(["withdrawn", "waitlisted"]);
+  });
+});

@@ -204,9 +204,18 @@ function notifyApprovers(db: Db, ids: SQL, now: string) {
 // ── Offers: freed seats pass to the next waitlisted people ─────────────────────────────────────────
 
 /**
+ * The training `t_` has not begun at `now`: none of its sessions has started. Once the event is
+ * under way (ADR 0011), a seat freed late is no longer offered — nobody could take it in time.
+ * Offers already made still run to their expiry (or acceptance).
+ */
+const notStarted = (now: string) => sql`not exists (select 1 from training_sessions ts_
+  where ts_.training_id = t_.id and ${utc("ts_.starts_at")} <= ${now})`;
+
+/**
  * offerSeats: for each training of `trainingIds` (an SQL id list), the waitlisted registrations
  * that now fit — by arrival order, at most the free seats, within each institution's quota — become
- * `offered` until now + the training's offer hours; then their timeline events (id
+ * `offered` until now + the training's offer hours (never once the training has begun:
+ * `notStarted`); then their timeline events (id
  * `<registration>.offered`: a registration is offered at most once, so a repeat writes nothing),
  * notices and webhook outbox rows. Set-based: a fixed number of statements whatever the list length.
  */
@@ -231,7 +240,7 @@ export function offerSeats(db: Db, trainingIds: SQL, now: string): BatchItem<"sq
               left join training_invitations wi_ on wi_.training_id = w_.training_id
                 and wi_.org_id = w_.org_id
             where w_.training_id in ${trainingIds} and w_.status = 'waitlisted'
-              and t_.status = 'published') e_
+              and t_.status = 'published' and ${notStarted(now)}) e_
           where e_.quota is null or e_.org_taken_ + e_.k_ <= e_.quota) f_
         where f_.n_ <= f_.free_)`),
     db.run(sql`insert into subject_events (id, jurisdiction_id, subject_type, subject_id, at, actor_id,
