@@ -433,6 +433,26 @@ describe("refusals and sync", () => {
     expectProblem(att, 409, "not_published");
     expect(att.body.label.en).toBe("The training is not published");
   });
+
+  it("updatedSince accepts an offset and compares as an instant (a whole second, +08:00)", async () => {
+    const w = await world();
+    w.t.clock.advance(500); // updated at 02:00:00.500Z
+    const tr = (await w.create()).body;
+    for (const since of ["2026-09-01T02:00:00Z", "2026-09-01T10:00:00+08:00"]) {
+      const res = await w.t.request(`/v1/trainings?updatedSince=${encodeURIComponent(since)}`, {
+        as: w.organiser,
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((i: any) => i.id)).toEqual([tr.id]);
+    }
+    const later = await w.t.request(
+      `/v1/trainings?updatedSince=${encodeURIComponent("2026-09-01T10:00:01+08:00")}`,
+      {
+        as: w.organiser,
+      },
+    );
+    expect(later.body.items).toEqual([]);
+  });
 });
 
 describe("reminders", () => {

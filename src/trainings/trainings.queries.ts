@@ -222,7 +222,8 @@ export function listTrainings(scope: Scope, f: TrainingFilter): SQL {
     conds.push(sql`exists (select 1 from training_invitations mi_
       where mi_.training_id = t.id and mi_.org_id = ${scope.me.orgId})`);
   const sync = !!f.updatedSince;
-  if (f.updatedSince) conds.push(sql`t.updated_at > ${f.updatedSince}`);
+  // Rows keep `toISOString()` instants: compare with the filter in the same form (…57Z < …57.507Z).
+  if (f.updatedSince) conds.push(sql`t.updated_at > ${new Date(f.updatedSince).toISOString()}`);
   const key = sync ? sql`t.updated_at` : sql`t.created_at`;
   if (f.after)
     conds.push(

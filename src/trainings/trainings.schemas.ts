@@ -3,6 +3,7 @@
 // with one decimal and stored in tenths.
 import { z } from "@hono/zod-openapi";
 import { SubjectEventSchema } from "../events/events";
+import { updatedSince } from "../meetings/meetings.schemas";
 import { QuestionSchema } from "./answers";
 import { coded, PageQuery } from "../http/api";
 import { ApiError, conflict as baseConflict } from "../http/problem";
@@ -278,10 +279,9 @@ export const TrainingListQuery = PageQuery.extend({
     .optional()
     .openapi({ description: "The year (China time) of the first session" }),
   mine: z.enum(TRAINING_ROLES.codes).optional(),
-  updatedSince: z.iso
-    .datetime()
-    .optional()
-    .openapi({ description: "Mobile sync: only trainings changed after this instant (oldest change first)" }),
+  updatedSince: updatedSince(
+    "Mobile sync: only trainings changed after this instant (any offset; oldest change first)",
+  ),
 });
 
 // ── Responses ─────────────────────────────────────────────────────────────────────────────────
