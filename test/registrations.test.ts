@@ -211,10 +211,13 @@ describe("withdrawal and offers", () => {
       expiresAt: "2026-09-03T02:00:01.000Z",
     });
     expect(offered.body.timeline.map((e: any) => e.type)).toEqual(["waitlisted", "offered"]);
-    const notes = await t.deps.db.all<{ kind: string }>(
-      sql`select kind from notifications where user_id = ${b!.id}`,
+    const notes = await t.deps.db.all<{ kind: string; zh: string; en: string }>(
+      sql`select kind, text_zh as zh, text_en as en from notifications where user_id = ${b!.id}`,
     );
     expect(notes.map((n) => n.kind)).toEqual(["registration.offered"]);
+    // The deadline in China time, as people read it.
+    expect(notes[0]!.zh).toContain("请在 2026-09-03 10:00 前确认");
+    expect(notes[0]!.en).toContain("before 2026-09-03 10:00 (China time)");
     // Accepting takes the seat.
     const acc = await t.request(`/v1/registrations/${rb.body.id}/accept-offer`, { method: "POST", as: b! });
     expect(acc.body.status.code).toBe("confirmed");

@@ -90,6 +90,9 @@ const windowOpen = (now: string) => sql`(t_.status = 'published'
   and (t_.opens_at is null or ${utc("t_.opens_at")} <= ${now})
   and (t_.closes_at is null or ${now} < ${utc("t_.closes_at")}))`;
 
+/** An instant column as China wall time for people, e.g. `2026-12-04 19:46` (UTC+8, no DST). */
+const chinaTime = (col: string) => sql.raw(`strftime('%Y-%m-%d %H:%M', ${col}, '+8 hours')`);
+
 /** `now` plus the training's offer time, as an ISO instant (comparable with `now` as text). */
 const offerExpiry = (now: string, hours: SQL) =>
   sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${now}, '+' || ${hours} || ' hours')`;
@@ -252,8 +255,10 @@ export function offerSeats(db: Db, trainingIds: SQL, now: string): BatchItem<"sq
     notifyRegistrants(db, {
       ids: justOffered,
       kind: "registration.offered",
-      zh: sql`'候补递补:《' || t_.title || '》有空余名额,请在 ' || r_.offer_expires_at || ' 前确认'`,
-      en: sql`'A seat of “' || t_.title || '” is offered to you; accept it before ' || r_.offer_expires_at`,
+      zh: sql`'候补递补:《' || t_.title || '》有空余名额,请在 ' || ${chinaTime("r_.offer_expires_at")}
+        || ' 前确认'`,
+      en: sql`'A seat of “' || t_.title || '” is offered to you; accept it before '
+        || ${chinaTime("r_.offer_expires_at")} || ' (China time)'`,
       dedupe: sql`'registration-offer:' || r_.id`,
       now,
     }),
