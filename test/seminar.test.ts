@@ -231,6 +231,36 @@ describe("rotation changes of the seminar (co-signed by both leaders)", () => {
     expect(timeline.map((e) => e.type)).toEqual(["created", "rotation_changed"]);
   });
 
+  it("after a swap the seminar keeps only invitations its new organiser could make", async () => {
+    const t = await setup({ clock: fixedClock(trigger("2027-03-01")) });
+    const p = await t.pair({ level: "city" });
+    const basic = await t.pair({ level: "basic", parentId: p.jurisdiction.id });
+    await cronDay(t, "2027-03-01");
+    const [s] = await seminarsOf(t, p.jurisdiction.id);
+    const inv = await t.request(`/v1/trainings/${s!.id}`, {
+      method: "PATCH",
+      as: p.user("court", "coordinator"),
+      json: { invitations: { orgIds: [p.procuratorate.id, basic.procuratorate.id] } },
+    });
+    expect(inv.status).toBe(200);
+    const series = (await t.request("/v1/series", { as: p.user("proc", "handler") })).body.items.find(
+      (x: { kind: { code: string } }) => x.kind.code === "academic_seminar",
+    );
+    const res = await propose(t, p, series.id, { period: "2027", action: "swap", reason: "场地调整" });
+    await agree(t, p, res.body);
+    const after = await t.request(`/v1/trainings/${s!.id}`, { as: p.user("proc", "coordinator") });
+    expect(after.body.organiser.id).toBe(p.procuratorate.id);
+    // Both were procuratorates: the new organiser itself and a basic-level one of its own side.
+    expect(after.body.invitations).toEqual([]);
+    // The new organiser invites the basic-level court under it.
+    const again = await t.request(`/v1/trainings/${s!.id}`, {
+      method: "PATCH",
+      as: p.user("proc", "coordinator"),
+      json: { invitations: { orgIds: [basic.court.id] } },
+    });
+    expect(again.body.invitations.map((i: { org: { id: string } }) => i.org.id)).toEqual([basic.court.id]);
+  });
+
   it("a published seminar can no longer change host (409)", async () => {
     const { t, p, series } = await fresh("2027-03-01");
     const [s] = await seminarsOf(t, p.jurisdiction.id);

@@ -8,6 +8,7 @@
 // functions, never while this module loads.
 import { sql } from "drizzle-orm";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
+import { invitable } from "../trainings/trainings.queries";
 import { runInstances, type SeriesKindDef, seriesContacts } from "./series";
 
 const KIND = "academic_seminar";
@@ -69,5 +70,13 @@ export const academicSeminar: SeriesKindDef = {
         status = case when ${action} = 'skip' then 'cancelled' else status end,
         updated_at = ${now}
       where id = ${subjectId} and status = 'planning' and ${applied}`),
+    // After a swap, the invitations the new organiser could not make (institutions of its own kind:
+    // itself, the basic-level ones of its side) are dropped; the other side's stay. Nobody has
+    // registered yet (the seminar is still planning), so no seat goes with them.
+    db.run(sql`delete from training_invitations where training_id = ${subjectId} and ${action} = 'swap'
+        and ${applied}
+        and exists (select 1 from trainings t where t.id = ${subjectId} and t.status = 'planning')
+        and org_id not in (select x.id from trainings t join organizations o on o.id = t.organiser_org_id
+          join organizations x on ${invitable("x", "o")} where t.id = ${subjectId})`),
   ],
 };
