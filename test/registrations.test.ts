@@ -91,6 +91,13 @@ describe("POST /v1/trainings/{id}/registrations", () => {
       "answers.room": "wrong_type",
       "answers.x": "unknown_question",
     });
+    const shapes = await registerAs(t, id, p!, { diet: "普通", note: 5, x: 5, y: { a: 1 } });
+    expectProblem(shapes, 400, "validation_failed");
+    expect(Object.fromEntries(shapes.body.errors.map((e: any) => [e.path, e.code]))).toEqual({
+      "answers.note": "wrong_type",
+      "answers.x": "unknown_question",
+      "answers.y": "unknown_question",
+    });
     const single = await registerAs(t, id, p!, { diet: ["普通", "清真"] });
     expect(single.body.errors).toEqual([
       expect.objectContaining({ path: "answers.diet", code: "single_choice_only" }),

@@ -45,11 +45,15 @@ export const QuestionSchema = z
   });
 export type Question = z.infer<typeof QuestionSchema>;
 
-/** Answers: question id → text, choice(s) or yes/no. */
+/**
+ * Answers: question id → text, choice(s) or yes/no. The values are checked against the training's
+ * questions (`answersSchema`, per field: `wrong_type`, `unknown_question`, …), not here, so an
+ * answer of the wrong shape gets the same field codes as any other bad answer.
+ */
 export const AnswersSchema = z
   .record(
     z.string().max(40),
-    z.union([z.string().max(5000), z.array(z.string().max(100)).max(50), z.boolean(), z.null()]),
+    z.unknown().openapi({ description: "A text, an option, a list of options, true/false, or null." }),
   )
   .default({})
   .openapi("RegistrationAnswers", { example: { diet: "普通", topics: ["刑事", "民事"], needs_room: true } });
