@@ -287,6 +287,16 @@ describe("members, milestones, outputs, completion", () => {
       as: p.user("proc", "handler"),
     });
     expect(none.body.items).toEqual([]);
+    // Any offset, compared as an instant: a second before the change, written in China time.
+    const before = new Date(Date.parse(topic.updatedAt) - 1000 + 8 * 3600_000).toISOString().slice(0, 19);
+    const since = await t.request(
+      `/v1/research-topics?updatedSince=${encodeURIComponent(`${before}+08:00`)}`,
+      {
+        as: p.user("proc", "handler"),
+      },
+    );
+    expect(since.status).toBe(200);
+    expect(since.body.items.map((x: { id: string }) => x.id)).toEqual([topic.id]);
   });
 });
 

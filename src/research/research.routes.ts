@@ -1,5 +1,6 @@
 // HTTP routes of joint research topics (联合调研课题): topics with members, milestones on the
 // escalation ladder and outputs. Each route is one database round trip; an outsider gets 404.
+import { updatedSince } from "../meetings/meetings.schemas";
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { chinaDate } from "../calendar/calendar.engine";
@@ -441,7 +442,9 @@ export const researchRoutes = newRouter()
       request: {
         query: z.object({
           status: z.enum(RESEARCH_STATUSES.codes).optional(),
-          updatedSince: z.iso.datetime().optional(),
+          updatedSince: updatedSince(
+            "Only topics changed after this instant (any offset; compared as an instant).",
+          ),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           cursor: z.string().max(300).optional(),
         }),

@@ -163,7 +163,7 @@ export function listTopics(
 ): SQL {
   const conds: SQL[] = [scope.visible(researchTopics, "tp")];
   if (f.status) conds.push(sql`tp.status = ${f.status}`);
-  if (f.updatedSince) conds.push(sql`tp.updated_at > ${f.updatedSince}`);
+  if (f.updatedSince) conds.push(sql`tp.updated_at > ${new Date(f.updatedSince).toISOString()}`);
   if (f.after) conds.push(sql`(tp.updated_at, tp.id) > (${f.after[0]}, ${f.after[1]})`);
   return sql`select ${TOPIC_JSON} as j from research_topics tp where ${sql.join(conds, sql` and `)}
     order by tp.updated_at, tp.id limit ${f.limit + 1}`;
