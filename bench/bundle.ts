@@ -10,7 +10,7 @@ import { ROOT } from "../src/node/local";
 import { workerStartup } from "./worker-startup";
 
 /** The budget of the whole product's Worker (issue 8, section 6; it was 150 KB). */
-const GOAL_KB = 250;
+const GOAL_KB = 350;
 
 type Metafile = { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
 
