@@ -5,10 +5,9 @@
 // action-item routes.
 import { sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
-import type { Db } from "../db/client";
 import { actionItems, escalationLadders, escalationSteps } from "../db/schema";
 import type { SubjectSource } from "../escalation/ladder";
+import { ownedTaskLadder } from "../escalation/owned-task";
 import { outboxFromSubjectEvents, recordEvent } from "../events/events";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import type { Role } from "../vocab";
@@ -16,22 +15,6 @@ import type { Role } from "../vocab";
 const ST = "action_item";
 
 // ── The ladder ────────────────────────────────────────────────────────────────────────────────
-
-/** The ledger rows `e` of one run that were sent, joined to their item `a` and its meeting `m`. */
-const sentOf = (runId: string) =>
-  sql`escalation_steps e join action_items a on a.id = e.subject_id join meetings m on m.id = a.meeting_id
-    where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST}`;
-
-/** The audience codes `a_` of sent step `e` and of the steps it superseded in the same run. */
-const audiencesOfRun = sql`escalation_steps s_ join json_each(s_.audience) a_ where s_.run_id = e.run_id
-  and s_.subject_type = ${ST} and s_.subject_id = e.subject_id and s_.deadline_version = e.deadline_version`;
-
-/** True when the sent step `e` reaches audience `code` (its own, or a superseded step's). */
-const has = (code: string) => sql`exists (select 1 from ${audiencesOfRun} and a_.value = ${code})`;
-
-/** The audience a sent step reached, most severe step's first, as a JSON array. */
-const reached = sql`(select json_group_array(value) from (select a_.value from ${audiencesOfRun}
-  group by a_.value order by max(s_."offset") desc, min(a_.key)))`;
 
 /**
  * The owner department of item `a` has a head: otherwise (or when the item names no department) the
@@ -50,118 +33,51 @@ const contactRole = (org: SQL) => sql`(case when exists (select 1 from role_assi
     join users uc_ on uc_.id = rc_.user_id and uc_.active = 1
   where rc_.org_id = ${org} and rc_.role = 'coordinator') then 'coordinator' else 'admin' end)`;
 
-/**
- * (step id, user id, voice) for every audience code of the sent steps of a run: one candidate per
- * role assignment in the pair's two institutions that an audience of the step names ("coordinators"
- * are an institution's contacts: its coordinators, else its admins). `voice` is
- * 'owner' for the owner institution's people, 'other' for the other side's.
- */
-function recipients(runId: string): SQL {
-  const owner = sql`r_.org_id = a.owner_org_id`;
-  const contact = sql`r_.role = ${contactRole(sql`r_.org_id`)}`;
-  return sql`
-    select e.id as sid, r_.user_id as uid, case when ${owner} then 'owner' else 'other' end as voice
-    from escalation_steps e join action_items a on a.id = e.subject_id
-      join meetings m on m.id = a.meeting_id
-      join role_assignments r_ on r_.org_id in (m.host_org_id, m.guest_org_id)
-      join users hu_ on hu_.id = r_.user_id
-    where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST} and (
-      (${owner} and r_.role = 'department_head' and hu_.department_id = a.owner_department_id
-        and ${has("owner_department_head")})
-      or (${owner} and ${contact} and ${has("owner_department_head")} and not ${ownerDeptHasHead})
-      or (${owner} and ${contact} and ${has("owner_coordinators")})
-      or (${owner} and r_.role = 'leader' and ${has("owner_leaders")})
-      or (${contact} and ${has("coordinators")})
-      or (r_.role = 'leader' and ${has("leaders")}))`;
-}
-
-/**
- * Working days from the due date to today of every step sent in a run, as `(sid, late)`: a notice
- * speaks of the item as it stands now (after missed runs the sent step may be a milder one's).
- */
-const lateness = (runId: string, now: string) => sql`(
-  select e.id as sid, ${workdaysLate("t_", "cd_", sql`j_.count_makeup_workdays`)} as late
-  from escalation_steps e join jurisdictions j_ on j_.id = e.jurisdiction_id
-    join calendar_days cd_ on cd_.day = e.due_on
-  cross join (${todayIndex(chinaDate(new Date(now)))}) t_
-  where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST})`;
-
-// Texts, bilingual, built in SQL (x = the recipient row, e = the step, a = the item, o = the owner
-// institution, lt.late = working days from the due date to today).
-const N = sql`abs(lt.late)`;
+// The item `a` (of meeting `m`) named in a sentence; also the "done" notice's.
 const ITEM_ZH = sql`'联席会议议定事项「' || a.title || '」'`;
 const ITEM_EN = sql`'the joint-meeting action item "' || a.title || '"'`;
-const TEXT_ZH = sql`case
-  when x.voice = 'other' and lt.late > 0
-    then '由' || o.name || '负责落实的' || ${ITEM_ZH} || '已逾期' || ${N} ||
-      '个工作日尚未落实(期限' || e.due_on || ')。'
-  when x.voice = 'other'
-    then '由' || o.name || '负责落实的' || ${ITEM_ZH} || '将于' || e.due_on || '到期,尚未落实。'
-  when lt.late < 0
-    then ${ITEM_ZH} || '将于' || e.due_on || '到期,距期限还有' || ${N} || '个工作日,请按期落实。'
-  when lt.late = 0 then ${ITEM_ZH} || '今日(' || e.due_on || ')到期,请于今日内落实并标记完成。'
-  else ${ITEM_ZH} || '已于' || e.due_on || '到期,逾期' || ${N} || '个工作日仍未落实,请立即办理。' end`;
-const TEXT_EN = sql`case
-  when x.voice = 'other' and lt.late > 0
-    then 'Owned by ' || o.name || ', ' || ${ITEM_EN} || ' is ' || ${N} ||
-      ' working day(s) overdue and not done (due ' || e.due_on || ').'
-  when x.voice = 'other'
-    then 'Owned by ' || o.name || ', ' || ${ITEM_EN} || ' is due on ' || e.due_on || ' and not done yet.'
-  when lt.late < 0
-    then 'Your institution owns ' || ${ITEM_EN} || ', due on ' || e.due_on || ': ' || ${N} ||
-      ' working day(s) left.'
-  when lt.late = 0
-    then 'Your institution owns ' || ${ITEM_EN} || ', due today (' || e.due_on || '): complete it today.'
-  else 'Your institution owns ' || ${ITEM_EN} || ', due on ' || e.due_on || ' and ' || ${N} ||
-    ' working day(s) overdue: act now.' end`;
-const KIND = sql`case
-  when lt.late < 0 then 'action_item.reminder'
-  when lt.late = 0 then 'action_item.due'
-  else 'action_item.overdue' end`;
 
 /** The escalation ladder's subject type 'action_item': open while `status = 'open'`. */
-export const actionItemLadder: SubjectSource = {
+export const actionItemLadder: SubjectSource = ownedTaskLadder({
   subjectType: ST,
   // Uses action_items_open_ix (status, due_on).
   open: (horizon) =>
     sql`select ai_.id, ai_.jurisdiction_id, 'action_item' as kind, ai_.due_on,
         ai_.deadline_version as version
       from action_items ai_ where ai_.status = 'open' and ai_.due_on <= ${horizon}`,
-  effects: (db: Db, { runId, now }) => [
-    // One notice per person per step: the dedupe key is the step's natural key plus the user.
-    db.run(sql`${INSERT_NOTIFICATIONS}
-      select e.id || '.' || u.id, u.jurisdiction_id, u.id, ${KIND}, ${ST}, a.id,
-        ${TEXT_ZH}, ${TEXT_EN}, e.urgent,
-        'esc:action_item:' || a.id || ':v' || e.deadline_version || ':' || e.step || ':' || u.id, ${now}
-      from (${recipients(runId)}) x
-      join escalation_steps e on e.id = x.sid join action_items a on a.id = e.subject_id
-      join organizations o on o.id = a.owner_org_id
-      join users u on u.id = x.uid and u.active = 1
-      join ${lateness(runId, now)} lt on lt.sid = e.id
-      where 1
-      on conflict do nothing`),
-    // The item's timeline records the step, whom it reached and what it superseded.
-    db.run(sql`insert into subject_events
-        (id, jurisdiction_id, subject_type, subject_id, at, actor_id, type, note, data)
-      select 'esc.' || e.id, e.jurisdiction_id, ${ST}, e.subject_id, ${now}, null, 'escalated',
-        e.step || ' → ' || (select group_concat(r_.value, ', ') from json_each(${reached}) r_),
-        json_object('step', e.step, 'offset', e."offset", 'dueOn', e.due_on,
-          'deadlineVersion', e.deadline_version, 'urgent', e.urgent, 'audience', json(${reached}),
-          'superseded', (select json_group_array(step) from (select s_.step from escalation_steps s_
-            where s_.subject_type = ${ST} and s_.subject_id = e.subject_id
-              and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id
-              and s_.status = 'superseded' order by s_."offset")))
-      from ${sentOf(runId)}
-      on conflict do nothing`),
-    // Webhooks to both institutions; urgent steps are delivered outside business hours too.
-    outboxFromSubjectEvents(
-      db,
-      sql`ev.id in (select 'esc.' || e.id from escalation_steps e
-        where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST})`,
-      sql`coalesce((select e.urgent from escalation_steps e where 'esc.' || e.id = ev.id), 0)`,
-    ),
-  ],
-};
+  subject: sql`join action_items a on a.id = e.subject_id join meetings m on m.id = a.meeting_id`,
+  ownerOrg: sql`a.owner_org_id`,
+  noun: { zh: ITEM_ZH, en: ITEM_EN },
+  zh: {
+    owns: "负责落实的",
+    pending: "尚未落实",
+    onTime: "请按期落实",
+    today: "请于今日内落实并标记完成",
+    overdue: "仍未落实,请立即办理",
+  },
+  /**
+   * One candidate per role assignment in the pair's two institutions that an audience of the step
+   * names ("coordinators" are an institution's contacts: its coordinators, else its admins).
+   */
+  recipients: ({ run, has }) => {
+    const owner = sql`r_.org_id = a.owner_org_id`;
+    const contact = sql`r_.role = ${contactRole(sql`r_.org_id`)}`;
+    return sql`
+      select e.id as sid, r_.user_id as uid, case when ${owner} then 'owner' else 'other' end as voice
+      from escalation_steps e join action_items a on a.id = e.subject_id
+        join meetings m on m.id = a.meeting_id
+        join role_assignments r_ on r_.org_id in (m.host_org_id, m.guest_org_id)
+        join users hu_ on hu_.id = r_.user_id
+      where ${run} and (
+        (${owner} and r_.role = 'department_head' and hu_.department_id = a.owner_department_id
+          and ${has("owner_department_head")})
+        or (${owner} and ${contact} and ${has("owner_department_head")} and not ${ownerDeptHasHead})
+        or (${owner} and ${contact} and ${has("owner_coordinators")})
+        or (${owner} and r_.role = 'leader' and ${has("owner_leaders")})
+        or (${contact} and ${has("coordinators")})
+        or (r_.role = 'leader' and ${has("leaders")}))`;
+  },
+});
 
 // ── Reads ─────────────────────────────────────────────────────────────────────────────────────
 

@@ -2,12 +2,11 @@
 // joint-meeting action items: an open milestone of an active topic with its due date is swept like
 // a document; its owner institution's members hear first, then the lead's coordinators, then both
 // leaders. Here: the ladder's SubjectSource, the milestone reads and "done".
-import { sql, type SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
-import type { Db } from "../db/client";
 import { escalationLadders, escalationSteps, researchMilestones } from "../db/schema";
 import type { SubjectSource } from "../escalation/ladder";
+import { ownedTaskLadder } from "../escalation/owned-task";
 import { outboxFromSubjectEvents, recordEvent } from "../events/events";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import { MANAGER_ROLES, MILESTONE_JSON, type MilestoneRow, type TopicRow } from "./research";
@@ -16,90 +15,16 @@ const ST = "milestone";
 
 // ── The ladder ────────────────────────────────────────────────────────────────────────────────
 
-/** The audience codes `a_` of sent step `e` and of the steps it superseded in the same run. */
-const audiencesOfRun = sql`escalation_steps s_ join json_each(s_.audience) a_ where s_.run_id = e.run_id
-  and s_.subject_type = ${ST} and s_.subject_id = e.subject_id and s_.deadline_version = e.deadline_version`;
-
-/** True when the sent step `e` reaches audience `code` (its own, or a superseded step's). */
-const has = (code: string) => sql`exists (select 1 from ${audiencesOfRun} and a_.value = ${code})`;
-
-/** The audience a sent step reached, most severe step's first, as a JSON array. */
-const reached = sql`(select json_group_array(value) from (select a_.value from ${audiencesOfRun}
-  group by a_.value order by max(s_."offset") desc, min(a_.key)))`;
-
 /** The owner institution has members on the topic; otherwise its coordinators stand in for them. */
 const ownerHasMembers = sql`exists (select 1 from research_members rm_ join users um_ on um_.id = rm_.user_id
   where rm_.topic_id = ms.topic_id and rm_.org_id = ms.owner_org_id and um_.active = 1)`;
 
-/**
- * (step id, user id, voice) for every audience code of the sent steps of a run: `owner_members` the
- * owner institution's topic members (its coordinators when it has none), `owner_coordinators`,
- * `owner_leaders`, `lead_coordinators` the lead institution's coordinators, `leaders` both
- * institutions' leaders. `voice` is 'owner' for the owner institution's people, 'other' otherwise.
- */
-function recipients(runId: string): SQL {
-  const sent = sql`escalation_steps e join research_milestones ms on ms.id = e.subject_id
-    join research_topics tp on tp.id = ms.topic_id`;
-  const run = sql`e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST}`;
-  const voice = sql`case when r_.org_id = ms.owner_org_id then 'owner' else 'other' end`;
-  return sql`
-    select e.id as sid, rm_.user_id as uid, 'owner' as voice
-    from ${sent} join research_members rm_ on rm_.topic_id = tp.id and rm_.org_id = ms.owner_org_id
-    where ${run} and ${has("owner_members")}
-    union all
-    select e.id, r_.user_id, ${voice}
-    from ${sent} join role_assignments r_ on r_.org_id in (tp.lead_org_id, tp.partner_org_id)
-    where ${run} and (
-      (r_.org_id = ms.owner_org_id and r_.role = 'coordinator' and ${has("owner_members")}
-        and not ${ownerHasMembers})
-      or (r_.org_id = ms.owner_org_id and r_.role = 'coordinator' and ${has("owner_coordinators")})
-      or (r_.org_id = ms.owner_org_id and r_.role = 'leader' and ${has("owner_leaders")})
-      or (r_.org_id = tp.lead_org_id and r_.role = 'coordinator' and ${has("lead_coordinators")})
-      or (r_.role = 'leader' and ${has("leaders")}))`;
-}
-
-/** Working days from the due date to today of every step sent in a run, as `(sid, late)`. */
-const lateness = (runId: string, now: string) => sql`(
-  select e.id as sid, ${workdaysLate("t_", "cd_", sql`j_.count_makeup_workdays`)} as late
-  from escalation_steps e join jurisdictions j_ on j_.id = e.jurisdiction_id
-    join calendar_days cd_ on cd_.day = e.due_on
-  cross join (${todayIndex(chinaDate(new Date(now)))}) t_
-  where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST})`;
-
-// Texts, bilingual, built in SQL (x = the recipient row, e = the step, ms = the milestone, tp = its
-// topic, o = the owner institution, lt.late = working days from the due date to today).
-const N = sql`abs(lt.late)`;
+// The milestone `ms` of topic `tp` named in a sentence; also the "done" notice's.
 const MS_ZH = sql`'联合调研课题「' || tp.title || '」的节点「' || ms.title || '」'`;
 const MS_EN = sql`'the milestone "' || ms.title || '" of the joint research topic "' || tp.title || '"'`;
-const TEXT_ZH = sql`case
-  when x.voice = 'other' and lt.late > 0
-    then '由' || o.name || '负责的' || ${MS_ZH} || '已逾期' || ${N} || '个工作日尚未完成(期限' || e.due_on || ')。'
-  when x.voice = 'other'
-    then '由' || o.name || '负责的' || ${MS_ZH} || '将于' || e.due_on || '到期,尚未完成。'
-  when lt.late < 0
-    then ${MS_ZH} || '将于' || e.due_on || '到期,距期限还有' || ${N} || '个工作日,请按期完成。'
-  when lt.late = 0 then ${MS_ZH} || '今日(' || e.due_on || ')到期,请于今日内完成并标记。'
-  else ${MS_ZH} || '已于' || e.due_on || '到期,逾期' || ${N} || '个工作日仍未完成,请抓紧推进。' end`;
-const TEXT_EN = sql`case
-  when x.voice = 'other' and lt.late > 0
-    then 'Owned by ' || o.name || ', ' || ${MS_EN} || ' is ' || ${N} ||
-      ' working day(s) overdue and not done (due ' || e.due_on || ').'
-  when x.voice = 'other'
-    then 'Owned by ' || o.name || ', ' || ${MS_EN} || ' is due on ' || e.due_on || ' and not done yet.'
-  when lt.late < 0
-    then 'Your institution owns ' || ${MS_EN} || ', due on ' || e.due_on || ': ' || ${N} ||
-      ' working day(s) left.'
-  when lt.late = 0
-    then 'Your institution owns ' || ${MS_EN} || ', due today (' || e.due_on || '): complete it today.'
-  else 'Your institution owns ' || ${MS_EN} || ', due on ' || e.due_on || ' and ' || ${N} ||
-    ' working day(s) overdue: act now.' end`;
-const KIND = sql`case
-  when lt.late < 0 then 'milestone.reminder'
-  when lt.late = 0 then 'milestone.due'
-  else 'milestone.overdue' end`;
 
 /** The escalation ladder's subject type 'milestone': open while the milestone is open and its topic active. */
-export const milestoneLadder: SubjectSource = {
+export const milestoneLadder: SubjectSource = ownedTaskLadder({
   subjectType: ST,
   // Uses research_milestones_open_ix (status, due_on).
   open: (horizon) =>
@@ -107,43 +32,41 @@ export const milestoneLadder: SubjectSource = {
       from research_milestones rs_
       where rs_.status = 'open' and rs_.due_on <= ${horizon}
         and exists (select 1 from research_topics rt_ where rt_.id = rs_.topic_id and rt_.status = 'active')`,
-  effects: (db: Db, { runId, now }) => [
-    // One notice per person per step: the dedupe key is the step's natural key plus the user.
-    db.run(sql`${INSERT_NOTIFICATIONS}
-      select e.id || '.' || u.id, u.jurisdiction_id, u.id, ${KIND}, ${ST}, ms.id,
-        ${TEXT_ZH}, ${TEXT_EN}, e.urgent,
-        'esc:milestone:' || ms.id || ':v' || e.deadline_version || ':' || e.step || ':' || u.id, ${now}
-      from (${recipients(runId)}) x
-      join escalation_steps e on e.id = x.sid join research_milestones ms on ms.id = e.subject_id
-      join research_topics tp on tp.id = ms.topic_id
-      join organizations o on o.id = ms.owner_org_id
-      join users u on u.id = x.uid and u.active = 1
-      join ${lateness(runId, now)} lt on lt.sid = e.id
-      where 1
-      on conflict do nothing`),
-    // The milestone's timeline records the step, whom it reached and what it superseded.
-    db.run(sql`insert into subject_events
-        (id, jurisdiction_id, subject_type, subject_id, at, actor_id, type, note, data)
-      select 'esc.' || e.id, e.jurisdiction_id, ${ST}, e.subject_id, ${now}, null, 'escalated',
-        e.step || ' → ' || (select group_concat(r_.value, ', ') from json_each(${reached}) r_),
-        json_object('step', e.step, 'offset', e."offset", 'dueOn', e.due_on,
-          'deadlineVersion', e.deadline_version, 'urgent', e.urgent, 'audience', json(${reached}),
-          'superseded', (select json_group_array(step) from (select s_.step from escalation_steps s_
-            where s_.subject_type = ${ST} and s_.subject_id = e.subject_id
-              and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id
-              and s_.status = 'superseded' order by s_."offset")))
-      from escalation_steps e
-      where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST}
-      on conflict do nothing`),
-    // Webhooks to both institutions; urgent steps are delivered outside business hours too.
-    outboxFromSubjectEvents(
-      db,
-      sql`ev.id in (select 'esc.' || e.id from escalation_steps e
-        where e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${ST})`,
-      sql`coalesce((select e.urgent from escalation_steps e where 'esc.' || e.id = ev.id), 0)`,
-    ),
-  ],
-};
+  subject: sql`join research_milestones ms on ms.id = e.subject_id join research_topics tp on tp.id = ms.topic_id`,
+  ownerOrg: sql`ms.owner_org_id`,
+  noun: { zh: MS_ZH, en: MS_EN },
+  zh: {
+    owns: "负责的",
+    pending: "尚未完成",
+    onTime: "请按期完成",
+    today: "请于今日内完成并标记",
+    overdue: "仍未完成,请抓紧推进",
+  },
+  /**
+   * `owner_members` the owner institution's topic members (its coordinators when it has none),
+   * `owner_coordinators`, `owner_leaders`, `lead_coordinators` the lead institution's coordinators,
+   * `leaders` both institutions' leaders.
+   */
+  recipients: ({ run, has }) => {
+    const sent = sql`escalation_steps e join research_milestones ms on ms.id = e.subject_id
+      join research_topics tp on tp.id = ms.topic_id`;
+    const voice = sql`case when r_.org_id = ms.owner_org_id then 'owner' else 'other' end`;
+    return sql`
+      select e.id as sid, rm_.user_id as uid, 'owner' as voice
+      from ${sent} join research_members rm_ on rm_.topic_id = tp.id and rm_.org_id = ms.owner_org_id
+      where ${run} and ${has("owner_members")}
+      union all
+      select e.id, r_.user_id, ${voice}
+      from ${sent} join role_assignments r_ on r_.org_id in (tp.lead_org_id, tp.partner_org_id)
+      where ${run} and (
+        (r_.org_id = ms.owner_org_id and r_.role = 'coordinator' and ${has("owner_members")}
+          and not ${ownerHasMembers})
+        or (r_.org_id = ms.owner_org_id and r_.role = 'coordinator' and ${has("owner_coordinators")})
+        or (r_.org_id = ms.owner_org_id and r_.role = 'leader' and ${has("owner_leaders")})
+        or (r_.org_id = tp.lead_org_id and r_.role = 'coordinator' and ${has("lead_coordinators")})
+        or (r_.role = 'leader' and ${has("leaders")}))`;
+  },
+});
 
 // ── Reads ─────────────────────────────────────────────────────────────────────────────────────
 
