@@ -4,12 +4,27 @@
 // the bilingual notices (the owner's voice and the other side's), their kinds and dedupe keys, the
 // timeline row 'escalated' and the webhook outbox. A kind names its subject, its nouns and who each
 // of its audience codes reaches; `ownedTaskLadder` makes its SubjectSource.
+import { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Scope } from "../auth/scope";
+import { escalationLadders, escalationSteps } from "../db/schema";
+import { coded, LabelSchema } from "../http/api";
+import { vocabulary } from "../vocab";
 import { chinaDate, todayIndex, workdaysLate } from "../calendar/calendar.engine";
 import type { Db } from "../db/client";
 import { outboxFromSubjectEvents } from "../events/events";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
-import type { SubjectSource } from "./ladder";
+import {
+  AUDIENCE_CODES,
+  AUDIENCES,
+  DEFAULT_LADDERS,
+  normalizeLadder,
+  stepKey,
+  type Audience,
+  type LadderStep,
+  type SubjectSource,
+} from "./ladder";
 
 /** What the recipients query of a kind is given. */
 export type RecipientsCtx = {
@@ -152,3 +167,96 @@ export function ownedTaskLadder(k: OwnedTaskKind): SubjectSource {
     ],
   };
 }
+
+// ── Reading an owned task's ladder: the steps that happened and the ladder in force ─────────────
+
+/** What became of a ladder step when it was due. */
+export const STEP_STATUSES = vocabulary({
+  sent: { zh: "已发出", en: "Sent" },
+  superseded: { zh: "已并入更严重的一级", en: "Superseded by a more severe step" },
+});
+
+export type StepRow = {
+  step: string;
+  offset: number;
+  dueOn: string;
+  deadlineVersion: number;
+  status: "sent" | "superseded";
+  audience: string;
+  urgent: number;
+  createdAt: string;
+};
+
+/** The ladder steps recorded for one subject (every deadline version), mildest first. */
+export const subjectSteps = (scope: Scope, subjectType: string, id: string) =>
+  scope.db.all<StepRow>(sql`select s.step, s."offset" as "offset", s.due_on as dueOn,
+      s.deadline_version as deadlineVersion, s.status, s.audience, s.urgent, s.created_at as createdAt
+    from escalation_steps s
+    where s.subject_type = ${subjectType} and s.subject_id = ${id} and ${scope.visible(escalationSteps, "s")}
+    order by s.deadline_version, s."offset"`);
+
+/**
+ * The subject's jurisdiction's own ladder, when it set one (kind `subjectType`, else '*'); none → the
+ * default ladder applies. `table` is the subject's table (its row must be visible to the caller).
+ */
+export const ownLadder = (scope: Scope, subjectType: string, table: SQLiteTable, id: string) =>
+  scope.db.all<{ steps: string }>(sql`select l.steps from escalation_ladders l
+    join ${table} x_ on x_.jurisdiction_id = l.jurisdiction_id
+    where x_.id = ${id} and l.subject_type = ${subjectType} and l.kind in (${subjectType}, '*')
+      and ${scope.visible(escalationLadders, "l")} and ${scope.visible(table, "x_")}
+    order by l.kind = ${subjectType} desc limit 1`);
+
+const Audiences = z.array(z.object({ code: z.enum(AUDIENCE_CODES), label: LabelSchema }));
+export const audiences = (codes: Audience[]) => codes.map((code) => ({ code, label: AUDIENCES[code] }));
+
+/** The ladder in force, as a detail read shows it. */
+export const LadderViewSchema = z.object({
+  source: z.enum(["default", "jurisdiction"]),
+  steps: z.array(
+    z.object({
+      offset: z.number().int(),
+      key: z.string().openapi({ example: "T+1" }),
+      audience: Audiences,
+      urgent: z.boolean(),
+    }),
+  ),
+});
+
+/** The steps that happened, as a detail read shows them. */
+export const EscalationsSchema = z.array(
+  z.object({
+    step: z.string(),
+    offset: z.number().int(),
+    dueOn: z.string(),
+    deadlineVersion: z.number().int(),
+    status: coded(STEP_STATUSES.codes),
+    audience: Audiences,
+    urgent: z.boolean(),
+    at: z.string(),
+  }),
+);
+
+export const toEscalation = (s: StepRow) => ({
+  step: s.step,
+  offset: s.offset,
+  dueOn: s.dueOn,
+  deadlineVersion: s.deadlineVersion,
+  status: STEP_STATUSES.item(s.status),
+  audience: audiences(JSON.parse(s.audience) as Audience[]),
+  urgent: !!s.urgent,
+  at: s.createdAt,
+});
+
+/** The jurisdiction's own ladder (JSON steps) or the subject type's default, normalised. */
+export const ladderView = (subjectType: string, own: string | undefined) => {
+  const steps = own ? (JSON.parse(own) as LadderStep[]) : DEFAULT_LADDERS[subjectType]!;
+  return {
+    source: own ? ("jurisdiction" as const) : ("default" as const),
+    steps: normalizeLadder(steps).map((s) => ({
+      offset: s.offset,
+      key: stepKey(s.offset),
+      audience: audiences(s.audience),
+      urgent: !!s.urgent,
+    })),
+  };
+};

@@ -3,45 +3,31 @@
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { chinaDate } from "../calendar/calendar.engine";
-import { AUDIENCE_CODES, AUDIENCES, DEFAULT_LADDERS, normalizeLadder, stepKey } from "../escalation/ladder";
-import type { Audience, LadderStep } from "../escalation/ladder";
-import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
 import {
-  coded,
-  defineRoute,
-  errorResponse,
-  jsonBody,
-  jsonResponse,
-  LabelSchema,
-  newRouter,
-  type Deps,
-} from "../http/api";
+  EscalationsSchema,
+  LadderViewSchema,
+  ladderView,
+  ownLadder,
+  subjectSteps,
+  toEscalation,
+} from "../escalation/owned-task";
+import { actionItems } from "../db/schema";
+import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
+import { coded, defineRoute, errorResponse, jsonBody, jsonResponse, newRouter, type Deps } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
-import { ACTION_ITEM_STATUSES, MEETING_KINDS, ORG_KINDS, vocabulary } from "../vocab";
+import { ACTION_ITEM_STATUSES, MEETING_KINDS, ORG_KINDS } from "../vocab";
 import { updatedSince } from "./meetings.schemas";
 import {
   DONE_ROLES,
   getActionItem,
   ITEM_SORT,
-  itemLadder,
   items,
-  itemSteps,
   listActionItems,
   markDone,
   type ActionItemRow,
-  type StepRow,
 } from "./action-items";
 
 const tags = ["Joint meetings"];
-
-/** What became of a ladder step when it was due. */
-export const STEP_STATUSES = vocabulary({
-  sent: { zh: "已发出", en: "Sent" },
-  superseded: { zh: "已并入更严重的一级", en: "Superseded by a more severe step" },
-});
-
-const Audiences = z.array(z.object({ code: z.enum(AUDIENCE_CODES), label: LabelSchema }));
-const audiences = (codes: Audience[]) => codes.map((code) => ({ code, label: AUDIENCES[code] }));
 
 export const ActionItemSchema = z
   .object({
@@ -76,33 +62,8 @@ export const ActionItemSchema = z
 
 const ActionItemDetail = ActionItemSchema.extend({
   timeline: z.array(SubjectEventSchema),
-  ladder: z
-    .object({
-      source: z.enum(["default", "jurisdiction"]),
-      steps: z.array(
-        z.object({
-          offset: z.number().int(),
-          key: z.string().openapi({ example: "T+1" }),
-          audience: Audiences,
-          urgent: z.boolean(),
-        }),
-      ),
-    })
-    .openapi({ description: "The ladder in force for the item's jurisdiction" }),
-  escalations: z
-    .array(
-      z.object({
-        step: z.string(),
-        offset: z.number().int(),
-        dueOn: z.string(),
-        deadlineVersion: z.number().int(),
-        status: coded(STEP_STATUSES.codes),
-        audience: Audiences,
-        urgent: z.boolean(),
-        at: z.string(),
-      }),
-    )
-    .openapi({ description: "The ladder steps that happened, mildest first" }),
+  ladder: LadderViewSchema.openapi({ description: "The ladder in force for the item's jurisdiction" }),
+  escalations: EscalationsSchema.openapi({ description: "The ladder steps that happened, mildest first" }),
 }).openapi("ActionItemDetail");
 
 export function toActionItem(r: ActionItemRow, today: string): z.infer<typeof ActionItemSchema> {
@@ -135,30 +96,6 @@ export function toActionItem(r: ActionItemRow, today: string): z.infer<typeof Ac
     updatedAt: r.updatedAt,
   };
 }
-
-const toEscalation = (s: StepRow) => ({
-  step: s.step,
-  offset: s.offset,
-  dueOn: s.dueOn,
-  deadlineVersion: s.deadlineVersion,
-  status: STEP_STATUSES.item(s.status),
-  audience: audiences(JSON.parse(s.audience) as Audience[]),
-  urgent: !!s.urgent,
-  at: s.createdAt,
-});
-
-const ladderView = (own: string | undefined) => {
-  const steps = own ? (JSON.parse(own) as LadderStep[]) : DEFAULT_LADDERS.action_item!;
-  return {
-    source: own ? ("jurisdiction" as const) : ("default" as const),
-    steps: normalizeLadder(steps).map((s) => ({
-      offset: s.offset,
-      key: stepKey(s.offset),
-      audience: audiences(s.audience),
-      urgent: !!s.urgent,
-    })),
-  };
-};
 
 const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
 function decodeCursor(c: string): [string, string] {
@@ -246,8 +183,8 @@ export const actionItemRoutes = newRouter()
         [
           getActionItem(scope, id),
           getSubjectTimeline(scope, "action_item", id),
-          itemSteps(scope, id),
-          itemLadder(scope, id),
+          subjectSteps(scope, "action_item", id),
+          ownLadder(scope, "action_item", actionItems, id),
         ],
         ([r]) => r[0],
       );
@@ -255,7 +192,7 @@ export const actionItemRoutes = newRouter()
         {
           ...toActionItem(items(rows)[0]!, today(c.var.deps)),
           timeline: events.map(toSubjectEvent),
-          ladder: ladderView(ladder[0]?.steps),
+          ladder: ladderView("action_item", ladder[0]?.steps),
           escalations: steps.map(toEscalation),
         },
         200,

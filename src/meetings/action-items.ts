@@ -5,7 +5,7 @@
 // action-item routes.
 import { sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { actionItems, escalationLadders, escalationSteps } from "../db/schema";
+import { actionItems } from "../db/schema";
 import type { SubjectSource } from "../escalation/ladder";
 import { ownedTaskLadder } from "../escalation/owned-task";
 import { outboxFromSubjectEvents, recordEvent } from "../events/events";
@@ -162,36 +162,6 @@ export function listActionItems(scope: Scope, f: ItemFilter, today: string): SQL
   if (f.after) conds.push(sql`(${key}, a.id) > (${f.after[0]}, ${f.after[1]})`);
   return sql`${SELECT} where ${sql.join(conds, sql` and `)} order by ${key}, a.id limit ${f.limit + 1}`;
 }
-
-export type StepRow = {
-  step: string;
-  offset: number;
-  dueOn: string;
-  deadlineVersion: number;
-  status: "sent" | "superseded";
-  audience: string;
-  urgent: number;
-  createdAt: string;
-};
-
-/** The ladder steps recorded for an item (every deadline version), mildest first. */
-export const itemSteps = (scope: Scope, id: string) =>
-  scope.db.all<StepRow>(sql`select s.step, s."offset" as "offset", s.due_on as dueOn,
-      s.deadline_version as deadlineVersion, s.status, s.audience, s.urgent, s.created_at as createdAt
-    from escalation_steps s
-    where s.subject_type = ${ST} and s.subject_id = ${id} and ${scope.visible(escalationSteps, "s")}
-    order by s.deadline_version, s."offset"`);
-
-/**
- * The jurisdiction's own ladder for action items, when it set one (kind 'action_item', else '*');
- * none → the default ladder applies.
- */
-export const itemLadder = (scope: Scope, id: string) =>
-  scope.db.all<{ steps: string }>(sql`select l.steps from escalation_ladders l
-    join action_items a on a.jurisdiction_id = l.jurisdiction_id
-    where a.id = ${id} and l.subject_type = ${ST} and l.kind in ('action_item', '*')
-      and ${scope.visible(escalationLadders, "l")} and ${scope.visible(actionItems, "a")}
-    order by l.kind = 'action_item' desc limit 1`);
 
 // ── Marking an item done ──────────────────────────────────────────────────────────────────────
 

@@ -4,7 +4,7 @@
 // leaders. Here: the ladder's SubjectSource, the milestone reads and "done".
 import { sql } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
-import { escalationLadders, escalationSteps, researchMilestones } from "../db/schema";
+import { researchMilestones } from "../db/schema";
 import type { SubjectSource } from "../escalation/ladder";
 import { ownedTaskLadder } from "../escalation/owned-task";
 import { outboxFromSubjectEvents, recordEvent } from "../events/events";
@@ -88,33 +88,6 @@ export const getMilestone = (scope: Scope, id: string) =>
     where ms.id = ${id} and ${scope.visible(researchMilestones, "ms")}`);
 
 export const milestones = (rows: { j: string }[]) => rows.map((r) => JSON.parse(r.j) as MilestoneDetailRow);
-
-export type StepRow = {
-  step: string;
-  offset: number;
-  dueOn: string;
-  deadlineVersion: number;
-  status: "sent" | "superseded";
-  audience: string;
-  urgent: number;
-  createdAt: string;
-};
-
-/** The ladder steps recorded for a milestone (every deadline version), mildest first. */
-export const milestoneSteps = (scope: Scope, id: string) =>
-  scope.db.all<StepRow>(sql`select s.step, s."offset" as "offset", s.due_on as dueOn,
-      s.deadline_version as deadlineVersion, s.status, s.audience, s.urgent, s.created_at as createdAt
-    from escalation_steps s
-    where s.subject_type = ${ST} and s.subject_id = ${id} and ${scope.visible(escalationSteps, "s")}
-    order by s.deadline_version, s."offset"`);
-
-/** The jurisdiction's own milestone ladder, when it set one (kind 'milestone', else '*'). */
-export const milestoneLadderOf = (scope: Scope, id: string) =>
-  scope.db.all<{ steps: string }>(sql`select l.steps from escalation_ladders l
-    join research_milestones ms on ms.jurisdiction_id = l.jurisdiction_id
-    where ms.id = ${id} and l.subject_type = ${ST} and l.kind in ('milestone', '*')
-      and ${scope.visible(escalationLadders, "l")} and ${scope.visible(researchMilestones, "ms")}
-    order by l.kind = 'milestone' desc limit 1`);
 
 // ── Marking a milestone done ──────────────────────────────────────────────────────────────────
 

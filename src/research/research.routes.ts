@@ -4,38 +4,26 @@ import { updatedSince } from "../meetings/meetings.schemas";
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { chinaDate } from "../calendar/calendar.engine";
-import { organizations } from "../db/schema";
-import { AUDIENCE_CODES, AUDIENCES, DEFAULT_LADDERS, normalizeLadder, stepKey } from "../escalation/ladder";
-import type { Audience, LadderStep } from "../escalation/ladder";
+import { organizations, researchMilestones } from "../db/schema";
+import {
+  EscalationsSchema,
+  LadderViewSchema,
+  ladderView,
+  ownLadder,
+  subjectSteps,
+  toEscalation,
+} from "../escalation/owned-task";
 import {
   getSubjectTimeline,
   SubjectEventSchema,
   type SubjectEventRow,
   toSubjectEvent,
 } from "../events/events";
-import {
-  coded,
-  defineRoute,
-  errorResponse,
-  jsonBody,
-  jsonResponse,
-  LabelSchema,
-  newRouter,
-  type Deps,
-} from "../http/api";
+import { coded, defineRoute, errorResponse, jsonBody, jsonResponse, newRouter, type Deps } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
-import { STEP_STATUSES } from "../meetings/action-items.routes";
 import { sha256 } from "../meetings/meetings.service";
 import { MILESTONE_STATUSES, ORG_KINDS, RESEARCH_STATUSES } from "../vocab";
-import {
-  getMilestone,
-  isTopicMember,
-  markMilestoneDone,
-  milestoneLadderOf,
-  milestones,
-  milestoneSteps,
-  type StepRow,
-} from "./milestones";
+import { getMilestone, isTopicMember, markMilestoneDone, milestones } from "./milestones";
 import {
   addMembers,
   addMilestone,
@@ -202,30 +190,11 @@ const TopicDetail = TopicSchema.extend({ timeline: z.array(SubjectEventSchema) }
   "ResearchTopicDetail",
 );
 
-const Audiences = z.array(z.object({ code: z.enum(AUDIENCE_CODES), label: LabelSchema }));
-const audiences = (codes: Audience[]) => codes.map((code) => ({ code, label: AUDIENCES[code] }));
-
 const MilestoneDetail = MilestoneSchema.extend({
   topic: z.object({ id: z.string(), title: z.string(), status: coded(RESEARCH_STATUSES.codes) }),
   timeline: z.array(SubjectEventSchema),
-  ladder: z.object({
-    source: z.enum(["default", "jurisdiction"]),
-    steps: z.array(
-      z.object({ offset: z.number().int(), key: z.string(), audience: Audiences, urgent: z.boolean() }),
-    ),
-  }),
-  escalations: z.array(
-    z.object({
-      step: z.string(),
-      offset: z.number().int(),
-      dueOn: z.string(),
-      deadlineVersion: z.number().int(),
-      status: coded(STEP_STATUSES.codes),
-      audience: Audiences,
-      urgent: z.boolean(),
-      at: z.string(),
-    }),
-  ),
+  ladder: LadderViewSchema,
+  escalations: EscalationsSchema,
 }).openapi("ResearchMilestoneDetail");
 
 // ── Mapping ───────────────────────────────────────────────────────────────────────────────────
@@ -299,30 +268,6 @@ function toTopic(t: TopicRow, day: string): z.infer<typeof TopicSchema> {
     updatedAt: t.updatedAt,
   };
 }
-
-const ladderView = (own: string | undefined) => {
-  const steps = own ? (JSON.parse(own) as LadderStep[]) : DEFAULT_LADDERS.milestone!;
-  return {
-    source: own ? ("jurisdiction" as const) : ("default" as const),
-    steps: normalizeLadder(steps).map((s) => ({
-      offset: s.offset,
-      key: stepKey(s.offset),
-      audience: audiences(s.audience),
-      urgent: !!s.urgent,
-    })),
-  };
-};
-
-const toEscalation = (s: StepRow) => ({
-  step: s.step,
-  offset: s.offset,
-  dueOn: s.dueOn,
-  deadlineVersion: s.deadlineVersion,
-  status: STEP_STATUSES.item(s.status),
-  audience: audiences(JSON.parse(s.audience) as Audience[]),
-  urgent: !!s.urgent,
-  at: s.createdAt,
-});
 
 const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
 function decodeCursor(c: string): [string, string] {
@@ -612,8 +557,8 @@ export const researchRoutes = newRouter()
         [
           getMilestone(scope, id),
           getSubjectTimeline(scope, "milestone", id),
-          milestoneSteps(scope, id),
-          milestoneLadderOf(scope, id),
+          subjectSteps(scope, "milestone", id),
+          ownLadder(scope, "milestone", researchMilestones, id),
         ],
         ([r]) => r[0],
       );
@@ -627,7 +572,7 @@ export const researchRoutes = newRouter()
             status: RESEARCH_STATUSES.item(m.topic.status),
           },
           timeline: events.map(toSubjectEvent),
-          ladder: ladderView(ladder[0]?.steps),
+          ladder: ladderView("milestone", ladder[0]?.steps),
           escalations: steps.map(toEscalation),
         },
         200,
