@@ -4,14 +4,17 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import {
   coded,
+  decodeCursor,
   defineRoute,
+  encodeCursor,
   errorResponse,
   jsonBody,
   jsonResponse,
   newRouter,
+  sha256,
   type AppEnv,
 } from "../http/api";
-import { ApiError, conflict, notFound } from "../http/problem";
+import { conflict, notFound } from "../http/problem";
 import { vocabulary } from "../vocab";
 import type { Context } from "hono";
 import {
@@ -28,7 +31,6 @@ import {
   meetingForIcs,
   newFeedToken,
   revokeFeed,
-  sha256,
   type FeedMeeting,
   type FeedRow,
   type FeedSession,
@@ -73,18 +75,6 @@ const toFeed = (r: FeedRow) => ({
 const ICS = {
   "text/calendar": { schema: z.string().openapi({ description: "iCalendar (RFC 5545), UTC times" }) },
 };
-
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
-      return v as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
-}
 
 /** A calendar answer: ETag of the body, 304 when the client has it, never cached by shared caches. */
 async function calendarResponse(c: Context<AppEnv>, body: string, filename: string) {

@@ -5,15 +5,16 @@ import { z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
 import {
-  type AppEnv,
+  decodeCursor,
   defineRoute,
+  encodeCursor,
   errorResponse,
   jsonBody,
   jsonResponse,
   newRouter,
   PageQuery,
+  type AppEnv,
 } from "../http/api";
-import { ApiError } from "../http/problem";
 import { COSIGN_STATUSES, COSIGN_SUBJECTS } from "../vocab";
 import { type CosignRow, CosignSchema, decide, getCosign, listCosigns, toCosign } from "./cosign";
 import { COSIGN_HOOKS } from "./hooks";
@@ -63,18 +64,6 @@ const RefuseInput = z
     reason: z.string().trim().min(1).max(2000).openapi({ example: "第三项措施的期限过短,请修改后再提交。" }),
   })
   .openapi("CosignRefuseInput");
-
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
-      return v as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
-}
 
 const DECIDE_ERRORS = {
   403: errorResponse("Your institution is a party but you do not hold its signing role"),

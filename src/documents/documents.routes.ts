@@ -3,7 +3,15 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { countsMakeup, dueOn } from "../calendar/calendar.engine";
 import { calendarWarnings, outsideCalendar } from "../calendar/calendar.service";
-import { defineRoute, errorResponse, newRouter, jsonResponse, jsonBody } from "../http/api";
+import {
+  decodeCursor,
+  defineRoute,
+  encodeCursor,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  newRouter,
+} from "../http/api";
 import { ApiError } from "../http/problem";
 import {
   ACK_RESULTS,
@@ -144,18 +152,6 @@ function toEvent(e: TimelineRow) {
     note: e.note,
     changes,
   };
-}
-
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
-      return v as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
 }
 
 /** A POST action on one document: roles, input schema and the extra errors it may answer. */

@@ -1,4 +1,5 @@
 // Supervision documents: creation with idempotency, and every state change as one guarded batch.
+import { sha256 } from "../http/api";
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Principal, Scope } from "../auth/scope";
@@ -80,11 +81,6 @@ export async function act(deps: Deps, scope: Scope, docId: string, spec: ActionS
   if (!(results[at + 1] as { ok: number }[])[0]?.ok)
     throw refusal(doc, principal, spec, (results[at + 2] as Record<string, unknown>[] | undefined)?.[0]);
   return doc;
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export type NewDocumentInput = Parameters<typeof insertDocument>[1]["input"];

@@ -186,3 +186,27 @@ export function paginate<T>(rows: T[], limit: number, cursorOf: (row: T) => stri
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** A list cursor: the last row's sort key and id, opaque to clients. */
+export const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
+
+/**
+ * Decodes a cursor of `encodeCursor`; `validKey` checks its sort key (a key of the wrong shape would
+ * reach SQL as a bad value). Anything else is 400 `validation_failed` on `cursor`.
+ */
+export function decodeCursor(c: string, validKey: (key: string) => boolean = () => true): [string, string] {
+  try {
+    const v = JSON.parse(atob(c));
+    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string") && validKey(String(v[0])))
+      return v as [string, string];
+  } catch {}
+  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
+  });
+}
+
+/** SHA-256 of a text, hex: the request hash that tells an Idempotency-Key's retry from a reuse. */
+export async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -13,8 +13,18 @@ import {
 } from "../escalation/owned-task";
 import { actionItems } from "../db/schema";
 import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
-import { coded, defineRoute, errorResponse, jsonBody, jsonResponse, newRouter, type Deps } from "../http/api";
-import { ApiError, conflict, forbidden } from "../http/problem";
+import {
+  coded,
+  decodeCursor,
+  defineRoute,
+  encodeCursor,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  newRouter,
+  type Deps,
+} from "../http/api";
+import { conflict, forbidden } from "../http/problem";
 import { ACTION_ITEM_STATUSES, MEETING_KINDS, ORG_KINDS } from "../vocab";
 import { updatedSince } from "./meetings.schemas";
 import {
@@ -95,18 +105,6 @@ export function toActionItem(r: ActionItemRow, today: string): z.infer<typeof Ac
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
-}
-
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
-      return v as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
 }
 
 const today = (deps: Deps) => chinaDate(deps.clock.now());

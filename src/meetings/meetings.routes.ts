@@ -7,7 +7,15 @@ import { sql } from "drizzle-orm";
 import { cosignOpen, toCosign, withdrawCosign } from "../cosign/cosign";
 import { toSubjectEvent } from "../events/events";
 import type { Deps } from "../http/api";
-import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
+import {
+  decodeCursor,
+  defineRoute,
+  encodeCursor,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  newRouter,
+} from "../http/api";
 import { ApiError, conflict, forbidden, notFound } from "../http/problem";
 import { isPeriod, periodOf } from "../series/period";
 import {
@@ -185,18 +193,6 @@ export function toMeetingDetail({ meeting: m, timeline }: MeetingView) {
     actionItems: { count: f.actionItems },
     timeline: timeline.map(toSubjectEvent),
   };
-}
-
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
-      return v as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
 }
 
 /** Field errors naming the items of a list that are not acceptable (`userIds.2`). */

@@ -1,4 +1,5 @@
 // Joint meetings: every change as one guarded batch (one round trip), then an explained refusal.
+import { sha256 } from "../http/api";
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Principal, Scope } from "../auth/scope";
@@ -199,11 +200,6 @@ export async function readMeeting(scope: Scope, id: string): Promise<MeetingView
     ([m]) => m[0],
   );
   return { meeting: meetingRows(results[0])[0]!, timeline: results[1] };
-}
-
-export async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export type NewSpecial = {

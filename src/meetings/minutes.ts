@@ -5,6 +5,7 @@
 // Drafting is allowed once the meeting is `scheduled` (a draft may be prepared from the agenda before
 // the day) or `held`; submitting for signature only once the meeting has begun (`held`, or
 // `scheduled` with its start in the past): nobody signs minutes of a meeting that has not taken place.
+import { sha256 } from "../http/api";
 import { sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
 import { chinaDate } from "../calendar/calendar.engine";
@@ -120,11 +121,6 @@ export async function getMinutes(scope: Scope, meetingId: string) {
     results: [rows],
   } = await scope.run([minutesRead(scope, meetingId)] as const, ([r]) => r[0]);
   return readRow(rows)!;
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The refusals every write of the minutes shares, in the order a person wants to know them. */

@@ -2,6 +2,7 @@
 // departments from the template, the defaults inherited from the level above, and one invitation
 // per institution for its first administrator. The same statements serve POST /v1/jurisdictions
 // (an operator or a city-level admin) and `npm run admin -- create-city-pair`.
+import { sha256 } from "../http/api";
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Deps } from "../http/api";
@@ -53,11 +54,6 @@ type PairRow = {
   organizations: string;
   invitations: string;
 };
-
-async function sha256(text: string) {
-  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 const SIDES = [
   ["court", "courtName", "courtAdmin"],

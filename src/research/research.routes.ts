@@ -19,9 +19,19 @@ import {
   type SubjectEventRow,
   toSubjectEvent,
 } from "../events/events";
-import { coded, defineRoute, errorResponse, jsonBody, jsonResponse, newRouter, type Deps } from "../http/api";
+import {
+  coded,
+  decodeCursor,
+  defineRoute,
+  encodeCursor,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  newRouter,
+  sha256,
+  type Deps,
+} from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
-import { sha256 } from "../meetings/meetings.service";
 import { MILESTONE_STATUSES, ORG_KINDS, RESEARCH_STATUSES } from "../vocab";
 import { getMilestone, isTopicMember, markMilestoneDone, milestones } from "./milestones";
 import {
@@ -269,23 +279,6 @@ function toTopic(t: TopicRow, day: string): z.infer<typeof TopicSchema> {
   };
 }
 
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (
-      Array.isArray(v) &&
-      v.length === 2 &&
-      v.every((x) => typeof x === "string") &&
-      Number.isFinite(Date.parse(String(v[0])))
-    )
-      return v as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
-}
-
 /** Due dates may not lie in the past (China time) when a milestone is set. */
 function checkDue(ms: { dueOn: string }[], day: string, path: (i: number) => string) {
   const errors = ms.flatMap((m, i) =>
@@ -406,7 +399,10 @@ export const researchRoutes = newRouter()
       const scope = c.var.scope;
       const day = today(c.var.deps);
       const { items: rows } = await scope.list<TopicRow>(
-        listTopics(scope, { ...q, after: q.cursor ? decodeCursor(q.cursor) : undefined }),
+        listTopics(scope, {
+          ...q,
+          after: q.cursor ? decodeCursor(q.cursor, (k) => Number.isFinite(Date.parse(k))) : undefined,
+        }),
       );
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);

@@ -6,7 +6,9 @@ import { CosignSchema, toCosign } from "../cosign/cosign";
 import { getSubjectTimeline, SubjectEventSchema, toSubjectEvent } from "../events/events";
 import {
   coded,
+  decodeCursor,
   defineRoute,
+  encodeCursor,
   errorResponse,
   jsonBody,
   jsonResponse,
@@ -225,18 +227,6 @@ function toOverride(o: OverrideRow) {
       org: { id: o.proposedBy.orgId, name: o.proposedBy.orgName },
     },
   };
-}
-
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
-      return v as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
 }
 
 const Params = z.object({ id: z.string().min(1).max(64) });

@@ -6,7 +6,9 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { SubjectEventSchema, toSubjectEvent, type SubjectEventRow } from "../events/events";
 import {
+  decodeCursor,
   defineRoute,
+  encodeCursor,
   errorResponse,
   jsonBody,
   jsonResponse,
@@ -15,7 +17,6 @@ import {
   PageQuery,
   paginate,
 } from "../http/api";
-import { ApiError } from "../http/problem";
 import { REGISTRATION_STATUSES } from "../vocab";
 import { AnswersSchema } from "./answers";
 import {
@@ -130,24 +131,8 @@ const toDetail = (v: { registration: RegistrationRow; timeline: SubjectEventRow[
   timeline: v.timeline.map(toSubjectEvent),
 });
 
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string | undefined): [string, string] | undefined {
-  if (c === undefined) return undefined;
-  try {
-    const x = JSON.parse(atob(c));
-    // A key is a seq (digits) or an instant; anything else would reach SQL as a bad value.
-    if (
-      Array.isArray(x) &&
-      x.length === 2 &&
-      x.every((s) => typeof s === "string") &&
-      (/^\d{1,12}$/.test(String(x[0])) || Number.isFinite(Date.parse(String(x[0]))))
-    )
-      return x as [string, string];
-  } catch {}
-  throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: [{ in: "query", path: "cursor", message: "not a cursor from this API" }],
-  });
-}
+/** A registration list's sort key is a seq (digits) or an instant. */
+const SEQ_OR_INSTANT = (k: string) => /^\d{1,12}$/.test(k) || Number.isFinite(Date.parse(k));
 
 // ── Routes ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -215,7 +200,12 @@ registrationRoutes.openapi(
 function filterOf(q: z.infer<typeof ListQuery>): RegistrationFilter {
   // An instant with any offset compares as UTC text with milliseconds, the stored form.
   const updatedSince = q.updatedSince && new Date(q.updatedSince).toISOString();
-  return { status: q.status, updatedSince, limit: q.limit, after: decodeCursor(q.cursor) };
+  return {
+    status: q.status,
+    updatedSince,
+    limit: q.limit,
+    after: q.cursor === undefined ? undefined : decodeCursor(q.cursor, SEQ_OR_INSTANT),
+  };
 }
 
 registrationRoutes.openapi(

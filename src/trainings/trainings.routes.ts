@@ -14,7 +14,16 @@ import {
   type SubjectEventRow,
 } from "../events/events";
 import type { Deps } from "../http/api";
-import { defineRoute, errorResponse, jsonBody, jsonResponse, newRouter } from "../http/api";
+import {
+  decodeCursor,
+  defineRoute,
+  encodeCursor,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  newRouter,
+  sha256,
+} from "../http/api";
 import { type ApiError, forbidden, type FieldError } from "../http/problem";
 import { chinaTime } from "../meetings/meetings.routes";
 import { ORG_KINDS, REGISTRATION_STATUSES, TRAINING_KINDS, TRAINING_STATUSES, type Role } from "../vocab";
@@ -120,21 +129,6 @@ export function toTrainingDetail({ training: t, timeline }: TrainingView): z.inf
 
 const invalid = (errors: FieldError[]) =>
   problem(400, "validation_failed", "The request has invalid fields.", { errors });
-
-const encodeCursor = (k: [string, string]) => btoa(JSON.stringify(k)).replace(/=+$/, "");
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(atob(c));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string"))
-      return v as [string, string];
-  } catch {}
-  throw invalid([{ in: "query", path: "cursor", message: "not a cursor from this API" }]);
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** A session's check-in key: 32 random bytes, base64url (never answered). */
 export function newCheckinSecret(): string {
