@@ -28,6 +28,10 @@ import { researchRoutes } from "./research/research.routes";
 import { trainingRoutes } from "./trainings/trainings.routes";
 import { attendanceRoutes } from "./trainings/attendance";
 import { registrationRoutes } from "./trainings/registrations.routes";
+import { referralsRoutes } from "./exchanges/referrals.routes";
+import { reportsRoutes } from "./exchanges/reports.routes";
+import { riskAlertsRoutes } from "./exchanges/risk-alerts.routes";
+import { mediationRoutes } from "./mediations/mediations.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -176,6 +180,10 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", trainingRoutes);
   app.route("/", attendanceRoutes);
   app.route("/", registrationRoutes);
+  app.route("/", referralsRoutes);
+  app.route("/", reportsRoutes);
+  app.route("/", riskAlertsRoutes);
+  app.route("/", mediationRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

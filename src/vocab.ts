@@ -235,6 +235,7 @@ export const COSIGN_SUBJECTS = vocabulary({
   meeting_minutes: { zh: "联席会议纪要", en: "Joint-meeting minutes" },
   special_meeting: { zh: "专题联席会议申请", en: "Special-topic meeting proposal" },
   series_override: { zh: "轮值调整", en: "Change to the hosting rotation" },
+  contingency_plan: { zh: "访情舆情应急预案", en: "Petition-risk contingency plan" },
 });
 export type CosignSubject = (typeof COSIGN_SUBJECTS.codes)[number];
 
@@ -249,6 +250,7 @@ export type Cadence = (typeof CADENCES.codes)[number];
 export const SERIES_KINDS = vocabulary({
   joint_meeting: { zh: "法检联席会议", en: "Joint meeting" },
   academic_seminar: { zh: "年度联合学术研讨会", en: "Annual joint academic seminar" },
+  mutual_report: { zh: "定期相互通报", en: "Periodic mutual report" },
 });
 
 export const OVERRIDE_ACTIONS = vocabulary({
@@ -307,6 +309,99 @@ export const SUBJECT_EVENTS = vocabulary({
   milestone_added: { zh: "增加节点", en: "Milestone added" },
   output_recorded: { zh: "登记成果", en: "Output recorded" },
   completed: { zh: "结题", en: "Completed" },
+  acknowledged: { zh: "签收", en: "Acknowledged" },
+  handled: { zh: "反馈处理情况", en: "Handling recorded" },
+  submitted: { zh: "提交", en: "Submitted" },
+  read: { zh: "已阅", en: "Read" },
+  commented: { zh: "提出意见", en: "Commented" },
+  assessed: { zh: "风险评估", en: "Risk assessed" },
+  plan_drafted: { zh: "起草应急预案", en: "Contingency plan drafted" },
+  session_recorded: { zh: "登记调解活动", en: "Session recorded" },
+  concluded: { zh: "调解结案", en: "Concluded" },
+  closed: { zh: "办结", en: "Closed" },
+});
+
+// ── Exchanges: referral notices, periodic reports, petition-risk alerts; joint mediation ─────────
+
+export const EXCHANGE_KINDS = vocabulary({
+  referral: { zh: "线索通报", en: "Referral notice" },
+  report: { zh: "定期通报", en: "Periodic report" },
+  risk_alert: { zh: "访情舆情预警", en: "Petition-risk alert" },
+});
+export type ExchangeKind = (typeof EXCHANGE_KINDS.codes)[number];
+
+/** What a referral notice is about (S3.1.5). */
+export const REFERRAL_KINDS = vocabulary({
+  false_litigation: { zh: "虚假诉讼", en: "False litigation" },
+  refusal_to_execute: { zh: "拒不执行判决、裁定", en: "Refusal to execute a judgment or ruling" },
+  obstructing_proceedings: { zh: "妨碍诉讼、扰乱诉讼秩序", en: "Obstructing or disrupting proceedings" },
+  threats_against_staff: { zh: "威胁恐吓伤害司法人员", en: "Threats or violence against judicial staff" },
+});
+
+export const REFERRAL_STATUSES = vocabulary({
+  sent: { zh: "已通报,待签收", en: "Sent, awaiting acknowledgement" },
+  acknowledged: { zh: "已签收,办理中", en: "Acknowledged" },
+  handled: { zh: "已反馈处理情况", en: "Handled" },
+  withdrawn: { zh: "已撤回", en: "Withdrawn" },
+});
+
+/** What the recipient of a referral notice did with it. */
+export const REFERRAL_ACTIONS = vocabulary({
+  opened_supervision: { zh: "启动监督程序", en: "Opened supervision" },
+  joined_case: { zh: "参与法院案件办理", en: "Joined the court's case" },
+  case_reviewed: { zh: "对相关案件进行审查处理", en: "Reviewed the affected case" },
+  referred_onward: { zh: "移送有关机关处理", en: "Referred to another authority" },
+  no_action: { zh: "不予处理(附理由)", en: "No action (with reason)" },
+});
+
+/** Who owes a periodic report. */
+export const REPORTERS = vocabulary({
+  court: { zh: "法院通报", en: "The court reports" },
+  procuratorate: { zh: "检察院通报", en: "The procuratorate reports" },
+  both: { zh: "双方互相通报", en: "Both report to each other" },
+});
+
+export const REPORT_STATUSES = vocabulary({
+  due: { zh: "待提交", en: "Due" },
+  submitted: { zh: "已提交", en: "Submitted" },
+  read: { zh: "对方已阅", en: "Read by the other side" },
+});
+
+export const RISK_LEVELS = vocabulary({
+  high: { zh: "高风险", en: "High" },
+  medium: { zh: "中风险", en: "Medium" },
+  low: { zh: "低风险", en: "Low" },
+});
+
+/** The dimensions that make a supervision case's petition risk serious (S3.3.4). */
+export const RISK_DIMENSIONS = vocabulary({
+  petition: { zh: "当事人有严重信访倾向", en: "A party is likely to petition" },
+  mass: { zh: "涉重大群体性", en: "Mass (many people involved)" },
+  sensitive: { zh: "涉敏感性", en: "Sensitive" },
+  public_opinion: { zh: "涉网络舆情", en: "Public opinion online" },
+});
+
+export const RISK_ALERT_STATUSES = vocabulary({
+  raised: { zh: "已预警,待对方签收", en: "Raised, awaiting acknowledgement" },
+  acknowledged: { zh: "已签收,共同研判中", en: "Acknowledged, under joint assessment" },
+  closed: { zh: "已办结", en: "Closed" },
+});
+
+export const NOTE_KINDS = vocabulary({
+  comment: { zh: "意见", en: "Comment" },
+  assessment: { zh: "风险评估", en: "Risk assessment" },
+});
+
+export const MEDIATION_STATUSES = vocabulary({
+  open: { zh: "调解中", en: "In mediation" },
+  concluded: { zh: "已结案", en: "Concluded" },
+});
+
+export const MEDIATION_OUTCOMES = vocabulary({
+  agreement: { zh: "达成调解协议", en: "Mediated agreement" },
+  withdrawn: { zh: "撤回", en: "Withdrawn" },
+  failed: { zh: "调解不成", en: "Mediation failed" },
+  judgment: { zh: "依法判决", en: "Decided by judgment" },
 });
 
 // ── Trainings, the annual seminar, joint research ─────────────────────────────────────────────

@@ -59,6 +59,10 @@ import {
   researchMembers,
   researchMilestones,
   researchOutputs,
+  exchanges,
+  exchangeNotes,
+  mediations,
+  mediationSessions,
 } from "../db/schema";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
@@ -132,7 +136,9 @@ const policies = new Map<SQLiteTable, Policy>([
         or (${c(escalationSteps.subjectType)} = 'action_item'
           and ${c(escalationSteps.subjectId)} in ${visibleActionItemIds(me)})
         or (${c(escalationSteps.subjectType)} = 'milestone'
-          and ${c(escalationSteps.subjectId)} in ${visibleMilestoneIds(me)}))`,
+          and ${c(escalationSteps.subjectId)} in ${visibleMilestoneIds(me)})
+        or (${c(escalationSteps.subjectType)} in ('referral', 'report', 'risk_alert')
+          and ${c(escalationSteps.subjectId)} in ${visibleExchangeIds(me)}))`,
   ],
   // Webhooks belong to an organisation; an event to the organisations it names.
   [webhookEndpoints, (me, c) => sql`${c(webhookEndpoints.orgId)} = ${me.orgId}`],
@@ -173,6 +179,8 @@ const policies = new Map<SQLiteTable, Policy>([
         or (${t} = 'registration' and ${id} in ${visibleRegistrationIds(me)})
         or (${t} = 'research_topic' and ${id} in ${visibleTopicIds(me)})
         or (${t} = 'milestone' and ${id} in ${visibleMilestoneIds(me)})
+        or (${t} in ('referral', 'report', 'risk_alert') and ${id} in ${visibleExchangeIds(me)})
+        or (${t} = 'mediation' and ${id} in ${visibleMediationIds(me)})
         or (${t} = 'series_override'
           and ${id} in (select so_.id from series_overrides so_ where so_.jurisdiction_id = ${me.jurisdictionId})))`;
     },
@@ -208,7 +216,32 @@ const policies = new Map<SQLiteTable, Policy>([
   [researchMembers, (me, c) => sql`${c(researchMembers.topicId)} in ${visibleTopicIds(me)}`],
   [researchMilestones, (me, c) => sql`${c(researchMilestones.topicId)} in ${visibleTopicIds(me)}`],
   [researchOutputs, (me, c) => sql`${c(researchOutputs.topicId)} in ${visibleTopicIds(me)}`],
+  // An exchange (referral notice, periodic report, risk alert) is seen by its sender and its
+  // recipient only — not the level above, not another pair — and so are its notes.
+  [exchanges, (me, c) => exchangeVisible(me, c(exchanges.senderOrgId), c(exchanges.recipientOrgId))],
+  [exchangeNotes, (me, c) => sql`${c(exchangeNotes.exchangeId)} in ${visibleExchangeIds(me)}`],
+  // A joint mediation is seen by the two institutions of its supervision document.
+  [
+    mediations,
+    (me, c) => sql`${c(mediations.documentId)} in (select md_.id from documents md_
+      where md_.sender_org_id = ${me.orgId} or md_.recipient_org_id = ${me.orgId})`,
+  ],
+  [mediationSessions, (me, c) => sql`${c(mediationSessions.mediationId)} in ${visibleMediationIds(me)}`],
 ]);
+
+function exchangeVisible(me: Me, sender: SQL, recipient: SQL): SQL {
+  return sql`(${sender} = ${me.orgId} or ${recipient} = ${me.orgId})`;
+}
+
+function visibleExchangeIds(me: Me): SQL {
+  return sql`(select xv_.id from exchanges xv_
+    where ${exchangeVisible(me, sql`xv_.sender_org_id`, sql`xv_.recipient_org_id`)})`;
+}
+
+function visibleMediationIds(me: Me): SQL {
+  return sql`(select mv_.id from mediations mv_ join documents md_ on md_.id = mv_.document_id
+    where md_.sender_org_id = ${me.orgId} or md_.recipient_org_id = ${me.orgId})`;
+}
 
 function trainingVisible(me: Me, id: SQL, organiser: SQL, coOrganiser: SQL): SQL {
   return sql`(${organiser} = ${me.orgId} or ${coOrganiser} = ${me.orgId}

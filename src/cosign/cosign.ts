@@ -50,6 +50,7 @@ export const COSIGN_SUBJECT_HREFS: Record<CosignSubject, (subjectId: string) => 
   meeting_minutes: (id) => `/v1/meetings/${id}/minutes`,
   special_meeting: (id) => `/v1/meetings/${id}`,
   series_override: (id) => `/v1/series-overrides/${id}`,
+  contingency_plan: (id) => `/v1/risk-alerts/${id}`,
 };
 
 /** SQL true when the round `id` exists (for guarding the subject's own statements after openCosign). */

@@ -3,6 +3,7 @@
 // its hooks here; the compiler refuses a code without hooks (ADR 0008).
 import { minutesHooks, specialMeetingHooks } from "../meetings/minutes";
 import { overrideHooks } from "../series/series";
+import { contingencyPlanHooks } from "../exchanges/risk-alerts";
 import type { CosignSubject } from "../vocab";
 import type { CosignHooks } from "./cosign";
 
@@ -10,4 +11,5 @@ export const COSIGN_HOOKS: Record<CosignSubject, CosignHooks> = {
   meeting_minutes: minutesHooks,
   special_meeting: specialMeetingHooks,
   series_override: overrideHooks,
+  contingency_plan: contingencyPlanHooks,
 };

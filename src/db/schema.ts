@@ -1322,3 +1322,165 @@ export const researchOutputs = sqliteTable(
     uniqueIndex("research_outputs_idempotency_uq").on(t.createdBy, t.idempotencyKey),
   ],
 );
+
+// ── Exchanges between a pair's court and procuratorate (ADR 0012) ─────────────────────────────────
+
+/**
+ * An exchange that is not a supervision document: a referral notice (线索通报), a periodic report
+ * (定期通报) or a petition-risk alert (访情舆情预警). One table, one guarded transition, one timeline
+ * (subject_events, subject type = kind), one ladder source per kind: a kind is a row of the
+ * registry in src/exchanges/exchanges.ts (its statuses, who may do what, its content schema).
+ * Seen by its sender and its recipient only.
+ */
+export const exchanges = sqliteTable(
+  "exchanges",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    kind: text("kind", { enum: ["referral", "report", "risk_alert"] }).notNull(),
+    /** The kind's own classification: a referral's kind, a report's series subject, an alert's level. */
+    subkind: text("subkind").notNull(),
+    senderOrgId: text("sender_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    recipientOrgId: text("recipient_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    status: text("status").notNull(),
+    title: text("title").notNull(),
+    caseNumbers: text("case_numbers", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** The supervision document it concerns, when there is one. */
+    documentId: text("document_id").references(() => documents.id),
+    /** The kind's content, validated by its schema (parties, facts, figures, public opinion …). */
+    body: text("body", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    attachments: text("attachments", { mode: "json" })
+      .$type<{ name: string; size: number; sha256: string; mediaType: string }[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    /** What the recipient did (a referral's handling, an alert's resolution), as the kind defines it. */
+    outcome: text("outcome", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** Working-day deadline (a date on the calendar) or clock-hour deadline (an instant), per kind. */
+    dueOn: text("due_on"),
+    dueAt: text("due_at"),
+    deadlineVersion: integer("deadline_version").notNull().default(1),
+    /** Periodic reports: the series and the period reported on. */
+    seriesId: text("series_id"),
+    period: text("period"),
+    /** Risk alerts: the contingency plan co-signed by both leaders (cosign subject contingency_plan). */
+    plan: text("plan"),
+    createdBy: text("created_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("exchanges_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    uniqueIndex("exchanges_period_uq").on(t.seriesId, t.period, t.senderOrgId),
+    index("exchanges_sender_ix").on(t.senderOrgId, t.kind, t.updatedAt, t.id),
+    index("exchanges_recipient_ix").on(t.recipientOrgId, t.kind, t.updatedAt, t.id),
+    index("exchanges_pair_ix").on(t.jurisdictionId, t.kind, t.createdAt),
+    index("exchanges_open_ix").on(t.kind, t.status, t.dueOn),
+    index("exchanges_document_ix").on(t.documentId),
+  ],
+);
+
+/** A note on an exchange by one side: a comment (reports) or that side's risk assessment (alerts). */
+export const exchangeNotes = sqliteTable(
+  "exchange_notes",
+  {
+    id: text("id").primaryKey(),
+    exchangeId: text("exchange_id")
+      .notNull()
+      .references(() => exchanges.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    authorId: text("author_id").notNull(),
+    kind: text("kind", { enum: ["comment", "assessment"] }).notNull(),
+    body: text("body").notNull(),
+    /** An assessment's structured part (its risk level, measures). */
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("exchange_notes_exchange_ix").on(t.exchangeId, t.createdAt),
+    uniqueIndex("exchange_notes_idempotency_uq").on(t.authorId, t.idempotencyKey),
+    // One assessment per side per alert.
+    uniqueIndex("exchange_notes_assessment_uq").on(t.exchangeId, t.orgId).where(sql`kind = 'assessment'`),
+  ],
+);
+
+/**
+ * A joint mediation (共同调解, S3.1.3) of a case retried because of a protest, a retrial suggestion or
+ * a procuratorial suggestion, linked to that supervision document (one per document). Seen by the
+ * document's two institutions.
+ */
+export const mediations = sqliteTable(
+  "mediations",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    documentId: text("document_id")
+      .notNull()
+      .references(() => documents.id),
+    openedByOrgId: text("opened_by_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    status: text("status", { enum: ["open", "concluded"] }).notNull(),
+    /** Participants from both sides: users of either institution, by id, with their role in it. */
+    participants: text("participants", { mode: "json" })
+      .$type<{ userId: string; orgId: string; role: string }[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    outcome: text("outcome"),
+    outcomeOn: text("outcome_on"),
+    outcomeNote: text("outcome_note"),
+    createdBy: text("created_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("mediations_document_uq").on(t.documentId),
+    uniqueIndex("mediations_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("mediations_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+  ],
+);
+
+/** One mediation session: when, where, who attended. */
+export const mediationSessions = sqliteTable(
+  "mediation_sessions",
+  {
+    id: text("id").primaryKey(),
+    mediationId: text("mediation_id")
+      .notNull()
+      .references(() => mediations.id),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    heldOn: text("held_on").notNull(),
+    place: text("place").notNull(),
+    attendees: text("attendees", { mode: "json" })
+      .$type<{ name: string; side: string; userId?: string }[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    note: text("note"),
+    createdBy: text("created_by").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("mediation_sessions_mediation_ix").on(t.mediationId, t.heldOn),
+    uniqueIndex("mediation_sessions_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+  ],
+);

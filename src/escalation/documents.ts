@@ -8,6 +8,9 @@ import type { SubjectSource } from "./ladder";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import { actionItemLadder } from "../meetings/action-items";
 import { milestoneLadder } from "../research/milestones";
+import { referralLadder } from "../exchanges/referrals";
+import { reportLadder } from "../exchanges/reports";
+import { riskAlertLadder } from "../exchanges/risk-alerts";
 
 /** The ledger rows of one run that were sent, joined to their documents as `e` and `d`. */
 const sentOf = (runId: string) =>
@@ -176,4 +179,11 @@ export const documentLadder: SubjectSource = {
 };
 
 /** The ladders of every subject type the sweep runs. Later subject types register here. */
-export const LADDER_SOURCES: SubjectSource[] = [documentLadder, actionItemLadder, milestoneLadder];
+export const LADDER_SOURCES: SubjectSource[] = [
+  documentLadder,
+  actionItemLadder,
+  milestoneLadder,
+  referralLadder,
+  reportLadder,
+  riskAlertLadder,
+];

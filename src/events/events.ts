@@ -20,6 +20,10 @@ export const SUBJECT_HREFS = {
   registration: "/v1/registrations/",
   research_topic: "/v1/research-topics/",
   milestone: "/v1/research-milestones/",
+  referral: "/v1/referrals/",
+  report: "/v1/reports/",
+  risk_alert: "/v1/risk-alerts/",
+  mediation: "/v1/mediations/",
 } as const;
 export type SubjectType = keyof typeof SUBJECT_HREFS;
 
@@ -85,6 +89,14 @@ const ORG_IDS = sql`coalesce(case ev.subject_type
     when 'milestone' then (select json_array(tp_.lead_org_id, tp_.partner_org_id)
       from research_milestones ms_ join research_topics tp_ on tp_.id = ms_.topic_id
       where ms_.id = ev.subject_id)
+    when 'referral' then (select json_array(x_.sender_org_id, x_.recipient_org_id)
+      from exchanges x_ where x_.id = ev.subject_id)
+    when 'report' then (select json_array(x_.sender_org_id, x_.recipient_org_id)
+      from exchanges x_ where x_.id = ev.subject_id)
+    when 'risk_alert' then (select json_array(x_.sender_org_id, x_.recipient_org_id)
+      from exchanges x_ where x_.id = ev.subject_id)
+    when 'mediation' then (select json_array(d_.sender_org_id, d_.recipient_org_id)
+      from mediations md_ join documents d_ on d_.id = md_.document_id where md_.id = ev.subject_id)
     else (select json_group_array(o_.id) from organizations o_ where o_.jurisdiction_id = ev.jurisdiction_id)
   end, '[]')`;
 

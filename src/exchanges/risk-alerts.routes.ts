@@ -1,0 +1,4 @@
+// HTTP routes of risk-alerts (foundation stub).
+import { newRouter } from "../http/api";
+
+export const riskAlertsRoutes = newRouter();
