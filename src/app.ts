@@ -32,6 +32,10 @@ import { referralsRoutes } from "./exchanges/referrals.routes";
 import { reportsRoutes } from "./exchanges/reports.routes";
 import { riskAlertsRoutes } from "./exchanges/risk-alerts.routes";
 import { mediationRoutes } from "./mediations/mediations.routes";
+import { sharedCasesRoutes } from "./cases/shared-cases.routes";
+import { typicalCasesRoutes } from "./cases/typical-cases.routes";
+import { twoHeadsRoutes } from "./cases/two-heads.routes";
+import { statisticsRoutes } from "./statistics/statistics.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -184,6 +188,10 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
   app.route("/", reportsRoutes);
   app.route("/", riskAlertsRoutes);
   app.route("/", mediationRoutes);
+  app.route("/", sharedCasesRoutes);
+  app.route("/", typicalCasesRoutes);
+  app.route("/", twoHeadsRoutes);
+  app.route("/", statisticsRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -236,6 +236,8 @@ export const COSIGN_SUBJECTS = vocabulary({
   special_meeting: { zh: "专题联席会议申请", en: "Special-topic meeting proposal" },
   series_override: { zh: "轮值调整", en: "Change to the hosting rotation" },
   contingency_plan: { zh: "访情舆情应急预案", en: "Petition-risk contingency plan" },
+  typical_case: { zh: "联合发布典型案例", en: "Jointly published typical case" },
+  two_heads_hearing: { zh: "两长同庭案件", en: "Two-heads hearing" },
 });
 export type CosignSubject = (typeof COSIGN_SUBJECTS.codes)[number];
 
@@ -453,4 +455,68 @@ export const RESEARCH_STATUSES = vocabulary({
 export const MILESTONE_STATUSES = vocabulary({
   open: { zh: "进行中", en: "Open" },
   done: { zh: "已完成", en: "Done" },
+});
+
+// ── Shared case information, typical cases, two-heads hearings, statistics (issue #13) ───────────
+
+/** Where a shared case stands. */
+export const CASE_STAGES = vocabulary({
+  filed: { zh: "立案", en: "Filed" },
+  trial: { zh: "审理中", en: "On trial" },
+  judged: { zh: "已裁判", en: "Judged" },
+  mediated: { zh: "已调解", en: "Mediated" },
+  enforcement: { zh: "执行中", en: "In enforcement" },
+  closed: { zh: "已结案", en: "Closed" },
+  supervision: { zh: "监督中", en: "Under supervision" },
+});
+
+/** What the counterpart may see by rule (a grant without a single case). */
+export const CASE_GRANT_RULES = vocabulary({
+  all: { zh: "全部共享案件", en: "Every shared case" },
+  with_supervision_document: { zh: "有监督文书的案件", en: "Cases with a supervision document" },
+});
+
+export const CASE_ACCESS_ACTIONS = vocabulary({
+  read: { zh: "查阅", en: "Read" },
+  search: { zh: "检索", en: "Search" },
+  copy: { zh: "复制", en: "Copy" },
+  export: { zh: "导出", en: "Export" },
+});
+
+export const TYPICAL_CASE_KINDS = vocabulary({
+  typical: { zh: "典型案例", en: "Typical case" },
+  reference: { zh: "参考性案例", en: "Reference case" },
+});
+
+export const TYPICAL_CASE_STATUSES = vocabulary({
+  draft: { zh: "草稿", en: "Draft" },
+  signing: { zh: "会签中", en: "Being signed" },
+  published: { zh: "已发布", en: "Published" },
+  withdrawn: { zh: "已撤回", en: "Withdrawn" },
+});
+
+/** The anonymisation checklist every typical case passes before signature. */
+export const ANONYMISATION_CHECKS = vocabulary({
+  names: { zh: "当事人姓名已隐去", en: "Parties' names removed" },
+  identifiers: { zh: "身份证号、住址、联系方式已删除", en: "ID numbers, addresses, contacts removed" },
+  minors: { zh: "未成年人信息已隐去", en: "Minors' information removed" },
+  business_secrets: { zh: "商业秘密已隐去", en: "Business secrets removed" },
+  victims: { zh: "被害人隐私已保护", en: "Victims' privacy protected" },
+});
+
+export const TWO_HEADS_STATUSES = vocabulary({
+  pending_approval: { zh: "待两长批准", en: "Awaiting both heads' approval" },
+  approved: { zh: "已批准", en: "Approved" },
+  rejected: { zh: "未获批准", en: "Not approved" },
+  scheduled: { zh: "已定庭期", en: "Hearing scheduled" },
+  held: { zh: "已开庭", en: "Held" },
+  cancelled: { zh: "已取消", en: "Cancelled" },
+});
+
+/** The result of a case retried after a protest or retrial suggestion. */
+export const RETRIAL_RESULTS = vocabulary({
+  upheld: { zh: "维持原判", en: "Upheld" },
+  changed: { zh: "改判", en: "Judgment changed" },
+  remanded: { zh: "发回重审", en: "Remanded" },
+  mediated: { zh: "调解结案", en: "Mediated" },
 });

@@ -63,6 +63,11 @@ import {
   exchangeNotes,
   mediations,
   mediationSessions,
+  caseRecords,
+  caseGrants,
+  caseAccessLog,
+  typicalCases,
+  twoHeadsHearings,
 } from "../db/schema";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
@@ -181,6 +186,14 @@ const policies = new Map<SQLiteTable, Policy>([
         or (${t} = 'milestone' and ${id} in ${visibleMilestoneIds(me)})
         or (${t} in ('referral', 'report', 'risk_alert') and ${id} in ${visibleExchangeIds(me)})
         or (${t} = 'mediation' and ${id} in ${visibleMediationIds(me)})
+        or (${t} = 'case_record' and ${id} in ${visibleCaseRecordIds(me)})
+        or (${t} = 'case_grant'
+          and ${id} in (select cg_.id from case_grants cg_
+            where cg_.owner_org_id = ${me.orgId} or cg_.grantee_org_id = ${me.orgId}))
+        or (${t} in ('typical_case', 'two_heads_hearing') and ${t} || ':' || ${id} in (
+          select 'typical_case:' || tc_.id from typical_cases tc_ where tc_.jurisdiction_id = ${me.jurisdictionId}
+          union all select 'two_heads_hearing:' || th_.id from two_heads_hearings th_
+            where th_.jurisdiction_id = ${me.jurisdictionId}))
         or (${t} = 'series_override'
           and ${id} in (select so_.id from series_overrides so_ where so_.jurisdiction_id = ${me.jurisdictionId})))`;
     },
@@ -227,7 +240,44 @@ const policies = new Map<SQLiteTable, Policy>([
       where md_.sender_org_id = ${me.orgId} or md_.recipient_org_id = ${me.orgId})`,
   ],
   [mediationSessions, (me, c) => sql`${c(mediationSessions.mediationId)} in ${visibleMediationIds(me)}`],
+  // A shared case record is seen by its owner and, while an active grant covers it, by the grantee.
+  [
+    caseRecords,
+    (me, c) =>
+      caseRecordVisible(me, c(caseRecords.id), c(caseRecords.ownerOrgId), c(caseRecords.jurisdictionId)),
+  ],
+  [
+    caseGrants,
+    (me, c) =>
+      sql`(${c(caseGrants.ownerOrgId)} = ${me.orgId} or ${c(caseGrants.granteeOrgId)} = ${me.orgId})`,
+  ],
+  // The access audit is the owning side's to read.
+  [caseAccessLog, (me, c) => sql`${c(caseAccessLog.ownerOrgId)} = ${me.orgId}`],
+  // Typical cases and two-heads hearings belong to the pair (its two institutions).
+  [typicalCases, (me, c) => sql`${c(typicalCases.jurisdictionId)} = ${me.jurisdictionId}`],
+  [twoHeadsHearings, (me, c) => sql`${c(twoHeadsHearings.jurisdictionId)} = ${me.jurisdictionId}`],
 ]);
+
+/**
+ * The grant that lets the caller see record `id` of `owner`, as SQL (its id, or NULL): a grant of
+ * that record, or a rule grant of the owner to the caller's institution. The one definition of
+ * "granted"; the policy, the audit rows and the grant shown on a read all use it.
+ */
+export function activeGrant(me: Me, id: SQL, owner: SQL): SQL {
+  return sql`(select g_.id from case_grants g_
+    where g_.grantee_org_id = ${me.orgId} and g_.owner_org_id = ${owner} and g_.status = 'active'
+      and (g_.case_record_id = ${id} or g_.rule = 'all')
+    order by g_.case_record_id is null limit 1)`;
+}
+
+function caseRecordVisible(me: Me, id: SQL, owner: SQL, _jurisdiction: SQL): SQL {
+  return sql`(${owner} = ${me.orgId} or ${activeGrant(me, id, owner)} is not null)`;
+}
+
+function visibleCaseRecordIds(me: Me): SQL {
+  return sql`(select cv_.id from case_records cv_
+    where ${caseRecordVisible(me, sql`cv_.id`, sql`cv_.owner_org_id`, sql`cv_.jurisdiction_id`)})`;
+}
 
 function exchangeVisible(me: Me, sender: SQL, recipient: SQL): SQL {
   return sql`(${sender} = ${me.orgId} or ${recipient} = ${me.orgId})`;

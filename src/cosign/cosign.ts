@@ -51,6 +51,8 @@ export const COSIGN_SUBJECT_HREFS: Record<CosignSubject, (subjectId: string) => 
   special_meeting: (id) => `/v1/meetings/${id}`,
   series_override: (id) => `/v1/series-overrides/${id}`,
   contingency_plan: (id) => `/v1/risk-alerts/${id}`,
+  typical_case: (id) => `/v1/typical-cases/${id}`,
+  two_heads_hearing: (id) => `/v1/two-heads-hearings/${id}`,
 };
 
 /** SQL true when the round `id` exists (for guarding the subject's own statements after openCosign). */

@@ -4,6 +4,8 @@
 import { minutesHooks, specialMeetingHooks } from "../meetings/minutes";
 import { overrideHooks } from "../series/series";
 import { contingencyPlanHooks } from "../exchanges/risk-alerts";
+import { typicalCaseHooks } from "../cases/typical-cases";
+import { twoHeadsHooks } from "../cases/two-heads";
 import type { CosignSubject } from "../vocab";
 import type { CosignHooks } from "./cosign";
 
@@ -12,4 +14,6 @@ export const COSIGN_HOOKS: Record<CosignSubject, CosignHooks> = {
   special_meeting: specialMeetingHooks,
   series_override: overrideHooks,
   contingency_plan: contingencyPlanHooks,
+  typical_case: typicalCaseHooks,
+  two_heads_hearing: twoHeadsHooks,
 };

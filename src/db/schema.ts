@@ -252,6 +252,9 @@ export const documents = sqliteTable(
     replyContent: text("reply_content"),
     replyDecision: text("reply_decision"),
     retrialRuled: integer("retrial_ruled", { mode: "boolean" }),
+    /** The retrial's result once the retried case is decided (upheld, changed, remanded, mediated). */
+    retrialResult: text("retrial_result"),
+    retrialResultOn: text("retrial_result_on"),
     replyLate: integer("reply_late", { mode: "boolean" }),
     repliedBy: text("replied_by"),
     ackResult: text("ack_result"),
@@ -1482,5 +1485,203 @@ export const mediationSessions = sqliteTable(
   (t) => [
     index("mediation_sessions_mediation_ix").on(t.mediationId, t.heldOn),
     uniqueIndex("mediation_sessions_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+  ],
+);
+
+// ── Shared case information, typical cases, two-heads hearings (issue #13) ────────────────────────
+
+/**
+ * A case record one institution shares (数据共享, S3.3.2): the court's filing, judgment, mediation
+ * and enforcement information, the procuratorate's supervision information. Seen by its owner and,
+ * through an active grant (per case or by rule), by the counterpart; every read by the counterpart
+ * is written to case_access_log in the same batch.
+ */
+export const caseRecords = sqliteTable(
+  "case_records",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    ownerOrgId: text("owner_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    /** 案号 as written, and normalised for search (half-width brackets and digits, no spaces). */
+    caseNumber: text("case_number").notNull(),
+    caseKey: text("case_key").notNull(),
+    courtName: text("court_name").notNull(),
+    caseType: text("case_type").notNull(),
+    area: text("area"),
+    stage: text("stage").notNull(),
+    parties: text("parties", { mode: "json" }).$type<{ name: string; role: string }[]>().notNull(),
+    /** The parties' names normalised and joined, for search by party name. */
+    partyKeys: text("party_keys").notNull(),
+    keyDates: text("key_dates", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    summary: text("summary"),
+    /** Criminal cases: the charge prosecuted and the charge in the verdict (诉判不一 when they differ). */
+    chargeProsecuted: text("charge_prosecuted"),
+    chargeJudged: text("charge_judged"),
+    material: text("material", { mode: "json" })
+      .$type<{ name: string; size: number; sha256: string; mediaType: string }[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    source: text("source", { enum: ["manual", "import"] }).notNull(),
+    importId: text("import_id"),
+    createdBy: text("created_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("case_records_number_uq").on(t.ownerOrgId, t.caseKey),
+    uniqueIndex("case_records_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("case_records_key_ix").on(t.caseKey),
+    index("case_records_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+    index("case_records_stats_ix").on(t.jurisdictionId, t.caseType, t.createdAt),
+  ],
+);
+
+/**
+ * A grant of the counterpart's access to shared case records: one record (`case_record_id`) or a
+ * rule (`rule`: every record of the owner matching it, e.g. every case with a supervision document).
+ * Revoked grants stay (the audit refers to them); from then on the records they opened are 404.
+ */
+export const caseGrants = sqliteTable(
+  "case_grants",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    ownerOrgId: text("owner_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    granteeOrgId: text("grantee_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    caseRecordId: text("case_record_id").references(() => caseRecords.id),
+    rule: text("rule"),
+    status: text("status", { enum: ["active", "revoked"] }).notNull(),
+    note: text("note"),
+    grantedBy: text("granted_by").notNull(),
+    revokedBy: text("revoked_by"),
+    revokedAt: text("revoked_at"),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("case_grants_record_ix").on(t.caseRecordId, t.status),
+    index("case_grants_grantee_ix").on(t.granteeOrgId, t.status),
+    uniqueIndex("case_grants_idempotency_uq").on(t.grantedBy, t.idempotencyKey),
+  ],
+);
+
+/**
+ * The append-only access audit of shared case records: every read, search hit, copy and export by
+ * the counterpart (who, what, when, why). Triggers refuse UPDATE and DELETE (migration 0012).
+ */
+export const caseAccessLog = sqliteTable(
+  "case_access_log",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    ownerOrgId: text("owner_org_id").notNull(),
+    caseRecordId: text("case_record_id").notNull(),
+    grantId: text("grant_id"),
+    actorId: text("actor_id").notNull(),
+    actorOrgId: text("actor_org_id").notNull(),
+    action: text("action", { enum: ["read", "search", "copy", "export"] }).notNull(),
+    purpose: text("purpose"),
+    query: text("query"),
+    at: text("at").notNull(),
+  },
+  (t) => [
+    index("case_access_log_owner_ix").on(t.ownerOrgId, t.at),
+    index("case_access_log_record_ix").on(t.caseRecordId, t.at),
+  ],
+);
+
+/**
+ * A typical or reference case (联合发布案例, S3.3.3) drafted by either side, published once both
+ * institutions' leaders co-sign (cosign subject typical_case), withdrawn by either side, never
+ * edited after signing. Published cases are served by the public feed without authentication.
+ */
+export const typicalCases = sqliteTable(
+  "typical_cases",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    draftedByOrgId: text("drafted_by_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    kind: text("kind", { enum: ["typical", "reference"] }).notNull(),
+    status: text("status", { enum: ["draft", "signing", "published", "withdrawn"] }).notNull(),
+    title: text("title").notNull(),
+    caseNumbers: text("case_numbers", { mode: "json" }).$type<string[]>().notNull(),
+    facts: text("facts").notNull(),
+    reasoning: text("reasoning").notNull(),
+    significance: text("significance").notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    anonymisation: text("anonymisation", { mode: "json" }).$type<Record<string, boolean>>().notNull(),
+    publishedAt: text("published_at"),
+    withdrawnAt: text("withdrawn_at"),
+    withdrawReason: text("withdraw_reason"),
+    createdBy: text("created_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("typical_cases_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("typical_cases_public_ix").on(t.status, t.publishedAt),
+    index("typical_cases_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
+  ],
+);
+
+/**
+ * A two-heads hearing (两长同庭, S3.3.1): a case nominated by either side for the court president and
+ * the chief procurator to appear in the same hearing; it goes ahead when both heads approve (cosign
+ * subject two_heads_hearing), then its date and place, then the outcome.
+ */
+export const twoHeadsHearings = sqliteTable(
+  "two_heads_hearings",
+  {
+    id: text("id").primaryKey(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    nominatedByOrgId: text("nominated_by_org_id")
+      .notNull()
+      .references(() => organizations.id),
+    status: text("status", {
+      enum: ["pending_approval", "approved", "rejected", "scheduled", "held", "cancelled"],
+    }).notNull(),
+    caseNumber: text("case_number").notNull(),
+    caseTitle: text("case_title").notNull(),
+    reason: text("reason").notNull(),
+    documentId: text("document_id"),
+    caseRecordId: text("case_record_id"),
+    year: integer("year").notNull(),
+    hearingAt: text("hearing_at"),
+    place: text("place"),
+    outcome: text("outcome"),
+    outcomeOn: text("outcome_on"),
+    createdBy: text("created_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("two_heads_hearings_idempotency_uq").on(t.createdBy, t.idempotencyKey),
+    index("two_heads_hearings_year_ix").on(t.jurisdictionId, t.year),
+    index("two_heads_hearings_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
   ],
 );

@@ -24,6 +24,10 @@ export const SUBJECT_HREFS = {
   report: "/v1/reports/",
   risk_alert: "/v1/risk-alerts/",
   mediation: "/v1/mediations/",
+  case_record: "/v1/case-records/",
+  case_grant: "/v1/case-grants/",
+  typical_case: "/v1/typical-cases/",
+  two_heads_hearing: "/v1/two-heads-hearings/",
 } as const;
 export type SubjectType = keyof typeof SUBJECT_HREFS;
 
@@ -97,6 +101,10 @@ const ORG_IDS = sql`coalesce(case ev.subject_type
       from exchanges x_ where x_.id = ev.subject_id)
     when 'mediation' then (select json_array(d_.sender_org_id, d_.recipient_org_id)
       from mediations md_ join documents d_ on d_.id = md_.document_id where md_.id = ev.subject_id)
+    when 'case_record' then (select json_array(cr_.owner_org_id) from case_records cr_
+      where cr_.id = ev.subject_id)
+    when 'case_grant' then (select json_array(cg_.owner_org_id, cg_.grantee_org_id) from case_grants cg_
+      where cg_.id = ev.subject_id)
     else (select json_group_array(o_.id) from organizations o_ where o_.jurisdiction_id = ev.jurisdiction_id)
   end, '[]')`;
 

@@ -1,0 +1,4 @@
+// HTTP routes of two-heads (foundation stub).
+import { newRouter } from "../http/api";
+
+export const twoHeadsRoutes = newRouter();
