@@ -290,6 +290,22 @@ export const documents = sqliteTable(
     index("documents_followup_updated_ix")
       .on(t.followupOrgId, t.updatedAt, t.id)
       .where(sql`followup_org_id is not null`),
+    // Statistics (src/statistics, ADR 0013): a pair's documents sent in a period, covering every
+    // column a figure reads, so each figure is a range read of this index alone (no table rows).
+    index("documents_stats_ix").on(
+      t.jurisdictionId,
+      t.sentOn,
+      t.type,
+      t.status,
+      t.dueOn,
+      t.receivedOn,
+      t.repliedOn,
+      t.replyLate,
+      t.ackResult,
+      t.retrialRuled,
+      t.retrialResult,
+      t.followupOrgId,
+    ),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX `documents_stats_ix` ON `documents` (`jurisdiction_id`,`sent_on`,`type`,`status`,`due_on`,`received_on`,`replied_on`,`reply_late`,`ack_result`,`retrial_ruled`,`retrial_result`,`followup_org_id`);
