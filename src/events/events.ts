@@ -3,12 +3,13 @@
 // in the same batch as the change it records, so it exists exactly when the change applied; the
 // outbox row is derived from the event row, so it exists exactly when the event does.
 import { z } from "@hono/zod-openapi";
-import { sql, type SQL } from "drizzle-orm";
+import { getTableName, sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Scope } from "../auth/scope";
 import type { Db } from "../db/client";
 import { subjectEvents } from "../db/schema";
 import { LabelSchema } from "../http/api";
-import { SUBJECT_EVENTS } from "../vocab";
+import { type Role, SUBJECT_EVENTS } from "../vocab";
 
 /** The subject types with a timeline here, and where each lives in the API. */
 export const SUBJECT_HREFS = {
@@ -65,6 +66,58 @@ export function recordEvent(
       ${e.type}, ${e.note ?? null}, ${e.data ?? null}
     where ${e.when}
     on conflict do nothing`);
+}
+
+/**
+ * subjectChange: the guarded change of one row of any subject table whose timeline is in
+ * subject_events (meetings' `meetingChange` generalised). The timeline row is written only when the
+ * row `alias` (default `x_`) is visible to the caller, the caller holds `roles` (default: the
+ * route's) and every condition of `conds` over the alias holds (its status, the caller's side …);
+ * the row is then updated (`set` + `updated_at`) only when that event exists. `applied` is SQL true
+ * exactly when the change happened: guard any further statement (notices, outbox) with it. A refused
+ * change writes nothing. `data` may read the row before the change (the event is written first).
+ */
+export function subjectChange(
+  scope: Scope,
+  o: {
+    table: SQLiteTable;
+    alias?: string;
+    subjectType: SubjectType;
+    id: string;
+    eventId: string;
+    now: string;
+    conds: SQL;
+    roles?: readonly Role[];
+    set?: SQL;
+    type: (typeof SUBJECT_EVENTS.codes)[number];
+    note?: V | null;
+    data?: V | null;
+  },
+) {
+  const a = sql.raw(`"${o.alias ?? "x_"}"`);
+  const t = sql.raw(`"${getTableName(o.table)}"`);
+  const applied = sql`exists (select 1 from subject_events ev_ where ev_.id = ${o.eventId})`;
+  const guard = sql`exists (select 1 from ${t} ${a} where ${a}.id = ${o.id}
+    and ${scope.visible(o.table, o.alias ?? "x_")} and ${scope.hasRole(o.roles)} and ${o.conds})`;
+  return {
+    applied,
+    statements: [
+      recordEvent(scope.db, {
+        id: o.eventId,
+        jurisdictionId: sql`(select jurisdiction_id from ${t} where id = ${o.id})`,
+        subjectType: o.subjectType,
+        subjectId: o.id,
+        actorId: scope.me.userId,
+        type: o.type,
+        note: o.note ?? null,
+        data: o.data ?? null,
+        at: o.now,
+        when: guard,
+      }),
+      scope.db.run(sql`update ${t} set ${o.set ? sql`${o.set}, ` : sql``}updated_at = ${o.now}
+        where id = ${o.id} and ${applied}`),
+    ] as const,
+  };
 }
 
 /**

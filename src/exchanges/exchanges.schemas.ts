@@ -1,0 +1,167 @@
+// The API shapes shared by every kind of exchange: the base every kind extends with its body, the
+// attachments' metadata, notes, list queries, and the mapping of a decoded row to a response.
+import { z } from "@hono/zod-openapi";
+import { Attachment } from "../documents/documents.schemas";
+import { EscalationsSchema, LadderViewSchema, type StepRow, toEscalation } from "../escalation/owned-task";
+import { SubjectEventSchema, type SubjectEventRow, toSubjectEvent } from "../events/events";
+import { coded, LabelSchema, PageQuery } from "../http/api";
+import { updatedSince } from "../meetings/meetings.schemas";
+import { EXCHANGE_KINDS, type ExchangeKind, NOTE_KINDS, ORG_KINDS } from "../vocab";
+import { EXCHANGE_DEFS, type ExchangeDetail, type ExchangeRow, type NoteRow } from "./exchanges";
+
+/** An attachment's metadata (the file itself stays in the institution's own system). */
+export const AttachmentSchema = Attachment.openapi("AttachmentMeta", {
+  example: {
+    name: "移送公安机关函.pdf",
+    size: 182_044,
+    sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    mediaType: "application/pdf",
+  },
+});
+
+/** A 案号 such as (2026)京0105民初1234号: parentheses (full or half width), a year, the rest. */
+export const CaseNumber = z
+  .string()
+  .trim()
+  .regex(/^[((]\d{4}[))].{2,60}号$/, "a case number such as (2026)京0105民初1234号")
+  .openapi({ example: "(2026)京0105民初1234号" });
+
+/** A calendar day that exists (YYYY-MM-DD). */
+export const Day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "a date as YYYY-MM-DD")
+  .refine((d) => {
+    const at = new Date(`${d}T00:00:00Z`);
+    return !Number.isNaN(at.getTime()) && at.toISOString().startsWith(d);
+  }, "no such day")
+  .openapi({ example: "2026-09-01" });
+
+export const IdempotencyHeader = z.object({
+  "idempotency-key": z.string().min(8).max(200).openapi({ example: "5d0f3c1e-6a1d-4c1e-b7f5-5b8f1c7d2a10" }),
+});
+
+export const ExchangeParams = z.object({ id: z.string().min(1).max(64) });
+
+const OrgRef = z.object({ id: z.string(), name: z.string(), kind: coded(ORG_KINDS.codes) });
+const Named = z.object({ id: z.string(), name: z.string() });
+
+/**
+ * The base of every kind's response: coded kind, status and subkind (labels from the kind's
+ * vocabulary), the two parties, the deadlines. A kind extends it with `body` (and `outcome`).
+ */
+export function exchangeBaseSchema(kind: ExchangeKind) {
+  const def = EXCHANGE_DEFS[kind];
+  return z.object({
+    id: z.string(),
+    kind: coded(EXCHANGE_KINDS.codes),
+    subkind: z.object({ code: z.enum(def.subkinds.codes), label: LabelSchema }),
+    status: z.object({ code: z.enum(def.statuses.codes), label: LabelSchema }),
+    sender: OrgRef,
+    recipient: OrgRef,
+    /** The caller's side. */
+    direction: z.enum(["in", "out"]).openapi({ description: "`out`: your institution sent it" }),
+    title: z.string(),
+    caseNumbers: z.array(z.string()),
+    documentId: z.string().nullable(),
+    attachments: z.array(AttachmentSchema),
+    dueOn: z.string().nullable().openapi({ description: "Working-day deadline (a China date, end of day)" }),
+    dueAt: z.string().nullable().openapi({ description: "Clock-hour deadline (an instant)" }),
+    deadlineVersion: z.number().int(),
+    seriesId: z.string().nullable(),
+    period: z.string().nullable(),
+    createdBy: Named.nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  });
+}
+export type ExchangeBase = z.infer<ReturnType<typeof exchangeBaseSchema>>;
+
+export const NoteSchema = z
+  .object({
+    id: z.string(),
+    kind: coded(NOTE_KINDS.codes),
+    org: Named,
+    author: Named,
+    body: z.string(),
+    data: z.record(z.string(), z.unknown()).nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("ExchangeNote");
+
+/** What a detail read adds to a kind's schema. */
+export const detailFields = {
+  timeline: z.array(SubjectEventSchema),
+  notes: z.array(NoteSchema),
+  ladder: LadderViewSchema,
+  escalations: EscalationsSchema,
+};
+
+/** A code with its label from a vocabulary (an unknown code keeps itself as its label). */
+const item = (v: { labels: Record<string, { zh: string; en: string }> }, code: string) => ({
+  code,
+  label: v.labels[code] ?? { zh: code, en: code },
+});
+
+/** The base response of a decoded row, for the caller's institution `orgId`. */
+export function toExchange(row: ExchangeRow, orgId: string): ExchangeBase {
+  const def = EXCHANGE_DEFS[row.kind];
+  const org = (o: ExchangeRow["sender"]) => ({ id: o.id, name: o.name, kind: ORG_KINDS.item(o.kind) });
+  return {
+    id: row.id,
+    kind: EXCHANGE_KINDS.item(row.kind),
+    subkind: item(def.subkinds, row.subkind) as never,
+    status: item(def.statuses, row.status) as never,
+    sender: org(row.sender),
+    recipient: org(row.recipient),
+    direction: row.sender.id === orgId ? "out" : "in",
+    title: row.title,
+    caseNumbers: row.caseNumbers,
+    documentId: row.documentId,
+    attachments: row.attachments,
+    dueOn: row.dueOn,
+    dueAt: row.dueAt,
+    deadlineVersion: row.deadlineVersion,
+    seriesId: row.seriesId,
+    period: row.period,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** A timeline entry, worded as the kind words it (EXCHANGE_DEFS.eventLabels). */
+export const toExchangeEvent = (kind: ExchangeKind, e: SubjectEventRow) => {
+  const ev = toSubjectEvent(e);
+  const own = EXCHANGE_DEFS[kind].eventLabels?.[e.type as never];
+  return own ? { ...ev, label: own } : ev;
+};
+
+export const toNote = (n: NoteRow) => ({ ...n, kind: NOTE_KINDS.item(n.kind) });
+
+/** The detail-only fields of a response (timeline, notes, ladder, the steps that happened). */
+export const toDetailFields = (
+  kind: ExchangeKind,
+  d: Pick<ExchangeDetail, "timeline" | "notes" | "ladder"> & { steps: StepRow[] },
+) => ({
+  timeline: d.timeline.map((e) => toExchangeEvent(kind, e)),
+  notes: d.notes.map(toNote),
+  ladder: d.ladder,
+  escalations: d.steps.map(toEscalation),
+});
+
+/** The query of a kind's list: direction, created range (China dates), sync, cursor. */
+export const ExchangeListQuery = PageQuery.extend({
+  direction: z
+    .enum(["in", "out", "both"])
+    .default("both")
+    .openapi({ description: "`in`: sent to your institution; `out`: sent by it" }),
+  from: Day.optional().openapi({ description: "Created on or after this China date" }),
+  to: Day.optional().openapi({ description: "Created on or before this China date" }),
+  updatedSince: updatedSince("Mobile sync: only exchanges changed after this instant (any offset)"),
+});
+
+/** The created-date range of a count (China dates, both optional). */
+export const CountQuery = z.object({
+  from: Day.optional().openapi({ description: "Created on or after this China date" }),
+  to: Day.optional().openapi({ description: "Created on or before this China date" }),
+});
