@@ -12,6 +12,7 @@ import { documents } from "../db/schema";
 import { outboxFromDocumentEvents } from "../webhooks/outbox";
 import type { AckResult, CaseArea, CaseCategory, Decision, DocStatus, DocType, Role } from "../vocab";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
+import { mediationOfDocument } from "../mediations/mediations";
 
 export type DocRow = {
   id: string;
@@ -78,13 +79,21 @@ export type DocRow = {
   requestHash: string;
   /** Only in single-document reads. */
   extensionAllowed?: number;
+  /** Only in single-document reads: the joint mediation of a retried case, when the caller sees it. */
+  mediation?: {
+    id: string;
+    status: "open" | "concluded";
+    outcome: "agreement" | "withdrawn" | "failed" | "judgment" | null;
+    outcomeOn: string | null;
+    sessions: number;
+  } | null;
 };
 
 // Each document comes back as one JSON value built by SQLite: far cheaper to transfer and decode
 // than fifty columns per row, which is what dominates a list page's cost.
 // `missingYears`: the years without a calendar that a provisional deadline was counted in (its
 // `calendar_missing` warnings), worked out only for such deadlines.
-const FIELDS = (full: boolean) =>
+const FIELDS = (full: boolean, scope?: Scope) =>
   sql`${sql.raw(`json_object('id', d.id, 'jurisdictionId', d.jurisdiction_id,
   'type', d.type, 'status', d.status,
   'senderId', d.sender_org_id, 'senderName', so.name, 'senderKind', so.kind,
@@ -115,7 +124,7 @@ const FIELDS = (full: boolean) =>
       ? `, 'createdBy', d.created_by, 'requestHash', d.request_hash,
   'extensionAllowed', (select (r.extension_days is not null or r.extension_months is not null) from deadline_rules r where r.id = d.rule_id)`
       : ""
-  }) as j`)}`;
+  }`)}${scope ? sql`, 'mediation', json(${mediationOfDocument(scope)})` : sql``}) as j`;
 
 const FROM = sql`from documents d
 join organizations so on so.id = d.sender_org_id
@@ -124,17 +133,18 @@ join departments rd on rd.id = d.receiving_department_id
 left join departments hd on hd.id = d.handling_department_id
 left join users hu on hu.id = d.handler_id`;
 
-const SELECT = sql`select ${FIELDS(true)} ${FROM}`;
+/** A single-document read: the long texts and, seen through `scope`, the document's mediation. */
+const SELECT = (scope: Scope) => sql`select ${FIELDS(true, scope)} ${FROM}`;
 
 /** Decodes the JSON rows of the document queries. */
 export const docs = (rows: { j: string }[]): DocRow[] => rows.map((r) => JSON.parse(r.j) as DocRow);
 
 export const getDocument = (scope: Scope, id: string) =>
-  scope.db.all<{ j: string }>(sql`${SELECT} where d.id = ${id} and ${scope.visible(documents, "d")}`);
+  scope.db.all<{ j: string }>(sql`${SELECT(scope)} where d.id = ${id} and ${scope.visible(documents, "d")}`);
 
 export const getDocumentByKey = (scope: Scope, key: string) =>
   scope.db.all<{ j: string }>(
-    sql`${SELECT} where d.created_by = ${scope.me.userId} and d.idempotency_key = ${key}
+    sql`${SELECT(scope)} where d.created_by = ${scope.me.userId} and d.idempotency_key = ${key}
       and ${scope.visible(documents, "d")}`,
   );
 

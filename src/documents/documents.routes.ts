@@ -22,6 +22,8 @@ import {
   DOC_EVENTS,
   DOC_STATUSES,
   DOC_TYPES,
+  MEDIATION_OUTCOMES,
+  MEDIATION_STATUSES,
   ORG_KINDS,
   type Role,
 } from "../vocab";
@@ -119,6 +121,16 @@ export function toDocumentDetail(r: DocRow, todayCst: string) {
     requestedActions: r.requestedActions ?? null,
     attachments: r.attachments ?? [],
     reply: d.reply ? { ...d.reply, content: r.replyContent ?? "" } : null,
+    mediation: r.mediation
+      ? {
+          id: r.mediation.id,
+          status: MEDIATION_STATUSES.item(r.mediation.status),
+          outcome: r.mediation.outcome ? MEDIATION_OUTCOMES.item(r.mediation.outcome) : null,
+          outcomeOn: r.mediation.outcomeOn,
+          sessions: r.mediation.sessions,
+          href: `/v1/mediations/${r.mediation.id}`,
+        }
+      : null,
   };
 }
 

@@ -9,6 +9,8 @@ import {
   DECISIONS,
   DOC_STATUSES,
   DOC_TYPES,
+  MEDIATION_OUTCOMES,
+  MEDIATION_STATUSES,
   ORG_KINDS,
 } from "../vocab";
 
@@ -181,6 +183,21 @@ export const DocumentFull = DocumentSchema.extend({
       late: z.boolean(),
     })
     .nullable(),
+  mediation: z
+    .object({
+      id: z.string(),
+      status: coded(MEDIATION_STATUSES.codes),
+      outcome: coded(MEDIATION_OUTCOMES.codes).nullable(),
+      outcomeOn: z.string().nullable(),
+      sessions: z.number().int().openapi({ description: "How many sessions are recorded" }),
+      href: z.string().openapi({ example: "/v1/mediations/01J9Z8Q4M2T7" }),
+    })
+    .nullable()
+    .openapi({
+      description:
+        "The joint mediation (共同调解) of the retried case, for the document's two institutions; " +
+        "null when there is none (and for the level above following the document up).",
+    }),
 }).openapi("Document");
 
 export const TimelineEvent = z
