@@ -7,19 +7,34 @@ import { defineRoute, newRouter, jsonResponse, jsonBody } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
 import { docSender, DOC_TYPES, type OrgKind } from "../vocab";
 import {
+  AnyUnitLadderInput,
   AUDIENCE_CODES,
   AUDIENCES,
   DEFAULT_LADDERS,
-  LadderInput,
+  ladderErrors,
   normalizeLadder,
-  stepKey,
+  stepKeyIn,
   SUBJECT_AUDIENCES,
+  unitOf,
   type LadderStep,
 } from "./ladder";
 
 const tags = ["Escalation"];
 const KINDS = ["*", ...DOC_TYPES.codes] as const;
-const Params = z.object({ subjectType: z.enum(["document"]), kind: z.enum(KINDS) });
+/**
+ * The subject types whose ladders an admin may override here, and their kinds: documents per type,
+ * risk alerts one ladder for all ('*'; its steps count clock hours).
+ */
+const SUBJECT_KINDS: Record<"document" | "risk_alert", readonly string[]> = {
+  document: KINDS,
+  risk_alert: ["*"],
+};
+const Params = z.object({
+  subjectType: z.enum(["document", "risk_alert"]).openapi({
+    description: "document (steps in working days) or risk_alert (steps in clock hours)",
+  }),
+  kind: z.enum(KINDS).openapi({ description: "A document type, or '*' (the only kind of risk alerts)" }),
+});
 
 const Step = z
   .object({
@@ -31,10 +46,10 @@ const Step = z
   .openapi("EscalationStep");
 const Ladder = z
   .object({
-    subjectType: z.literal("document"),
-    kind: z
-      .enum(KINDS)
-      .openapi({ description: "A document type, or '*' for every type without its own ladder" }),
+    subjectType: z.enum(["document", "risk_alert"]),
+    kind: z.enum(KINDS).openapi({
+      description: "A document type, or '*' for every type without its own ladder (risk alerts: '*')",
+    }),
     source: z
       .enum(["default", "jurisdiction", "jurisdiction_all_types"])
       .openapi({ description: "Where the ladder in force comes from" }),
@@ -54,6 +69,18 @@ const Ladders = z
   .openapi("EscalationLadders");
 
 /**
+ * Who may set a kind's ladder: for a document type, the sending institution (below); a risk alert is
+ * raised by either side, so either institution's admins set its ladders (null).
+ */
+function setterOf(subjectType: "document" | "risk_alert", kind: string): OrgKind | null {
+  if (!SUBJECT_KINDS[subjectType].includes(kind))
+    throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
+      errors: [{ in: "path", path: "kind", message: `not a kind of ${subjectType}` }],
+    });
+  return subjectType === "document" ? senderOf(kind as (typeof KINDS)[number]) : null;
+}
+
+/**
  * A document type's ladder protects the sender (it is told of overdue replies, and the next level
  * follows up), so only the sending institution's admins may change it; there is no '*' override
  * for documents, since one would cover types sent in both directions.
@@ -68,15 +95,15 @@ function senderOf(kind: (typeof KINDS)[number]): OrgKind {
   return docSender(kind);
 }
 
-function requireSender(callerKind: OrgKind, sender: OrgKind, kind: string) {
-  if (callerKind !== sender)
+function requireSender(callerKind: OrgKind, sender: OrgKind | null, kind: string) {
+  if (sender && callerKind !== sender)
     throw forbidden(`The ladder of ${kind} is set by the institution that sends it (the ${sender}).`);
 }
 
-const view = (steps: LadderStep[]) =>
+const view = (steps: LadderStep[], subjectType = "document") =>
   normalizeLadder(steps).map((s) => ({
     offset: s.offset,
-    key: stepKey(s.offset),
+    key: stepKeyIn(unitOf(subjectType))(s.offset),
     audience: s.audience,
     urgent: !!s.urgent,
   }));
@@ -145,29 +172,24 @@ export const escalationRoutes = newRouter()
       path: "/v1/admin/escalation-ladders/{subjectType}/{kind}",
       tags,
       summary:
-        "Override the ladder of a document type ('*' = all types) for the caller's jurisdiction (admins)",
-      description: "Applies from the next sweep. Steps already recorded for a deadline are not repeated.",
+        "Override the ladder of a document type ('*' = all types), or of risk alerts ('*'), for the caller's jurisdiction (admins)",
+      description:
+        "Applies from the next sweep. Steps already recorded for a deadline are not repeated. Offsets " +
+        "count in the subject type's unit: working days for documents (-20…60), clock hours for risk " +
+        "alerts (-24…168; H-1, H0, H+2 …); a document type's ladder is set by its sending institution, " +
+        "a risk alert's by either institution.",
       roles: ["admin"],
-      request: { params: Params, body: jsonBody(LadderInput) },
+      request: { params: Params, body: jsonBody(AnyUnitLadderInput) },
       responses: { 200: jsonResponse(Ladder, "The ladder now in force") },
     }),
     async (c) => {
       const { subjectType, kind } = c.req.valid("param");
       const steps = normalizeLadder(c.req.valid("json").steps);
-      const allowed = SUBJECT_AUDIENCES[subjectType] ?? [];
-      const errors = steps.flatMap((s, i) =>
-        s.audience
-          .filter((a) => !allowed.includes(a))
-          .map((a) => ({
-            in: "json",
-            path: `steps.${i}.audience`,
-            message: `${a} is not an audience of a ${subjectType}`,
-          })),
-      );
+      const errors = ladderErrors(subjectType, steps);
       if (errors.length)
         throw new ApiError(400, "validation_failed", "The request has invalid fields.", { errors });
       const scope = c.var.scope;
-      const sender = senderOf(kind);
+      const sender = setterOf(subjectType, kind);
       const now = c.var.deps.clock.now().toISOString();
       const {
         principal,
@@ -177,7 +199,7 @@ export const escalationRoutes = newRouter()
             (id, jurisdiction_id, subject_type, kind, steps, updated_at, updated_by)
           select ${c.var.deps.ids()}, ${scope.me.jurisdictionId}, ${subjectType}, ${kind},
             ${JSON.stringify(steps)}, ${now}, ${scope.me.userId}
-          where ${scope.hasRole()} and ${scope.isInstitution(sender)}
+          where ${scope.hasRole()} and ${sender ? scope.isInstitution(sender) : sql`1`}
             and ${scope.me.jurisdictionId} is not null
           on conflict (jurisdiction_id, subject_type, kind) do update
             set steps = excluded.steps, updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
@@ -192,7 +214,7 @@ export const escalationRoutes = newRouter()
           subjectType,
           kind,
           source: "jurisdiction" as const,
-          steps: view(JSON.parse(row.steps)),
+          steps: view(JSON.parse(row.steps), subjectType),
           updatedAt: row.updatedAt,
         },
         200,
@@ -204,7 +226,7 @@ export const escalationRoutes = newRouter()
       method: "delete",
       path: "/v1/admin/escalation-ladders/{subjectType}/{kind}",
       tags,
-      summary: "Return a type's ladder to the default (admins)",
+      summary: "Return a document type's (or risk alerts') ladder to the default (admins)",
       roles: ["admin"],
       request: { params: Params },
       responses: { 204: { description: "The override is gone (or there was none)" } },
@@ -212,11 +234,11 @@ export const escalationRoutes = newRouter()
     async (c) => {
       const { subjectType, kind } = c.req.valid("param");
       const scope = c.var.scope;
-      const sender = senderOf(kind);
+      const sender = setterOf(subjectType, kind);
       const { principal } = await scope.run([
         scope.db.run(sql`delete from escalation_ladders where subject_type = ${subjectType} and kind = ${kind}
           and jurisdiction_id = ${scope.me.jurisdictionId} and ${scope.hasRole()}
-          and ${scope.isInstitution(sender)}`),
+          and ${sender ? scope.isInstitution(sender) : sql`1`}`),
       ]);
       requireSender(principal.orgKind, sender, kind);
       return c.body(null, 204);

@@ -20,7 +20,8 @@ import {
   AUDIENCES,
   DEFAULT_LADDERS,
   normalizeLadder,
-  stepKey,
+  stepKeyIn,
+  unitOf,
   type Audience,
   type LadderStep,
   type SubjectSource,
@@ -68,10 +69,12 @@ export type OwnedTaskKind = {
   recipients: (ctx: RecipientsCtx) => SQL;
 };
 
-/** The SubjectSource of an owned-task kind. */
-export function ownedTaskLadder(k: OwnedTaskKind): SubjectSource {
-  const st = k.subjectType;
-
+/**
+ * The pieces every non-document ladder's effects share, over a sent step `e` of a subject type:
+ * `sentIn(runId)` the sent steps of a run, `has(code)` whether `e` reaches an audience (its own, or a
+ * step's it superseded), `reached` the audience it reached (most severe step's first, a JSON array).
+ */
+export function stepRun(st: string) {
   /** The sent steps `e` of run `runId` of this subject type (each sent step is one per subject). */
   const sentIn = (runId: string) => sql`e.run_id = ${runId} and e.status = 'sent' and e.subject_type = ${st}`;
 
@@ -81,9 +84,47 @@ export function ownedTaskLadder(k: OwnedTaskKind): SubjectSource {
 
   const has = (code: string) => sql`exists (select 1 from ${audiencesOfRun} and a_.value = ${code})`;
 
-  /** The audience a sent step reached, most severe step's first, as a JSON array. */
   const reached = sql`(select json_group_array(value) from (select a_.value from ${audiencesOfRun}
     group by a_.value order by max(s_."offset") desc, min(a_.key)))`;
+  return { sentIn, has, reached };
+}
+
+/**
+ * The timeline row 'escalated' of every step sent in a run (whom it reached, what it superseded; the
+ * deadline as `dueOn`, or `dueAt` for an hour subject) and its webhook (urgent steps' at any hour).
+ * `subject` joins the step `e` to its subject (inner joins).
+ */
+export function escalatedEvents(db: Db, st: string, subject: SQL, o: { runId: string; now: string }) {
+  const { sentIn, reached } = stepRun(st);
+  const due = unitOf(st) === "hour" ? "dueAt" : "dueOn";
+  return [
+    // The subject's timeline records the step, whom it reached and what it superseded.
+    db.run(sql`insert into subject_events
+        (id, jurisdiction_id, subject_type, subject_id, at, actor_id, type, note, data)
+      select 'esc.' || e.id, e.jurisdiction_id, ${st}, e.subject_id, ${o.now}, null, 'escalated',
+        e.step || ' → ' || (select group_concat(r_.value, ', ') from json_each(${reached}) r_),
+        json_object('step', e.step, 'offset', e."offset", ${due}, e.due_on,
+          'deadlineVersion', e.deadline_version, 'urgent', e.urgent, 'audience', json(${reached}),
+          'superseded', (select json_group_array(step) from (select s_.step from escalation_steps s_
+            where s_.subject_type = ${st} and s_.subject_id = e.subject_id
+              and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id
+              and s_.status = 'superseded' order by s_."offset")))
+      from escalation_steps e ${subject}
+      where ${sentIn(o.runId)}
+      on conflict do nothing`),
+    // Webhooks to both institutions; urgent steps are delivered outside business hours too.
+    outboxFromSubjectEvents(
+      db,
+      sql`ev.id in (select 'esc.' || e.id from escalation_steps e where ${sentIn(o.runId)})`,
+      sql`coalesce((select e.urgent from escalation_steps e where 'esc.' || e.id = ev.id), 0)`,
+    ),
+  ];
+}
+
+/** The SubjectSource of an owned-task kind. */
+export function ownedTaskLadder(k: OwnedTaskKind): SubjectSource {
+  const st = k.subjectType;
+  const { sentIn, has } = stepRun(st);
 
   /**
    * Working days from the due date to today of every step sent in a run, as `(sid, late)`: a notice
@@ -144,26 +185,7 @@ export function ownedTaskLadder(k: OwnedTaskKind): SubjectSource {
         join ${lateness(runId, now)} lt on lt.sid = e.id
         where 1
         on conflict do nothing`),
-      // The subject's timeline records the step, whom it reached and what it superseded.
-      db.run(sql`insert into subject_events
-          (id, jurisdiction_id, subject_type, subject_id, at, actor_id, type, note, data)
-        select 'esc.' || e.id, e.jurisdiction_id, ${st}, e.subject_id, ${now}, null, 'escalated',
-          e.step || ' → ' || (select group_concat(r_.value, ', ') from json_each(${reached}) r_),
-          json_object('step', e.step, 'offset', e."offset", 'dueOn', e.due_on,
-            'deadlineVersion', e.deadline_version, 'urgent', e.urgent, 'audience', json(${reached}),
-            'superseded', (select json_group_array(step) from (select s_.step from escalation_steps s_
-              where s_.subject_type = ${st} and s_.subject_id = e.subject_id
-                and s_.deadline_version = e.deadline_version and s_.run_id = e.run_id
-                and s_.status = 'superseded' order by s_."offset")))
-        from escalation_steps e ${k.subject}
-        where ${sentIn(runId)}
-        on conflict do nothing`),
-      // Webhooks to both institutions; urgent steps are delivered outside business hours too.
-      outboxFromSubjectEvents(
-        db,
-        sql`ev.id in (select 'esc.' || e.id from escalation_steps e where ${sentIn(runId)})`,
-        sql`coalesce((select e.urgent from escalation_steps e where 'esc.' || e.id = ev.id), 0)`,
-      ),
+      ...escalatedEvents(db, st, k.subject, { runId, now }),
     ],
   };
 }
@@ -254,7 +276,7 @@ export const ladderView = (subjectType: string, own: string | undefined) => {
     source: own ? ("jurisdiction" as const) : ("default" as const),
     steps: normalizeLadder(steps).map((s) => ({
       offset: s.offset,
-      key: stepKey(s.offset),
+      key: stepKeyIn(unitOf(subjectType))(s.offset),
       audience: audiences(s.audience),
       urgent: !!s.urgent,
     })),
