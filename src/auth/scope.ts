@@ -69,6 +69,7 @@ import {
   typicalCases,
   twoHeadsHearings,
 } from "../db/schema";
+import { caseKeySql } from "../cases/case-number";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
 import type { Subject } from "./jwt";
@@ -243,8 +244,7 @@ const policies = new Map<SQLiteTable, Policy>([
   // A shared case record is seen by its owner and, while an active grant covers it, by the grantee.
   [
     caseRecords,
-    (me, c) =>
-      caseRecordVisible(me, c(caseRecords.id), c(caseRecords.ownerOrgId), c(caseRecords.jurisdictionId)),
+    (me, c) => caseRecordVisible(me, c(caseRecords.id), c(caseRecords.ownerOrgId), c(caseRecords.caseKey)),
   ],
   [
     caseGrants,
@@ -259,24 +259,42 @@ const policies = new Map<SQLiteTable, Policy>([
 ]);
 
 /**
- * The grant that lets the caller see record `id` of `owner`, as SQL (its id, or NULL): a grant of
- * that record, or a rule grant of the owner to the caller's institution. The one definition of
- * "granted"; the policy, the audit rows and the grant shown on a read all use it.
+ * The grant that lets the caller see record `id` (normalised case number `key`) of `owner`, as SQL
+ * (its id, or NULL): an active grant of that record, or an active rule grant of the owner to the
+ * caller's institution — 'all', or 'with_supervision_document' when a supervision document between
+ * the two institutions (not withdrawn) names the record's case number. The one definition of
+ * "granted"; the policy, the audit rows and the grant shown on a read all use it. A record grant
+ * wins over a rule (it is the one the audit names).
  */
-export function activeGrant(me: Me, id: SQL, owner: SQL): SQL {
+export function activeGrant(me: Me, id: SQL, owner: SQL, key: SQL): SQL {
   return sql`(select g_.id from case_grants g_
     where g_.grantee_org_id = ${me.orgId} and g_.owner_org_id = ${owner} and g_.status = 'active'
-      and (g_.case_record_id = ${id} or g_.rule = 'all')
+      and (g_.case_record_id = ${id} or g_.rule = 'all'
+        or (g_.rule = 'with_supervision_document' and (${owner}, ${key}) in ${supervisedCaseKeys(me)}))
     order by g_.case_record_id is null limit 1)`;
 }
 
-function caseRecordVisible(me: Me, id: SQL, owner: SQL, _jurisdiction: SQL): SQL {
-  return sql`(${owner} = ${me.orgId} or ${activeGrant(me, id, owner)} is not null)`;
+/**
+ * (counterpart institution, case key) of every case number on a supervision document the caller's
+ * institution sent or received (not withdrawn). Uncorrelated: SQLite builds it once per statement
+ * (an ephemeral index), from the two document indexes by sender and by recipient.
+ */
+function supervisedCaseKeys(me: Me): SQL {
+  return sql`(select case when sd_.sender_org_id = ${me.orgId}
+        then sd_.recipient_org_id else sd_.sender_org_id end,
+      ${caseKeySql(sql`sk_.value`)}
+    from documents sd_, json_each(sd_.case_numbers) sk_
+    where (sd_.sender_org_id = ${me.orgId} or sd_.recipient_org_id = ${me.orgId})
+      and sd_.status <> 'withdrawn')`;
+}
+
+function caseRecordVisible(me: Me, id: SQL, owner: SQL, key: SQL): SQL {
+  return sql`(${owner} = ${me.orgId} or ${activeGrant(me, id, owner, key)} is not null)`;
 }
 
 function visibleCaseRecordIds(me: Me): SQL {
   return sql`(select cv_.id from case_records cv_
-    where ${caseRecordVisible(me, sql`cv_.id`, sql`cv_.owner_org_id`, sql`cv_.jurisdiction_id`)})`;
+    where ${caseRecordVisible(me, sql`cv_.id`, sql`cv_.owner_org_id`, sql`cv_.case_key`)})`;
 }
 
 function exchangeVisible(me: Me, sender: SQL, recipient: SQL): SQL {
