@@ -63,6 +63,8 @@ export const SUBJECT_AUDIENCES: Record<string, readonly Audience[]> = {
   ],
   action_item: ["owner_department_head", "owner_coordinators", "owner_leaders", "coordinators", "leaders"],
   milestone: ["owner_members", "owner_coordinators", "owner_leaders", "lead_coordinators", "leaders"],
+  // Referral notices (src/exchanges/referrals.ts): the owner is the recipient, until it acknowledges.
+  referral: ["receiving_registrars", "owner_coordinators", "recipient_leaders", "sender"],
   // Petition-risk alerts (src/exchanges/risk-alerts.ts), in clock hours: the owner is the recipient,
   // until it acknowledges.
   risk_alert: ["owner_coordinators", "recipient_leaders", "leaders", "sender"],
@@ -125,6 +127,11 @@ export const DEFAULT_LADDERS: Record<string, LadderStep[]> = {
     { offset: -5, audience: ["owner_members"], urgent: false },
     { offset: 0, audience: ["owner_members", "lead_coordinators"], urgent: false },
     { offset: 3, audience: ["owner_members", "leaders"], urgent: true },
+  ],
+  referral: [
+    { offset: 0, audience: ["receiving_registrars"], urgent: false },
+    { offset: 1, audience: ["receiving_registrars", "owner_coordinators"], urgent: true },
+    { offset: 3, audience: ["owner_coordinators", "recipient_leaders", "sender"], urgent: true },
   ],
   // Clock hours from the acknowledgement deadline (unit 'hour'); every step urgent.
   risk_alert: [

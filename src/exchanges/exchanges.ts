@@ -449,11 +449,13 @@ export function notifyExchange(
 ) {
   const org = o.side === "sender" ? sql`x.sender_org_id` : sql`x.recipient_org_id`;
   const creator = o.creator ? sql` or u.id = x.created_by` : sql``;
+  const holds = o.roles.length
+    ? sql`exists (select 1 from role_assignments r_ where r_.user_id = u.id and r_.role in ${o.roles})`
+    : sql`0`;
   return scope.db.run(sql`${INSERT_NOTIFICATIONS}
     select ${o.id} || '.' || u.id, x.jurisdiction_id, u.id, ${o.kind}, x.kind, x.id, ${o.zh}, ${o.en},
       ${o.urgent ? 1 : 0}, ${o.dedupe} || ':' || u.id, ${o.now}
-    from exchanges x join users u on u.active = 1 and ((u.org_id = ${org} and exists (
-        select 1 from role_assignments r_ where r_.user_id = u.id and r_.role in ${o.roles}))${creator})
+    from exchanges x join users u on u.active = 1 and ((u.org_id = ${org} and ${holds})${creator})
     where x.id = ${o.exchangeId} and ${o.applied}
     on conflict do nothing`);
 }
@@ -493,19 +495,28 @@ export function statusRefusal(row: ExchangeRow, spec: Pick<ActSpec, "from" | "to
   const def = EXCHANGE_DEFS[row.kind];
   const label = (s: string) => def.statuses.labels[s] ?? { zh: s, en: s };
   const order = def.statuses.codes as readonly string[];
-  const is = label(row.status).en;
-  const make = (code: string, detail: string, l?: Label) =>
-    new ApiError(409, code, detail, { label: l ?? label(row.status), status: row.status });
+  const now = label(row.status);
+  const make = (code: string, detail: string, l: Label) =>
+    new ApiError(409, code, detail, { label: l, current: row.status });
   if (row.status === "withdrawn")
-    return make("exchange_withdrawn", "The sender withdrew it; nothing more can change.");
+    return make("exchange_withdrawn", "The sender withdrew it; nothing more can change.", {
+      zh: "对方已撤回,不能再办理",
+      en: "Withdrawn by the sender; nothing more can change",
+    });
   const past = Math.max(...spec.from.map((s) => order.indexOf(s)));
   if (row.status === spec.to || order.indexOf(row.status) > past)
-    return make(`already_${row.status}`, `It is already ${is.toLowerCase()}.`);
-  const needed = spec.from.map((s) => label(s).en.toLowerCase()).join(" or ");
+    return make(`already_${row.status}`, `It is already ${now.en.toLowerCase()}.`, {
+      zh: `已是「${now.zh}」状态`,
+      en: `Already ${now.en.toLowerCase()}`,
+    });
+  const needed = spec.from.map((s) => label(s));
   return make(
     `not_${spec.from[0]}`,
-    `It is ${is.toLowerCase()}; this needs it ${needed}.`,
-    label(spec.from[0]!),
+    `It is ${now.en.toLowerCase()}; this needs it ${needed.map((l) => l.en.toLowerCase()).join(" or ")}.`,
+    {
+      zh: `当前为「${now.zh}」,须为「${needed.map((l) => l.zh).join("」或「")}」`,
+      en: `It is ${now.en.toLowerCase()}; this needs it ${needed.map((l) => l.en.toLowerCase()).join(" or ")}`,
+    },
   );
 }
 
