@@ -363,6 +363,14 @@ export const REPORTERS = vocabulary({
   both: { zh: "双方互相通报", en: "Both report to each other" },
 });
 
+/** What a periodic report series is about (S3.1.2). */
+export const REPORT_TOPICS = vocabulary({
+  minors: { zh: "涉未成年人案件", en: "Cases involving minors" },
+  false_litigation: { zh: "虚假诉讼", en: "False litigation" },
+  enforcement_obstruction: { zh: "妨碍执行、拒不执行", en: "Obstruction of enforcement" },
+  other: { zh: "其他", en: "Other" },
+});
+
 export const REPORT_STATUSES = vocabulary({
   due: { zh: "待提交", en: "Due" },
   submitted: { zh: "已提交", en: "Submitted" },

@@ -65,6 +65,8 @@ export const SUBJECT_AUDIENCES: Record<string, readonly Audience[]> = {
   milestone: ["owner_members", "owner_coordinators", "owner_leaders", "lead_coordinators", "leaders"],
   // Referral notices (src/exchanges/referrals.ts): the owner is the recipient, until it acknowledges.
   referral: ["receiving_registrars", "owner_coordinators", "recipient_leaders", "sender"],
+  // Periodic reports (src/exchanges/reports.ts): the owner is the reporting institution.
+  report: ["owner_coordinators", "owner_leaders", "coordinators", "leaders"],
   // Petition-risk alerts (src/exchanges/risk-alerts.ts), in clock hours: the owner is the recipient,
   // until it acknowledges.
   risk_alert: ["owner_coordinators", "recipient_leaders", "leaders", "sender"],
@@ -132,6 +134,13 @@ export const DEFAULT_LADDERS: Record<string, LadderStep[]> = {
     { offset: 0, audience: ["receiving_registrars"], urgent: false },
     { offset: 1, audience: ["receiving_registrars", "owner_coordinators"], urgent: true },
     { offset: 3, audience: ["owner_coordinators", "recipient_leaders", "sender"], urgent: true },
+  ],
+  report: [
+    { offset: -3, audience: ["owner_coordinators"], urgent: false },
+    { offset: 0, audience: ["owner_coordinators"], urgent: false },
+    { offset: 1, audience: ["owner_coordinators", "owner_leaders"], urgent: true },
+    { offset: 5, audience: ["owner_leaders", "coordinators"], urgent: true },
+    { offset: 15, audience: ["leaders", "coordinators"], urgent: true },
   ],
   // Clock hours from the acknowledgement deadline (unit 'hour'); every step urgent.
   risk_alert: [

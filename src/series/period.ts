@@ -1,6 +1,7 @@
 // Period arithmetic of recurring series (ADR 0009), in China time: the period an instant falls in,
 // the period's first day, the next and previous period. Keys sort as strings within one cadence
 // ('2027-H1' < '2027-H2' < '2028-H1'), which is what lets SQL compare periods with `<`.
+import { sql, type SQL } from "drizzle-orm";
 import { chinaDate } from "../calendar/calendar.engine";
 import type { Cadence } from "../vocab";
 
@@ -64,6 +65,20 @@ export function periodStart(cadence: Cadence, period: string): string {
   const m = firstMonth(cadence, period);
   return `${String(Math.floor(m / 12)).padStart(4, "0")}-${String((m % 12) + 1).padStart(2, "0")}-01`;
 }
+
+/** The last day of a period (a China-time date, YYYY-MM-DD). */
+export function periodEnd(cadence: Cadence, period: string): string {
+  const d = new Date(`${periodStart(cadence, nextPeriod(cadence, period))}T00:00:00Z`);
+  return new Date(d.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/** SQL: the last day of the period `p` of cadence `cadence` (both SQL), as `periodEnd` computes it. */
+export const periodEndSql = (cadence: SQL, p: SQL) => sql`(case ${cadence}
+    when 'month' then date(${p} || '-01', '+1 month', '-1 day')
+    when 'quarter' then date(substr(${p}, 1, 4) || '-'
+      || printf('%02d', cast(substr(${p}, 7, 1) as integer) * 3 - 2) || '-01', '+3 months', '-1 day')
+    when 'half_year' then substr(${p}, 1, 4) || (case substr(${p}, 6) when 'H1' then '-06-30' else '-12-31' end)
+    else substr(${p}, 1, 4) || '-12-31' end)`;
 
 /** The instant a period begins: 00:00 China time of its first day. */
 export const periodStartsAt = (cadence: Cadence, period: string) =>

@@ -4,7 +4,8 @@
 //
 // The mechanism is generic: a series kind says its cadence, who hosts first, from which day of the
 // period it is due and what an instance creates (the half-yearly joint meeting, the yearly academic
-// seminar in seminar.ts; periodic mutual reports later).
+// seminar in seminar.ts — one series per pair each, due for the CURRENT period; the periodic mutual
+// reports in src/exchanges/report-series.ts — series created by users, due for ENDED periods).
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { chinaDate } from "../calendar/calendar.engine";
@@ -15,8 +16,9 @@ import { outboxFromSubjectEvents, recordEvent, type SubjectType } from "../event
 import type { Deps } from "../http/api";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import { CADENCES, type Cadence, type OrgKind } from "../vocab";
-import { nextPeriod, periodOf } from "./period";
+import { addPeriods, nextPeriod, periodOf } from "./period";
 import { academicSeminar } from "./seminar";
+import { mutualReport } from "../exchanges/report-series";
 
 /** What a kind of series is and what its instance creates. */
 export type SeriesKindDef = {
@@ -41,6 +43,17 @@ export type SeriesKindDef = {
   changeable: (subjectId: SQL) => SQL;
   /** Statements that apply an agreed change (`action`: 'swap' | 'skip') to a subject when `applied` holds. */
   apply: (db: Db, o: { subjectId: SQL; action: SQL; now: string; applied: SQL }) => BatchItem<"sqlite">[];
+  /**
+   * Series created by users (several per pair, told apart by `series.key`, with their own cadence and
+   * `config`) instead of one per pair by the cron. Absent: the cron gives every pair one.
+   */
+  userCreated?: true;
+  /**
+   * 'current' (default): the instance of the current period, once it is due, never backwards.
+   * 'ended': the instance of every ENDED period since the series' start (China time), caught up over
+   * the last ENDED_LOOKBACK periods — a report is owed once its period is over.
+   */
+  due?: "current" | "ended";
 };
 
 const other = (host: SQL) => sql`(case ${host} when 'court' then 'procuratorate' else 'court' end)`;
@@ -139,8 +152,11 @@ const jointMeeting: SeriesKindDef = {
 export const SERIES_KIND_DEFS: Record<string, SeriesKindDef> = {
   joint_meeting: jointMeeting,
   academic_seminar: academicSeminar,
+  mutual_report: mutualReport,
 };
 const KINDS = Object.entries(SERIES_KIND_DEFS);
+/** The kinds the cron gives every pair a series of. */
+const PER_PAIR = KINDS.filter(([, def]) => !def.userCreated);
 
 // ── The rotation rule ────────────────────────────────────────────────────────────────────────────
 
@@ -225,8 +241,62 @@ function ensureSeries(
 export function dueKinds(config: Config, now: Date): string[] {
   const today = chinaDate(now);
   return KINDS.filter(
-    ([, def]) => !def.plannedFrom || def.plannedFrom(periodOf(def.cadence, now), config) <= today,
+    ([, def]) =>
+      def.due !== "ended" &&
+      (!def.plannedFrom || def.plannedFrom(periodOf(def.cadence, now), config) <= today),
   ).map(([kind]) => kind);
+}
+
+/** The kinds due for their ended periods. */
+const ENDED_KINDS = KINDS.filter(([, def]) => def.due === "ended").map(([kind]) => kind);
+
+/** How many ended periods back a run catches up (24 months of a monthly series, 6 years of a quarterly …). */
+export const ENDED_LOOKBACK = 24;
+
+/** The ENDED_LOOKBACK periods before the current one (at `now`), per cadence, as JSON rows [cadence, period]. */
+export const endedPeriods = (now: Date) =>
+  JSON.stringify(
+    CADENCES.codes.flatMap((c) =>
+      Array.from({ length: ENDED_LOOKBACK }, (_, n) => [c, addPeriods(c, periodOf(c, now), -(n + 1))]),
+    ),
+  );
+
+/**
+ * ensureEndedInstances: for every active series of a kind due for ENDED periods, an instance of each
+ * ended period (of the last ENDED_LOOKBACK) from its start period on that has none yet (at most
+ * `chunk`, oldest first per series), host by the rotation rule, marked with this run's id. Exactly
+ * once per (series, period): the unique key. Only periods after the series' latest instance are
+ * candidates: runs create every ended period from the oldest missing one up, so a series' instances
+ * have no gaps and the latest one bounds the work of a run with nothing to do (one index probe per
+ * series).
+ */
+function ensureEndedInstances(db: Db, o: { runId: string; now: Date; chunk: number }) {
+  if (!ENDED_KINDS.length) return db.run(sql`select 0`);
+  // The last ended period of each cadence: a series whose latest instance is older needs work.
+  const lastEnded = sql`(case s0.cadence ${sql.join(
+    CADENCES.codes.map((c) => sql`when ${c} then ${addPeriods(c, periodOf(c, o.now), -1)}`),
+    sql` `,
+  )} end)`;
+  const latest = sql`(select max(l_.period) from series_instances l_ where l_.series_id = s0.id)`;
+  // First the (at most `chunk`) series with an ended period missing — one index probe per series —,
+  // then only their missing periods.
+  const due = sql`select s.id, s.jurisdiction_id, s.first_host, s.alternate, p_.value ->> 1 as period
+    from (select s0.*, ${latest} as latest from series s0
+      where s0.active = 1 and s0.kind in ${ENDED_KINDS} and s0.start_period <= ${lastEnded}
+        and coalesce(${latest}, '') < ${lastEnded}
+      order by s0.id limit ${o.chunk}) s
+    join json_each(${endedPeriods(o.now)}) p_ on p_.value ->> 0 = s.cadence
+    where p_.value ->> 1 >= s.start_period and p_.value ->> 1 > coalesce(s.latest, '')
+    order by s.id, period limit ${o.chunk}`;
+  return db.run(sql`insert into series_instances
+      (id, series_id, jurisdiction_id, period, host, status, subject_id, run_id, created_at)
+    select n_.id, n_.series_id, n_.jurisdiction_id, n_.period, n_.host, n_.instance_status,
+      case when n_.instance_status = 'open' then n_.id end, ${o.runId}, ${o.now.toISOString()}
+    from (select ${o.runId} || '.e' || printf('%04d', row_number() over (order by r_.id, r_.period)) as id,
+        r_.id as series_id, r_.jurisdiction_id, r_.period, r_.host, r_.instance_status
+      from (${rotation(due)}) r_) n_
+    where true
+    on conflict do nothing`);
 }
 
 /**
@@ -299,7 +369,7 @@ export async function runSeries(deps: Deps, now: Date, chunk = SERIES_CHUNK): Pr
   };
   const at = now.toISOString();
   for (;;) {
-    const prefixes = KINDS.map(() => deps.ids());
+    const prefixes = PER_PAIR.map(() => deps.ids());
     const runId = deps.ids();
     const ofKind = prefixes.map((p) => sql`(id > ${`${p}.`} and id < ${`${p}/`})`);
     const created = sql.join(ofKind, sql` or `);
@@ -309,8 +379,9 @@ export async function runSeries(deps: Deps, now: Date, chunk = SERIES_CHUNK): Pr
       sql`, `,
     )}, 0)`;
     const stmts = [
-      ...KINDS.map(([kind, def], k) => ensureSeries(db, kind, def, { prefix: prefixes[k]!, now, chunk })),
+      ...PER_PAIR.map(([kind, def], k) => ensureSeries(db, kind, def, { prefix: prefixes[k]!, now, chunk })),
       ensureInstances(db, { runId, now, chunk, kinds: dueKinds(deps.config, now) }),
+      ensureEndedInstances(db, { runId, now, chunk }),
       ...KINDS.flatMap(([, def]) => def.create(db, { runId, now: at })),
       appliedAtCreation(db, runId, at),
       outboxFromSubjectEvents(
