@@ -624,6 +624,13 @@ describe("POST /v1/case-records/import", () => {
       headers: { "content-type": "text/csv" },
     });
     expectProblem(res, 403, "not_coordinating_department");
+    const bad = await t.request("/v1/case-records/import", {
+      method: "POST",
+      as: p.user("court", "handler"),
+      body: `${HEADER}\n,院,刑事,,张某,已裁判,,,,,`,
+      headers: { "content-type": "text/csv" },
+    });
+    expectProblem(bad, 403, "not_coordinating_department");
     expect((await get("/v1/case-records", coord(p))).body.items).toEqual([]);
   });
 });

@@ -46,6 +46,7 @@ import {
   listGrants,
   oneRecord,
   parseCsv,
+  probe,
   type RecordFilter,
   type RecordInput,
   records,
@@ -635,7 +636,8 @@ export const sharedCasesRoutes = newRouter()
         errors: errs,
       });
       if (errors.length || rows.length === 0) {
-        await scope.run([]);
+        const { results } = await scope.run([probe(scope)]);
+        if (!results[0][0]?.coordinating) throw notCoordinating();
         if (rows.length === 0) errors.push({ row: 0, field: "", code: "empty", message: "no rows" });
         return c.json(report(null, 0, errors), 422);
       }
@@ -643,8 +645,8 @@ export const sharedCasesRoutes = newRouter()
       const now = deps.clock.now().toISOString();
       const ids = inputs.map(() => deps.ids());
       const { results } = await scope.run(importRecords(scope, { importId, ids, rows: inputs, now }));
-      const [, taken, count, probe] = results;
-      if (!probe[0]?.coordinating) throw notCoordinating();
+      const [, taken, count, coordinator] = results;
+      if (!coordinator[0]?.coordinating) throw notCoordinating();
       if (taken.length)
         return c.json(
           report(

@@ -185,12 +185,15 @@ export type RecordFilter = {
 
 /**
  * The records the caller may see (own + granted) matching `f`, in update order, at most `limit`:
- * 案号 through case_records_key_ix (exact normalised key), party name as a substring of the
- * normalised party keys. `columns` is what each row carries (the audit's columns or the JSON).
+ * 案号 through case_records_key_ix (exact normalised key), otherwise the pair's records through
+ * case_records_sync_ix in update order; party name as a substring of the normalised party keys. `columns` is what each row carries (the audit's columns or the JSON).
  */
 export function matchingRecords(scope: Scope, f: RecordFilter, limit: number, columns: SQL): SQL {
+  // Grants never leave the pair: without a 案号, the pair's jurisdiction bounds the scan
+  // (case_records_sync_ix) before the policy is checked per row; a 案号 goes through its own index.
   const conds: SQL[] = [scope.visible(caseRecords, "cr")];
   if (f.caseNumber !== undefined) conds.push(sql`cr.case_key = ${caseKey(f.caseNumber)}`);
+  else conds.push(sql`cr.jurisdiction_id = ${scope.me.jurisdictionId}`);
   if (f.party !== undefined) conds.push(sql`instr(cr.party_keys, ${partyKeys([f.party]).slice(1, -1)}) > 0`);
   if (f.stage) conds.push(sql`cr.stage = ${f.stage}`);
   if (f.caseType) conds.push(sql`cr.case_type = ${f.caseType}`);
@@ -313,7 +316,8 @@ const takenKeys = (scope: Scope, rows: string, ids: string) =>
       and x_.case_key = k_.value ->> 'caseKey'
     where x_.id not in (select w_.value from json_each(${ids}) w_)`);
 
-const probe = (scope: Scope) =>
+/** Whether the caller works in the coordinating department (explains a refused write). */
+export const probe = (scope: Scope) =>
   scope.db.all<{ coordinating: number }>(sql`select ${coordinating(scope)} as coordinating`);
 
 /**
