@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Scope } from "../src/auth/scope";
 import {
   actOnExchange,
+  countQuery,
   createExchange,
   listExchanges,
   listQuery,
@@ -116,6 +117,17 @@ describe("exchanges core", () => {
       expect(text).not.toMatch(/SCAN x\b/);
       expect(text).toMatch(/exchanges_(sender|recipient)_ix/);
     }
+  });
+
+  it("counts through the sender and recipient indexes, not a table scan", async () => {
+    const s = scopeOf(p.user("court", "registrar").id);
+    const plan = await t.deps.db.all<{ detail: string }>(
+      sql`explain query plan ${countQuery(s, "referral", { from: "2026-09-01", to: "2026-09-30" })}`,
+    );
+    const text = plan.map((r) => r.detail).join("\n");
+    expect(text).not.toMatch(/SCAN x\b/);
+    expect(text).toMatch(/exchanges_sender_ix/);
+    expect(text).toMatch(/exchanges_recipient_ix/);
   });
 
   it("counts working days after the day of sending, skipping the weekend and holidays", async () => {

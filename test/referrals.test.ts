@@ -100,7 +100,11 @@ describe("referral notices end to end", () => {
     const inbox = await w.t.request("/v1/referrals?direction=in", { as: p.user("proc", "registrar") });
     expect(inbox.body.items.map((x: any) => [x.id, x.direction])).toEqual([[id, "in"]]);
 
-    const ack = await w.act(id, "acknowledge", p.user("proc", "registrar"), { note: "已收到" });
+    // No body at all is fine for an acknowledgement.
+    const ack = await w.t.request(`/v1/referrals/${id}/acknowledge`, {
+      method: "POST",
+      as: p.user("proc", "registrar"),
+    });
     expect(ack.status).toBe(200);
     expect(ack.body.status.code).toBe("acknowledged");
     expect(ack.body.acknowledgedAt).toBe(cst("2026-09-24").toISOString());

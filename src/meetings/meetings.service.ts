@@ -10,6 +10,7 @@ import {
   outboxFromSubjectEvents,
   recordEvent,
   type SubjectEventRow,
+  subjectChange,
 } from "../events/events";
 import type { Deps } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
@@ -115,7 +116,10 @@ function refusal(m: MeetingRow, p: Principal, spec: ActionSpec, probe: Probe, no
   );
 }
 
-/** The guarded statements of one change of a meeting; `applied` tells, in SQL, whether it happened. */
+/**
+ * The guarded statements of one change of a meeting (the generic `subjectChange` over `m_`: visible,
+ * the route's role, side, status, `when`, not begun); `applied` tells, in SQL, whether it happened.
+ */
 export function meetingChange(scope: Scope, id: string, eventId: string, now: string, spec: ActionSpec) {
   const side =
     spec.side === "host"
@@ -123,37 +127,22 @@ export function meetingChange(scope: Scope, id: string, eventId: string, now: st
       : spec.side === "guest"
         ? sql`m_.guest_org_id = ${scope.me.orgId}`
         : sql`1`;
-  const conds = [
-    sql`m_.id = ${id}`,
-    scope.visible(meetings, "m_"),
-    side,
-    sql`m_.status in ${spec.from}`,
-    scope.hasRole(),
-  ];
+  const conds = [side, sql`m_.status in ${spec.from}`];
   if (spec.when) conds.push(spec.when);
   if (spec.beforeStart) conds.push(sql`not ${startedSql(now)}`);
-  const applied = sql`exists (select 1 from subject_events ev_ where ev_.id = ${eventId})`;
-  return {
-    applied,
-    statements: [
-      recordEvent(scope.db, {
-        id: eventId,
-        jurisdictionId: sql`(select jurisdiction_id from meetings where id = ${id})`,
-        subjectType: "meeting",
-        subjectId: id,
-        actorId: scope.me.userId,
-        type: spec.event,
-        note: spec.note ?? null,
-        data: spec.data ?? null,
-        at: now,
-        when: sql`exists (select 1 from meetings m_ where ${sql.join(conds, sql` and `)})`,
-      }),
-      scope.db.run(
-        sql`update meetings set ${spec.set ? sql`${spec.set}, ` : sql``}updated_at = ${now}
-          where id = ${id} and ${applied}`,
-      ),
-    ],
-  };
+  return subjectChange(scope, {
+    table: meetings,
+    alias: "m_",
+    subjectType: "meeting",
+    id,
+    eventId,
+    now,
+    conds: sql.join(conds, sql` and `),
+    set: spec.set,
+    type: spec.event,
+    note: spec.note ?? null,
+    data: spec.data ?? null,
+  });
 }
 
 export type MeetingView = { meeting: MeetingRow; timeline: SubjectEventRow[] };
