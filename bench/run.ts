@@ -23,6 +23,7 @@ const SECTIONS: Section[] = [
   { name: "seriesCycle", run: async () => (await import("./series")).benchSeries() },
   { name: "meetingRoundTrips", run: async () => (await import("./meeting-routes")).meetingRoundTrips() },
   { name: "registrations", run: async () => (await import("./registrations")).benchRegistrations() },
+  { name: "publicFeed", run: async () => (await import("./typical-feed")).benchPublicFeed() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");

@@ -15,6 +15,10 @@ const PUBLIC = new Set([
   "POST /v1/invitations/accept",
   // A calendar app's subscription: the secret token in the URL is the credential (ADR 0010).
   "GET /v1/calendar-feeds/{token}/calendar.ics",
+  // The public feed of jointly published typical cases.
+  "GET /public/typical-cases",
+  "GET /public/typical-cases.atom",
+  "GET /public/typical-cases/{id}",
 ]);
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"] as const;
 
@@ -111,7 +115,8 @@ describe("GET /openapi.json", () => {
       const res = await t.request(concrete, { method: method.toUpperCase() });
       // A public operation that needs a body (signing in) answers 400 without one, never 401; the
       // calendar feed of an unknown token answers 404.
-      if (key === "GET /v1/calendar-feeds/{token}/calendar.ics") expect(res.status, key).toBe(404);
+      if (key === "GET /v1/calendar-feeds/{token}/calendar.ics" || key === "GET /public/typical-cases/{id}")
+        expect(res.status, key).toBe(404);
       else if (PUBLIC.has(key)) expect(res.status, key).toBe(op.requestBody?.required ? 400 : 200);
       else expect(res.status, key).toBe(401);
     }

@@ -3,6 +3,7 @@
 // the WebSocket transport, which a Worker does not use: docs/adr/0004-performance.md.
 import { createClient } from "@libsql/client/http";
 import { createApp, type App } from "../src/app";
+import { edgeCached } from "../src/cases/typical-cases.routes";
 import type { JWK } from "jose";
 import { createVerifier } from "../src/auth/jwt";
 import { createSigner } from "../src/auth/signer";
@@ -94,7 +95,14 @@ export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const built = build(env);
     if (!built.ok) return misconfigured(built.invalid);
-    return built.app.fetch(request, env, ctx);
+    // The public feed (/public/*) answers from this data centre's cache while fresh (its max-age);
+    // every other request goes straight to the app.
+    return edgeCached(
+      request,
+      caches.default,
+      (p) => ctx.waitUntil(p),
+      (r) => built.app.fetch(r, env, ctx),
+    );
   },
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     const built = build(env);
