@@ -23,7 +23,7 @@ const SECTIONS: Section[] = [
   { name: "seriesCycle", run: async () => (await import("./series")).benchSeries() },
   { name: "meetingRoundTrips", run: async () => (await import("./meeting-routes")).meetingRoundTrips() },
   { name: "registrations", run: async () => (await import("./registrations")).benchRegistrations() },
-  { name: "publicFeed", run: async () => (await import("./typical-feed")).benchPublicFeed() },
+  { name: "reportOpening", run: async () => (await import("./reports")).benchReports() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
