@@ -24,6 +24,7 @@ const SECTIONS: Section[] = [
   { name: "meetingRoundTrips", run: async () => (await import("./meeting-routes")).meetingRoundTrips() },
   { name: "registrations", run: async () => (await import("./registrations")).benchRegistrations() },
   { name: "reportOpening", run: async () => (await import("./reports")).benchReports() },
+  { name: "publicFeed", run: async () => (await import("./typical-feed")).benchPublicFeed() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
