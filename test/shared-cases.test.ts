@@ -213,6 +213,7 @@ describe("audit completeness", () => {
       const res = await get(`/v1/case-records/${r.id}`, reader);
       expect(res.status).toBe(200);
       expect(res.body.access).toEqual({ own: false, grantId: g.id, audited: true });
+      expect(res.body.timeline.map((e: { type: string }) => e.type)).toEqual(["created"]);
     }
     const rows = await auditRows(p);
     expect(rows).toHaveLength(3);

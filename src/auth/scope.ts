@@ -292,9 +292,10 @@ function caseRecordVisible(me: Me, id: SQL, owner: SQL, key: SQL): SQL {
   return sql`(${owner} = ${me.orgId} or ${activeGrant(me, id, owner, key)} is not null)`;
 }
 
+// Bounded by the caller's jurisdiction (case_records_sync_ix): grants never leave the pair.
 function visibleCaseRecordIds(me: Me): SQL {
-  return sql`(select cv_.id from case_records cv_
-    where ${caseRecordVisible(me, sql`cv_.id`, sql`cv_.owner_org_id`, sql`cv_.case_key`)})`;
+  return sql`(select cv_.id from case_records cv_ where cv_.jurisdiction_id = ${me.jurisdictionId}
+    and ${caseRecordVisible(me, sql`cv_.id`, sql`cv_.owner_org_id`, sql`cv_.case_key`)})`;
 }
 
 function exchangeVisible(me: Me, sender: SQL, recipient: SQL): SQL {
