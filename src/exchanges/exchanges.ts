@@ -26,11 +26,11 @@ import {
   REFERRAL_KINDS,
   REFERRAL_STATUSES,
   REPORT_STATUSES,
+  REPORT_TOPICS,
   RISK_ALERT_STATUSES,
   RISK_LEVELS,
   type Role,
   type SUBJECT_EVENTS,
-  vocabulary,
 } from "../vocab";
 
 // ── The registry of kinds ─────────────────────────────────────────────────────────────────────
@@ -40,16 +40,6 @@ type Vocab = {
   label: (code: never) => Label;
   labels: Record<string, Label>;
 };
-
-/** What a periodic report is about (its series' subject): the report's subkind. */
-export const REPORT_SUBJECTS = vocabulary({
-  minors: { zh: "涉未成年人案件办理情况", en: "Cases involving minors" },
-  false_litigation: {
-    zh: "虚假诉讼及妨碍执行情况",
-    en: "False litigation and obstruction of enforcement",
-  },
-  other: { zh: "其他定期通报事项", en: "Other periodic matters" },
-});
 
 export type ExchangeDef = {
   /** The kind's statuses, in the order an exchange moves through them (the last ones may be ends). */
@@ -70,7 +60,7 @@ export const EXCHANGE_DEFS: Record<ExchangeKind, ExchangeDef> = {
     href: "/v1/referrals/",
     eventLabels: { withdrawn: { zh: "撤回通报", en: "Withdrawn" } },
   },
-  report: { statuses: REPORT_STATUSES, subkinds: REPORT_SUBJECTS, href: "/v1/reports/" },
+  report: { statuses: REPORT_STATUSES, subkinds: REPORT_TOPICS, href: "/v1/reports/" },
   risk_alert: { statuses: RISK_ALERT_STATUSES, subkinds: RISK_LEVELS, href: "/v1/risk-alerts/" },
 };
 
