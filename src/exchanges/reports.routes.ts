@@ -443,7 +443,7 @@ export const reportsRoutes = newRouter()
       });
       const { results } = await scope.run([insert, byKey] as const);
       const [s] = seriesRows(results[1]);
-      if (!s) throw refuse("series_ended", "The series could not be created; retry.");
+      if (!s) throw new ApiError(409, "no_counterpart", "Your institution has no counterpart in its pair.");
       if (s.id !== id && s.config.requestHash !== hash)
         throw refuse("idempotency_key_reused", "This Idempotency-Key was used for a different series.");
       if (s.id !== id) c.header("Idempotent-Replayed", "true");

@@ -106,11 +106,7 @@ export const SERIES_ROLES: Role[] = ["leader", "coordinator", "admin"];
 /** The refusals of the report routes, with their labels (sent as `label` in the problem body). */
 export const REPORT_PROBLEMS = vocabulary({
   series_ended: { zh: "该通报系列已停止", en: "The report series has ended" },
-  not_reporter: { zh: "只有通报单位可以提交", en: "Only the reporting institution may submit" },
-  not_recipient: { zh: "只有被通报单位可以标记已阅", en: "Only the receiving institution may mark it read" },
-  already_submitted: { zh: "该通报已提交", en: "The report was already submitted" },
   not_submitted: { zh: "该通报尚未提交", en: "The report has not been submitted yet" },
-  already_read: { zh: "该通报已阅", en: "The report was already marked read" },
   idempotency_key_reused: {
     zh: "该幂等键已用于另一请求",
     en: "The Idempotency-Key was used for a different request",
