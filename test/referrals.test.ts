@@ -109,6 +109,16 @@ describe("referral notices end to end", () => {
     expect(ack.body.status.code).toBe("acknowledged");
     expect(ack.body.acknowledgedAt).toBe(cst("2026-09-24").toISOString());
 
+    const before = await w.stored(id);
+    const badDoc = await w.act(id, "outcome", p.user("proc", "department_head"), {
+      action: "opened_supervision",
+      relatedDocumentId: "no-such-document",
+    });
+    expectProblem(badDoc, 400, "validation_failed");
+    expect(badDoc.body.errors).toEqual([
+      expect.objectContaining({ path: "relatedDocumentId", code: "document_not_found" }),
+    ]);
+    expect(await w.stored(id)).toEqual(before);
     const done = await w.act(id, "outcome", p.user("proc", "department_head"), {
       action: "opened_supervision",
       note: "已依职权启动民事监督程序",
