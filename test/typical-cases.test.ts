@@ -138,7 +138,10 @@ describe("the co-signature gates", () => {
 
   it("opens a round of both leaders; edits wait (409); a non-leader cannot sign; both sign → published", async () => {
     const { body } = await draft(p.user("proc", "department_head"));
+    const hidden = { inList: false, detail: 404, inAtom: false };
+    expect(await publicView(body.id)).toEqual(hidden);
     const s = await submit(body.id, p.user("proc", "department_head"));
+    expect(await publicView(body.id)).toEqual(hidden);
     expect(s.status).toBe(201);
     expect(s.body.status.code).toBe("signing");
     expect(s.body.cosignature.parties.map((x: { role: { code: string } }) => x.role.code)).toEqual([
@@ -158,10 +161,8 @@ describe("the co-signature gates", () => {
       "under_signature",
     );
     expectProblem(await sign(s.body.cosignature.id, p.user("court", "coordinator")), 403);
-    expect((await publicView(body.id)).detail).toBe(404);
     expect((await sign(s.body.cosignature.id, p.user("court", "leader"))).status).toBe(200);
-    const mid = await publicView(body.id);
-    expect(mid).toEqual({ inList: false, detail: 404, inAtom: false });
+    expect(await publicView(body.id)).toEqual(hidden);
     await sign(s.body.cosignature.id, p.user("proc", "leader"));
     const after = await t.request(`/v1/typical-cases/${body.id}`, { as: p.user("court", "auditor") });
     expect(after.body.status.code).toBe("published");
@@ -192,6 +193,7 @@ describe("the co-signature gates", () => {
     const back = await t.request(`/v1/typical-cases/${body.id}`, { as: p.user("court", "coordinator") });
     expect(back.body.status.code).toBe("draft");
     expect(back.body.timeline.at(-1)).toMatchObject({ type: "refused", note: "案情表述需进一步脱敏" });
+    expect(await publicView(body.id)).toEqual({ inList: false, detail: 404, inAtom: false });
     const edited = await t.request(`/v1/typical-cases/${body.id}`, {
       method: "PUT",
       as: p.user("proc", "coordinator"),
@@ -204,7 +206,7 @@ describe("the co-signature gates", () => {
     expect(again.status).toBe(201);
     expect(again.body.cosignature.round).toBe(2);
     expect(again.body.cosignature.contentHash).toBe(edited.body.contentHash);
-    expect((await publicView(body.id)).detail).toBe(404);
+    expect(await publicView(body.id)).toEqual({ inList: false, detail: 404, inAtom: false });
   });
 
   it("withdrawal: published only, reason required, gone from the public feed at once", async () => {

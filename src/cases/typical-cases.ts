@@ -424,10 +424,15 @@ export function publicList(db: Db, f: PublicFilter) {
       and tc.published_at < ${`${f.year}-12-31T16:00:00.000Z`}`);
   if (f.jurisdiction) conds.push(sql`j_.code = ${f.jurisdiction}`);
   if (f.after) conds.push(sql`(tc.published_at, tc.id) < (${f.after[0]}, ${f.after[1]})`);
+  // The page's ids first (narrow rows, sorted), then the JSON of those rows only: the objects are
+  // built for the page, not for every published case the sort reads.
   return db.values<[string]>(sql`select coalesce(json_group_array(json(q_.j)), '[]') from (
-      select ${PUBLIC_JSON} as j from typical_cases tc join jurisdictions j_ on j_.id = tc.jurisdiction_id
-      where ${sql.join(conds, sql` and `)}
-      order by tc.published_at desc, tc.id desc limit ${f.limit + 1}) q_`);
+      select ${PUBLIC_JSON} as j from (
+        select tc.id from typical_cases tc join jurisdictions j_ on j_.id = tc.jurisdiction_id
+        where ${sql.join(conds, sql` and `)}
+        order by tc.published_at desc, tc.id desc limit ${f.limit + 1}) p_
+      join typical_cases tc on tc.id = p_.id join jurisdictions j_ on j_.id = tc.jurisdiction_id
+      order by tc.published_at desc, tc.id desc) q_`);
 }
 
 /** One published case (no row for a draft, a case being signed, a withdrawn or an unknown id alike). */
