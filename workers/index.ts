@@ -3,7 +3,7 @@
 // the WebSocket transport, which a Worker does not use: docs/adr/0004-performance.md.
 import { createClient } from "@libsql/client/http";
 import { createApp, type App } from "../src/app";
-import { edgeCached } from "../src/cases/typical-cases.routes";
+import { type EdgeCache, edgeCached } from "../src/cases/typical-cases.routes";
 import type { JWK } from "jose";
 import { createVerifier } from "../src/auth/jwt";
 import { createSigner } from "../src/auth/signer";
@@ -97,9 +97,11 @@ export default {
     if (!built.ok) return misconfigured(built.invalid);
     // The public feed (/public/*) answers from this data centre's cache while fresh (its max-age);
     // every other request goes straight to the app.
+    // (`caches.default` is Cloudflare's; the DOM typings of `caches` in this project do not know it.)
+    const edge = (caches as unknown as { default: EdgeCache }).default;
     return edgeCached(
       request,
-      caches.default,
+      edge,
       (p) => ctx.waitUntil(p),
       (r) => built.app.fetch(r, env, ctx),
     );
