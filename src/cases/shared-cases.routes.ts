@@ -472,8 +472,11 @@ function fileRows(contentType: string, body: string): { rows?: Record<string, un
     } catch {
       return { error: "not valid JSON" };
     }
+    // { "csv": "<the file's text>" }: a CSV file sent through the JSON-only request gate.
+    if (data !== null && typeof data === "object" && typeof (data as { csv?: unknown }).csv === "string")
+      return fileRows("text/csv", (data as { csv: string }).csv);
     if (!Array.isArray(data) || !data.every((r) => r !== null && typeof r === "object" && !Array.isArray(r)))
-      return { error: "a JSON array of objects is expected" };
+      return { error: 'a JSON array of objects (or { "csv": "<file>" }) is expected' };
     return { rows: data as Record<string, unknown>[] };
   }
   const table = parseCsv(body);
@@ -559,14 +562,17 @@ export const sharedCasesRoutes = newRouter()
       tags,
       summary: "Import case records from the court's case system (CSV or JSON): all rows or none",
       description:
-        "`text/csv` (UTF-8, first line the headers) or `application/json` (an array of objects). " +
+        'A CSV file (UTF-8, first line the headers) as `application/json` `{ "csv": "<file text>" }` ' +
+        "(or as `text/csv` where the deployment's request gate admits it), or a JSON file: an array of " +
+        "objects. " +
         "Columns (Chinese header / English key): 案号 caseNumber, 法院 courtName, 案件类型 caseType, " +
         "领域 area, 当事人 parties (`张某(被告人);李某(被害人)`), 阶段 stage, 立案日期 filedOn, 裁判日期 " +
         "judgedOn, 调解日期 mediatedOn, 执行立案日期 enforcementFiledOn, 结案日期 closedOn, 摘要 summary, " +
         "起诉罪名 chargeProsecuted, 判决罪名 chargeJudged. Codes may be given as the code or its Chinese " +
         "or English label. Every row is validated; if ANY row is refused (invalid field, unknown " +
         "column, a 案号 twice in the file, a 案号 your institution already shares) nothing is imported " +
-        "and the answer is 422 with one entry per problem. At most 5,000 rows and 2 MB.",
+        "and the answer is 422 with one entry per problem. At most 5,000 rows; the body at most 2 MB " +
+        "and the deployment's request body limit (BODY_LIMIT_BYTES, 1 MB by default).",
       roles: SHARING_ROLES,
       request: {
         body: {
@@ -575,7 +581,12 @@ export const sharedCasesRoutes = newRouter()
             "text/csv": { schema: z.string().openapi({ example: "案号,法院,案件类型,当事人,阶段\n…" }) },
             // Validated row by row by the route (a per-row report, not a 400).
             "application/json": {
-              schema: z.unknown().openapi({ description: "An array of objects with the same keys" }),
+              schema: z.unknown().openapi({
+                description: 'An array of objects with the same keys, or { "csv": "<file text>" }',
+                example: {
+                  csv: "案号,法院,案件类型,当事人,阶段\n(2026)示0102刑初1号,示范市东湖区人民法院,刑事,张某(被告人),已裁判",
+                },
+              }),
             },
           },
         },
