@@ -23,6 +23,7 @@ const SECTIONS: Section[] = [
   { name: "seriesCycle", run: async () => (await import("./series")).benchSeries() },
   { name: "meetingRoundTrips", run: async () => (await import("./meeting-routes")).meetingRoundTrips() },
   { name: "registrations", run: async () => (await import("./registrations")).benchRegistrations() },
+  { name: "statistics", run: async () => (await import("./statistics")).benchStatistics() },
   { name: "reportOpening", run: async () => (await import("./reports")).benchReports() },
   { name: "publicFeed", run: async () => (await import("./typical-feed")).benchPublicFeed() },
 ];

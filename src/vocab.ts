@@ -145,6 +145,7 @@ export const DOC_EVENTS = vocabulary({
   committee_invited: { zh: "邀请列席审判委员会", en: "Invited to the judicial committee" },
   committee_answered: { zh: "答复列席邀请", en: "Committee invitation answered" },
   escalated: { zh: "逐级催办", en: "Escalated" },
+  retrial_result: { zh: "登记再审结果", en: "Retrial result recorded" },
   deadline_recomputed: {
     zh: "按更新的节假日安排重算期限",
     en: "Deadline recomputed on the updated holiday calendar",
@@ -528,3 +529,4 @@ export const RETRIAL_RESULTS = vocabulary({
   remanded: { zh: "发回重审", en: "Remanded" },
   mediated: { zh: "调解结案", en: "Mediated" },
 });
+export type RetrialResult = (typeof RETRIAL_RESULTS.codes)[number];

@@ -10,7 +10,16 @@ import { calendarComplete, countsMakeup, dueOn, missingYears } from "../calendar
 import { effectiveRule } from "../calendar/calendar.service";
 import { documents } from "../db/schema";
 import { outboxFromDocumentEvents } from "../webhooks/outbox";
-import type { AckResult, CaseArea, CaseCategory, Decision, DocStatus, DocType, Role } from "../vocab";
+import type {
+  AckResult,
+  CaseArea,
+  CaseCategory,
+  Decision,
+  DocStatus,
+  DocType,
+  RetrialResult,
+  Role,
+} from "../vocab";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
 import { mediationOfDocument } from "../mediations/mediations";
 
@@ -55,6 +64,8 @@ export type DocRow = {
   repliedOn: string | null;
   replyDecision: Decision | null;
   retrialRuled: number | null;
+  retrialResult: RetrialResult | null;
+  retrialResultOn: string | null;
   replyLate: number | null;
   ackResult: AckResult | null;
   ackReason: string | null;
@@ -110,6 +121,7 @@ const FIELDS = (full: boolean, scope?: Scope) =>
   'missingYears', case when d.calendar_complete = 0
     then json(`)}${missingYears(sql.raw("d.received_on"), sql.raw("d.due_on"))}${sql.raw(`) end,
   'repliedOn', d.replied_on, 'replyDecision', d.reply_decision, 'retrialRuled', d.retrial_ruled,
+  'retrialResult', d.retrial_result, 'retrialResultOn', d.retrial_result_on,
   'replyLate', d.reply_late, 'ackResult', d.ack_result, 'ackReason', d.ack_reason,
   'followupOrgId', d.followup_org_id, 'lastUrgedAt', d.last_urged_at,
   'pendingExtension', json((select json_object('id', x.id, 'periodDays', x.period_days,
@@ -180,8 +192,16 @@ export const getTimeline = (scope: Scope, documentId: string) =>
 export type ListFilter = {
   box: "inbox" | "outbox" | "followup";
   status?: DocStatus[];
-  type?: DocType;
+  type?: DocType[];
   overdue?: boolean;
+  /** Statistics' filters (src/statistics): each figure links to the list of the rows it counts. */
+  sentFrom?: string;
+  sentTo?: string;
+  replyLate?: boolean;
+  ackResult?: AckResult;
+  followup?: boolean;
+  retrialRuled?: boolean;
+  retrialResult?: RetrialResult | "pending";
   dueBefore?: string;
   departmentId?: string;
   handlerId?: string;
@@ -214,7 +234,17 @@ export const SORT_KEY = {
 export function listDocuments(scope: Scope, f: ListFilter, today: string): SQL {
   const conds: SQL[] = [sql`${boxColumn[f.box]} = ${scope.me.orgId}`, scope.visible(documents, "d")];
   if (f.status?.length) conds.push(sql`d.status in ${f.status}`);
-  if (f.type) conds.push(sql`d.type = ${f.type}`);
+  if (f.type?.length) conds.push(sql`d.type in ${f.type}`);
+  if (f.sentFrom) conds.push(sql`d.sent_on >= ${f.sentFrom}`);
+  if (f.sentTo) conds.push(sql`d.sent_on <= ${f.sentTo}`);
+  if (f.replyLate !== undefined)
+    conds.push(sql`d.replied_on is not null and d.reply_late = ${f.replyLate ? 1 : 0}`);
+  if (f.ackResult) conds.push(sql`d.ack_result = ${f.ackResult}`);
+  if (f.followup !== undefined)
+    conds.push(f.followup ? sql`d.followup_org_id is not null` : sql`d.followup_org_id is null`);
+  if (f.retrialRuled !== undefined) conds.push(sql`d.retrial_ruled = ${f.retrialRuled ? 1 : 0}`);
+  if (f.retrialResult === "pending") conds.push(sql`d.retrial_ruled = 1 and d.retrial_result is null`);
+  else if (f.retrialResult) conds.push(sql`d.retrial_result = ${f.retrialResult}`);
   if (f.overdue === true) conds.push(sql`d.status in ${OPEN} and d.due_on < ${today}`);
   if (f.overdue === false) conds.push(sql`not (d.status in ${OPEN} and d.due_on < ${today})`);
   if (f.dueBefore) conds.push(sql`d.due_on < ${f.dueBefore}`);
@@ -245,7 +275,8 @@ const SNAPSHOT = (a: string) =>
   sql.raw(`json_object('status', ${a}.status, 'dueOn', ${a}.due_on, 'deadlineVersion', ${a}.deadline_version,
     'receivedOn', ${a}.received_on, 'handlingDepartmentId', ${a}.handling_department_id,
     'handlerId', ${a}.handler_id, 'replyDecision', ${a}.reply_decision, 'ackResult', ${a}.ack_result,
-    'followupOrgId', ${a}.followup_org_id, 'lastUrgedAt', ${a}.last_urged_at)`);
+    'followupOrgId', ${a}.followup_org_id, 'lastUrgedAt', ${a}.last_urged_at,
+    'retrialResult', ${a}.retrial_result, 'retrialResultOn', ${a}.retrial_result_on)`);
 
 export type TransitionSpec = {
   docId: string;

@@ -25,6 +25,7 @@ import {
   MEDIATION_OUTCOMES,
   MEDIATION_STATUSES,
   ORG_KINDS,
+  RETRIAL_RESULTS,
   type Role,
 } from "../vocab";
 import {
@@ -56,6 +57,7 @@ import {
   NoteInput,
   ReceiveInput,
   ReplyInput,
+  RetrialResultInput,
 } from "./documents.schemas";
 import { act, createDocument, invalid, isOpen, today } from "./documents.service";
 
@@ -102,6 +104,8 @@ export function toDocument(r: DocRow, todayCst: string) {
         }
       : null,
     acknowledgement: r.ackResult ? { result: ACK_RESULTS.item(r.ackResult), reason: r.ackReason } : null,
+    retrialResult: r.retrialResult ? RETRIAL_RESULTS.item(r.retrialResult) : null,
+    retrialResultOn: r.retrialResultOn,
     followup: r.followupOrgId || r.ackResult === "not_accepted" ? { orgId: r.followupOrgId } : null,
     lastUrgedAt: r.lastUrgedAt,
     pendingExtension: r.pendingExtension,
@@ -559,6 +563,62 @@ export const documentRoutes = newRouter()
                 }),
               ]
             : [],
+      });
+      return c.json(toDocumentDetail(doc, today(deps)), 200);
+    },
+  )
+  .openapi(
+    action(
+      "/retrial-result",
+      "Record the result of the retrial a protest or retrial suggestion obtained (the court)",
+      ["registrar", "handler", "department_head", "leader"],
+      RetrialResultInput,
+      { 422: "Decided before the reply that ruled the retrial (`decided_before_reply`)" },
+    ),
+    async (c) => {
+      const { result, decidedOn } = c.req.valid("json");
+      const deps = c.var.deps;
+      const scope = c.var.scope;
+      const id = c.req.valid("param").id;
+      if (decidedOn > today(deps))
+        throw invalid("decidedOn", "a decision date cannot be in the future", "future_date");
+      // Recorded once: a court's decision is not edited here (a later correction is a new retrial).
+      const doc = await act(deps, scope, id, {
+        event: "retrial_result",
+        note: RETRIAL_RESULTS.label(result).zh,
+        party: "recipient",
+        from: ["replied", "acknowledged"],
+        when: sql`d_.retrial_ruled = 1 and d_.retrial_result is null and ${decidedOn} >= d_.replied_on`,
+        set: sql`retrial_result = ${result}, retrial_result_on = ${decidedOn}`,
+        refuse: (d) =>
+          d.retrialRuled !== 1
+            ? new ApiError(409, "no_retrial_ruled", "The reply did not rule a retrial for this document.")
+            : d.retrialResult
+              ? new ApiError(
+                  409,
+                  "retrial_result_recorded",
+                  `The retrial's result (${RETRIAL_RESULTS.label(d.retrialResult).en}) is already recorded.`,
+                )
+              : decidedOn < d.repliedOn!
+                ? new ApiError(
+                    422,
+                    "decided_before_reply",
+                    `The retrial was ruled in the reply of ${d.repliedOn}; it cannot be decided before.`,
+                  )
+                : undefined,
+        effects: (applied, { eventId, now }) => [
+          notify(scope, {
+            id: deps.ids(),
+            applied,
+            kind: "document.retrial_result",
+            docId: id,
+            now,
+            dedupe: `retrial-result:${eventId}`,
+            recipients: sql`(select d_.created_by from documents d_ where d_.id = ${id})`,
+            zh: `再审案件已审结:${RETRIAL_RESULTS.label(result).zh}。`,
+            en: `The retried case was decided: ${RETRIAL_RESULTS.label(result).en}.`,
+          }),
+        ],
       });
       return c.json(toDocumentDetail(doc, today(deps)), 200);
     },

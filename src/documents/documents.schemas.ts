@@ -12,6 +12,7 @@ import {
   MEDIATION_OUTCOMES,
   MEDIATION_STATUSES,
   ORG_KINDS,
+  RETRIAL_RESULTS,
 } from "../vocab";
 
 const isoDate = z
@@ -136,6 +137,14 @@ export const DocumentSchema = z
       })
       .nullable(),
     acknowledgement: z.object({ result: coded(ACK_RESULTS.codes), reason: z.string().nullable() }).nullable(),
+    retrialResult: coded(RETRIAL_RESULTS.codes)
+      .nullable()
+      .openapi({
+        description:
+          "The retried case's result (protests and retrial suggestions whose reply ruled a retrial), " +
+          "recorded by the court with POST /v1/documents/{id}/retrial-result; null until then.",
+      }),
+    retrialResultOn: z.string().nullable().openapi({ description: "The day the retrial was decided" }),
     followup: z
       .object({ orgId: z.string().nullable() })
       .nullable()
@@ -229,7 +238,38 @@ export const ListQuery = z.object({
       return parts as (typeof DOC_STATUSES.codes)[number][];
     })
     .openapi({ description: "Comma-separated statuses", example: "received,assigned" }),
-  type: z.enum(DOC_TYPES.codes).optional(),
+  type: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return undefined;
+      const parts = s.split(",");
+      const bad = parts.filter((p) => !(DOC_TYPES.codes as readonly string[]).includes(p));
+      if (bad.length) ctx.addIssue({ code: "custom", message: `unknown type ${bad.join(", ")}` });
+      return parts as (typeof DOC_TYPES.codes)[number][];
+    })
+    .openapi({ description: "Comma-separated types", example: "protest.civil,retrial_suggestion.civil" }),
+  sentFrom: IsoDate.optional().openapi({ description: "Sent on or after this day" }),
+  sentTo: IsoDate.optional().openapi({ description: "Sent on or before this day" }),
+  replyLate: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true"))
+    .openapi({ description: "Replied after (true) or by (false) the due date" }),
+  ackResult: z.enum(ACK_RESULTS.codes).optional(),
+  followup: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true"))
+    .openapi({ description: "跟进监督 opened by the next level up (true) or not (false)" }),
+  retrialRuled: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
+  retrialResult: z
+    .enum([...RETRIAL_RESULTS.codes, "pending"])
+    .optional()
+    .openapi({ description: "A retrial's result; `pending`: a retrial was ruled, no result yet" }),
   overdue: z
     .enum(["true", "false"])
     .optional()
@@ -285,6 +325,15 @@ export const AckInput = z
     path: ["reason"],
   })
   .openapi("AckInput");
+export const RetrialResultInput = z
+  .object({
+    result: z.enum(RETRIAL_RESULTS.codes),
+    decidedOn: IsoDate.openapi({
+      description: "The day the retried case was decided",
+      example: "2026-11-20",
+    }),
+  })
+  .openapi("RetrialResultInput");
 export const NoteInput = z.object({ note: z.string().trim().max(2000).optional() }).openapi("NoteInput");
 export const ExtensionInput = z
   .object({ reason: z.string().trim().min(1).max(5000) })
