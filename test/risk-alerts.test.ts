@@ -635,3 +635,52 @@ describe("tenancy, lists and sync", () => {
     expectProblem(await list("cursor=zzz"), 400, "validation_failed");
   });
 });
+
+describe("round trips", () => {
+  it("every risk-alert route is one database round trip, refusals and the co-signature included", async () => {
+    const w = await world();
+    const { p, t } = w;
+    const client = t.deps.db.$client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    let calls = 0;
+    for (const m of ["execute", "batch", "executeMultiple"]) {
+      const orig = client[m]!.bind(client);
+      client[m] = (...a: unknown[]) => (calls++, orig(...a));
+    }
+    const count = async (path: string, as: { id: string }, init: { method?: string; json?: object } = {}) => {
+      calls = 0;
+      const res = await t.request(path, { as, headers: key(), ...init });
+      return { status: res.status, calls, body: res.body };
+    };
+    const [court, proc] = [p.user("court", "leader"), p.user("proc", "leader")];
+    const raised = await count("/v1/risk-alerts", proc, { method: "POST", json: alert });
+    expect(raised).toMatchObject({ status: 201, calls: 1 });
+    const id = raised.body.id;
+    const at = (verb: string) => `/v1/risk-alerts/${id}/${verb}`;
+    const steps: [string, { id: string }, { method?: string; json?: object }, number][] = [
+      ["/v1/risk-alerts", proc, {}, 200],
+      [`/v1/risk-alerts/${id}`, court, {}, 200],
+      [
+        at("assessments"),
+        court,
+        { method: "POST", json: { level: "low", assessment: "a", measures: "m" } },
+        409,
+      ],
+      [at("acknowledge"), court, { method: "POST", json: {} }, 200],
+      [at("acknowledge"), court, { method: "POST", json: {} }, 409],
+      [
+        at("assessments"),
+        court,
+        { method: "POST", json: { level: "low", assessment: "a", measures: "m" } },
+        201,
+      ],
+      [at("plan"), court, { method: "PUT", json: { text: "预案" } }, 200],
+      [at("plan"), court, { method: "PUT", json: { text: "预案" } }, 200],
+      [at("plan/submit"), proc, { method: "POST" }, 200],
+      [at("plan"), court, { method: "PUT", json: { text: "改" } }, 409],
+      [at("close"), proc, { method: "POST", json: { resolution: "办结" } }, 200],
+      [at("close"), proc, { method: "POST", json: { resolution: "办结" } }, 409],
+    ];
+    for (const [path, as, init, status] of steps)
+      expect({ path, ...(await count(path, as, init)) }).toMatchObject({ path, status, calls: 1 });
+  });
+});
