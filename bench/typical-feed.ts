@@ -16,6 +16,7 @@ import { generateDevKeys } from "../src/auth/jwt";
 import { startHranaServer } from "../src/node/libsql-server";
 import { ROOT } from "../src/node/local";
 import { startServer } from "../src/node/server";
+import { roundTripsPerRequest, type BenchContext, type BenchRequest } from "./hrana";
 import { freePort, load, stopServer } from "./http";
 
 const CASES = 2_000;
@@ -54,10 +55,150 @@ async function fetchLoad(urlOf: (i: number) => string, headers: Record<string, s
   return { rps: Math.round(n / SECONDS), statuses: Object.fromEntries(statuses) };
 }
 
+const COURT_CO = "court.coordinator@city.demo";
+const PROC_CO = "proc.coordinator@city.demo";
+const LEADERS = ["court.leader@city.demo", "proc.leader@city.demo"];
+const CASE = {
+  kind: "typical",
+  title: "某公司非法占用农用地刑事附带民事公益诉讼案",
+  caseNumbers: ["(2026)示0102刑初88号"],
+  facts: "被告单位某公司未经批准占用林地……",
+  reasoning: "法院认为……",
+  significance: "明确了生态修复费用的计算方式。",
+  tags: ["ecology"],
+  anonymisation: { names: true, identifiers: true, minors: true, business_secrets: true, victims: true },
+};
+const NOMINATION = {
+  caseNumber: "(2026)示0102刑初88号",
+  caseTitle: "某公司非法占用农用地案",
+  reason: "社会关注度高",
+};
+
+/**
+ * Database round trips of every route of typical cases and two-heads hearings (goal: 1 each), each
+ * measured in a state where it does its work, on the demo city pair (bench/hrana.ts counts them).
+ */
+async function routeRoundTrips() {
+  const post = (path: string, token: string, body: unknown, expect: number, key?: string): BenchRequest => ({
+    method: "POST",
+    path,
+    token,
+    body,
+    expect,
+    headers: key ? { "idempotency-key": key } : undefined,
+  });
+  const signed = async (ctx: BenchContext, cosignId: string) => {
+    for (const leader of LEADERS) {
+      const r = await ctx.request(post(`/v1/cosignatures/${cosignId}/sign`, leader, {}, 200));
+      if (r.status !== 200) throw new Error(`prepare: sign ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  };
+  const must = async (ctx: BenchContext, r: BenchRequest) => {
+    const res = await ctx.request(r);
+    if (res.status !== r.expect)
+      throw new Error(`prepare: ${r.path} ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  return roundTripsPerRequest([], {
+    repeat: 1,
+    prepare: async (ctx) => {
+      const draft = (key: string) => must(ctx, post("/v1/typical-cases", COURT_CO, CASE, 201, key));
+      const published = async (key: string) => {
+        const d = await draft(key);
+        const s = await must(ctx, post(`/v1/typical-cases/${d.id}/submit`, COURT_CO, undefined, 201));
+        await signed(ctx, s.cosignature.id);
+        return d.id as string;
+      };
+      const a = await draft("bench-case-a");
+      const b = await published("bench-case-b");
+      const c = await published("bench-case-c");
+      const nominate = (key: string) =>
+        must(ctx, post("/v1/two-heads-hearings", PROC_CO, NOMINATION, 201, key));
+      const n1 = await nominate("bench-th-1");
+      await signed(ctx, n1.cosignature.id);
+      const n2 = await nominate("bench-th-2");
+      await signed(ctx, n2.cosignature.id);
+      // Held yesterday (the routes only schedule future hearings and the bench runs on the real clock).
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+      await ctx.deps.db.run(sql`update two_heads_hearings set status = 'scheduled',
+        hearing_at = ${yesterday}, place = '第一法庭' where id = ${n2.id}`);
+      const n3 = await nominate("bench-th-3");
+      const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+      const later = new Date(Date.now() + 30 * 86_400_000).toISOString();
+      const get = (path: string, label: string, token?: string): BenchRequest => ({
+        method: "GET",
+        path,
+        token,
+        label,
+        expect: 200,
+      });
+      return [
+        {
+          ...post("/v1/typical-cases", COURT_CO, CASE, 201, "bench-case-new"),
+          label: "POST /v1/typical-cases",
+        },
+        get("/v1/typical-cases", "GET /v1/typical-cases", COURT_CO),
+        get(`/v1/typical-cases/${a.id}`, "GET /v1/typical-cases/{id}", COURT_CO),
+        {
+          method: "PUT",
+          path: `/v1/typical-cases/${a.id}`,
+          token: PROC_CO,
+          body: CASE,
+          expect: 200,
+          label: "PUT /v1/typical-cases/{id}",
+        },
+        { ...post(`/v1/typical-cases/${a.id}/submit`, COURT_CO, undefined, 201), label: "POST …/submit" },
+        {
+          ...post(`/v1/typical-cases/${b}/withdraw`, PROC_CO, { reason: "案号有误" }, 200),
+          label: "POST …/withdraw",
+        },
+        get("/public/typical-cases", "GET /public/typical-cases"),
+        get(`/public/typical-cases/${c}`, "GET /public/typical-cases/{id}"),
+        get("/public/typical-cases.atom", "GET /public/typical-cases.atom"),
+        {
+          ...post("/v1/two-heads-hearings", PROC_CO, NOMINATION, 201, "bench-th-new"),
+          label: "POST /v1/two-heads-hearings",
+        },
+        get("/v1/two-heads-hearings?year=2026", "GET /v1/two-heads-hearings", COURT_CO),
+        get(`/v1/two-heads-hearings/${n1.id}`, "GET /v1/two-heads-hearings/{id}", COURT_CO),
+        {
+          ...post(
+            `/v1/two-heads-hearings/${n1.id}/schedule`,
+            COURT_CO,
+            { hearingAt: later, place: "第一法庭" },
+            200,
+          ),
+          label: "POST …/schedule",
+        },
+        {
+          ...post(
+            `/v1/two-heads-hearings/${n2.id}/outcome`,
+            COURT_CO,
+            { outcome: "当庭宣判", outcomeOn: today },
+            200,
+          ),
+          label: "POST …/outcome",
+        },
+        {
+          ...post(`/v1/two-heads-hearings/${n3.id}/cancel`, PROC_CO, { reason: "撤诉" }, 200),
+          label: "POST …/cancel",
+        },
+      ];
+    },
+  });
+}
+
 export async function benchPublicFeed(): Promise<Record<string, unknown>> {
+  const roundTrips = await routeRoundTrips();
   const dir = mkdtempSync(join(tmpdir(), "fjxt-bench-feed-"));
   const file = join(dir, "bench.db");
-  const figures: Record<string, unknown> = { cases: CASES, seconds: SECONDS, connections: CONNECTIONS };
+  const figures: Record<string, unknown> = {
+    roundTrips,
+    roundTripsAllOne: Object.values(roundTrips).every((n) => n === 1),
+    cases: CASES,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+  };
   try {
     // (a), (b): the Node host.
     const port = await freePort();
