@@ -1,5 +1,6 @@
 // The exchanges core (src/exchanges/exchanges.ts) at its edges: creation with Idempotency-Key, the
 // guarded change and its refusals (nothing written), lists through the indexes, working-day due dates.
+import { countsMakeup, workdaysAfter } from "../src/calendar/calendar.engine";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Scope } from "../src/auth/scope";
@@ -10,7 +11,6 @@ import {
   listExchanges,
   listQuery,
   readExchange,
-  workdaysAfter,
 } from "../src/exchanges/exchanges";
 import { setup } from "./helpers";
 
@@ -134,7 +134,7 @@ describe("exchanges core", () => {
     const due = async (start: string, n: number) =>
       (
         await t.deps.db.all<{ d: string }>(
-          sql`select ${workdaysAfter(start, n, sql`${p.jurisdiction.id}`)} as d`,
+          sql`select ${workdaysAfter(start, n, countsMakeup(p.jurisdiction.id))} as d`,
         )
       )[0]!.d;
     expect(await due("2026-09-04", 3)).toBe("2026-09-09"); // Friday → Wednesday

@@ -36,6 +36,20 @@ export function rollForward(day: Expr, makeup: Expr): SQL {
 }
 
 /**
+ * The `n`-th working day after `day` on the calendar (`makeup`: whether 调休 days count) — the day
+ * itself not counted (legal-deadlines.md, rule 1), so a start on a rest day counts from the next
+ * working day. The cumulative indexes `wd_idx` / `wd_idx_strict` make it a range probe forward from
+ * `day`; null outside the calendar. Local deadlines in working days (a referral's acknowledgement, a
+ * periodic report after its period) use it; statutory periods use `dueOn`.
+ */
+export const workdaysAfter = (day: Expr, n: Expr, makeup: Expr) => sql`(select c2_.day
+    from calendar_days c1_ join calendar_days c2_ on c2_.day > c1_.day
+    where c1_.day = ${e(day)} and ${working("c2_", makeup)}
+      and (case when ${e(makeup)} then c2_.wd_idx - c1_.wd_idx
+        else c2_.wd_idx_strict - c1_.wd_idx_strict end) >= ${e(n)}
+    order by c2_.day limit 1)`;
+
+/**
  * True when `day` lies within the calendar the system holds (every date of `calendar_days`,
  * 2000–2060). A period counted from a day outside it has no due date: `rollForward` alone would
  * answer the calendar's first working day for any earlier date.

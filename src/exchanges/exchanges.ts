@@ -257,20 +257,6 @@ export async function countExchanges(scope: Scope, kind: ExchangeKind, f: { from
 
 // ── Deadlines ─────────────────────────────────────────────────────────────────────────────────
 
-/**
- * The `n`th working day after `start` on a jurisdiction's calendar (the day of sending is not
- * counted, legal-deadlines.md rule 1; a start on a rest day counts from the next working day), make-up
- * working days (调休) counting as the jurisdiction says. SQL over the calendar; null outside it.
- */
-export const workdaysAfter = (start: string, n: number, jurisdictionId: SQL) => {
-  const makeup = sql`(select jm_.count_makeup_workdays from jurisdictions jm_ where jm_.id = ${jurisdictionId})`;
-  return sql`(select c_.day from calendar_days c_ join calendar_days s_ on s_.day = ${start}
-    where c_.day > s_.day and c_.day <= date(s_.day, '+60 days') and case when ${makeup}
-      then c_.kind in ('workday', 'makeup') and c_.wd_idx = s_.wd_idx + ${n}
-      else c_.kind = 'workday' and c_.wd_idx_strict = s_.wd_idx_strict + ${n} end
-    order by c_.day limit 1)`;
-};
-
 /** Today in China (deadlines are China dates). */
 export const todayOf = (deps: Deps) => chinaDate(deps.clock.now());
 
@@ -286,7 +272,7 @@ export type NewExchange = {
   attachments?: AttachmentMeta[];
   /**
    * The working-day deadline: SQL of a date, given the sender's jurisdiction as `jurisdiction`
-   * (e.g. `(j) => workdaysAfter(today, 3, j)`).
+   * (e.g. `(j) => workdaysAfter(today, 3, countsMakeup(j))`, src/calendar/calendar.engine.ts).
    */
   dueOn?: (jurisdiction: SQL) => SQL;
   /** The clock-hour deadline: an instant. */

@@ -3,6 +3,7 @@
 // procuratorate at the same time; a procuratorate that finds false litigation affecting a court case
 // informs the court. The recipient acknowledges within ACK_WORKING_DAYS, then records what it did;
 // the sender sees the outcome. Everything generic (creation, guarded change, lists) is the core's.
+import { countsMakeup, workdaysAfter } from "../calendar/calendar.engine";
 import { sql } from "drizzle-orm";
 import type { Scope } from "../auth/scope";
 import type { SubjectSource } from "../escalation/ladder";
@@ -16,7 +17,6 @@ import {
   invalidField,
   notifyExchange,
   todayOf,
-  workdaysAfter,
   type AttachmentMeta,
 } from "./exchanges";
 
@@ -86,7 +86,7 @@ export async function sendReferral(deps: Deps, scope: Scope, key: string, input:
       documentId: input.documentId ?? null,
       body: { parties: input.parties, facts: input.facts, policeReferredOn: input.policeReferredOn ?? null },
       attachments: input.attachments ?? [],
-      dueOn: (j) => workdaysAfter(today, ACK_WORKING_DAYS, j),
+      dueOn: (j) => workdaysAfter(today, ACK_WORKING_DAYS, countsMakeup(j)),
       data: { kind: input.kind, caseNumbers: input.caseNumbers },
     },
     effects: (created, { id, eventId, now }) => [

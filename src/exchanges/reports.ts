@@ -9,7 +9,7 @@ import type { SubjectSource } from "../escalation/ladder";
 import { ownedTaskLadder } from "../escalation/owned-task";
 import { type Role, vocabulary } from "../vocab";
 import { periodEndSql } from "../series/period";
-import { isWorkingToday } from "../calendar/calendar.engine";
+import { workdaysAfter } from "../calendar/calendar.engine";
 
 const ST = "report";
 
@@ -77,18 +77,6 @@ export type ReportSeriesConfig = {
   endedAt?: string;
   endedBy?: string;
 };
-
-/**
- * SQL: the `n`-th working day after `day` on a jurisdiction's calendar (`makeup`: whether 调休 days
- * count) — the day itself not counted (legal-deadlines.md, rule 1), so a report due "5 working days
- * after the period" of a month ending on a Saturday is due on the following Friday. The cumulative
- * indexes `wd_idx` make it a range probe forward from `day`; null outside the calendar.
- */
-export const workdaysAfter = (day: SQL, n: SQL, makeup: SQL) => sql`(select c2_.day
-    from calendar_days c1_ join calendar_days c2_ on c2_.day > c1_.day
-    where c1_.day = ${day} and ${isWorkingToday("c2_", makeup)}
-      and (case when ${makeup} then c2_.wd_idx - c1_.wd_idx else c2_.wd_idx_strict - c1_.wd_idx_strict end) >= ${n}
-    order by c2_.day limit 1)`;
 
 /** A report's due date: `dueWorkdays` of series `s` after the last day of period `p`, in jurisdiction `j`. */
 export const reportDueOn = (s: string, p: SQL, j: string) =>
