@@ -322,6 +322,11 @@ export const SUBJECT_EVENTS = vocabulary({
   session_recorded: { zh: "登记调解活动", en: "Session recorded" },
   concluded: { zh: "调解结案", en: "Concluded" },
   closed: { zh: "办结", en: "Closed" },
+  participants_added: { zh: "增加参与人员", en: "Participants added" },
+  case_published: { zh: "会签完成并公开发布", en: "Signed and published" },
+  case_withdrawn: { zh: "撤回已发布案例", en: "Withdrawn from publication" },
+  hearing_scheduled: { zh: "确定开庭时间地点", en: "Hearing scheduled" },
+  outcome_recorded: { zh: "登记庭审结果", en: "Outcome recorded" },
 });
 
 // ── Exchanges: referral notices, periodic reports, petition-risk alerts; joint mediation ─────────

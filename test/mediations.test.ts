@@ -181,7 +181,7 @@ describe("a joint mediation of a retried case", () => {
     });
     expect(done.body.timeline.map((e: any) => e.type)).toEqual([
       "created",
-      "participants_invited",
+      "participants_added",
       "session_recorded",
       "concluded",
     ]);
@@ -204,7 +204,7 @@ describe("a joint mediation of a retried case", () => {
     );
     expect(outbox.map((o) => o.type)).toEqual([
       "mediation.created",
-      "mediation.participants_invited",
+      "mediation.participants_added",
       "mediation.session_recorded",
       "mediation.concluded",
     ]);

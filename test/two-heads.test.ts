@@ -183,9 +183,9 @@ describe("schedule, outcome, cancel", () => {
     expect(held.body.timeline.map((e: { type: string }) => e.type)).toEqual([
       "created",
       "approved",
-      "slot_confirmed",
-      "slot_confirmed",
-      "closed",
+      "hearing_scheduled",
+      "hearing_scheduled",
+      "outcome_recorded",
     ]);
     expectProblem(
       await act(id, "schedule", { hearingAt: "2026-12-20T09:30:00+08:00", place: "第一法庭" }),

@@ -171,7 +171,7 @@ describe("the co-signature gates", () => {
     expect(after.body.timeline.map((e: { type: string }) => e.type)).toEqual([
       "created",
       "cosign_opened",
-      "published",
+      "case_published",
     ]);
     expect(await publicView(body.id)).toEqual({ inList: true, detail: 200, inAtom: true });
     // Never silently edited: a published case's text is fixed.

@@ -208,7 +208,7 @@ export function schedule(
     now: o.now,
     roles: TWO_HEADS_ACTORS,
     conds: sql`x_.status in ('approved', 'scheduled')`,
-    type: "slot_confirmed",
+    type: "hearing_scheduled",
     data: sql`json_object('hearingAt', ${o.hearingAt}, 'place', ${o.place}, 'previous',
       (select hp_.hearing_at from two_heads_hearings hp_ where hp_.id = ${o.id}))`,
     set: sql`status = 'scheduled', hearing_at = ${o.hearingAt}, place = ${o.place}`,
@@ -233,7 +233,7 @@ export function recordOutcome(
     roles: TWO_HEADS_ACTORS,
     conds: sql`x_.status = 'scheduled' and x_.hearing_at <= ${o.now}
       and ${o.outcomeOn} >= date(x_.hearing_at, '+8 hours')`,
-    type: "closed",
+    type: "outcome_recorded",
     data: sql`json_object('outcomeOn', ${o.outcomeOn})`,
     set: sql`status = 'held', outcome = ${o.outcome}, outcome_on = ${o.outcomeOn}`,
   });

@@ -305,7 +305,7 @@ export function withdrawCase(scope: Scope, o: { id: string; eventId: string; rea
     now: o.now,
     roles: TYPICAL_CASE_EDITORS,
     conds: sql`x_.status = 'published'`,
-    type: "withdrawn",
+    type: "case_withdrawn",
     note: o.reason,
     set: sql`status = 'withdrawn', withdrawn_at = ${o.now}, withdraw_reason = ${o.reason}`,
   });
@@ -326,7 +326,7 @@ export const caseProbe = (scope: Scope, id: string) =>
  * round (`ctx.done`) and the case is still `signing` — defence in depth: nothing acts on a case
  * that has moved on. The status change is guarded by the entry.
  */
-function caseEvent(db: Db, ctx: CosignContext, id: string, type: "published" | "refused") {
+function caseEvent(db: Db, ctx: CosignContext, id: string, type: "case_published" | "refused") {
   const refusal = sql`(select cp_.reason from cosign_parties cp_
     where cp_.cosign_id = ${ctx.cosignId} and cp_.decision = 'refused')`;
   return [
@@ -357,7 +357,7 @@ export const typicalCaseHooks: CosignHooks = {
   onSigned: (db, ctx) => {
     const id = ctx.ids();
     return [
-      ...caseEvent(db, ctx, id, "published"),
+      ...caseEvent(db, ctx, id, "case_published"),
       db.run(sql`update typical_cases set status = 'published', published_at = ${ctx.now},
           updated_at = ${ctx.now}
         where id = ${ctx.subjectId} and status = 'signing' and ${wrote(id)}`),

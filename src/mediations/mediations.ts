@@ -310,7 +310,7 @@ export function addParticipants(
     roles: MEDIATION_ROLES,
     conds: sql`md.status = 'open' and ${allMine(scope, o.userIds)}
       and exists (select 1 from ${fresh(sql`md.participants`)})`,
-    type: "participants_invited",
+    type: "participants_added",
     data: sql`json_object('userIds', (select json_group_array(f_.id) from ${fresh(current)} f_))`,
     set: sql`participants = (select json_group_array(json(pa_.j)) from (
         select 0 as k, pe_.key as n, pe_.value as j from json_each(mediations.participants) pe_
