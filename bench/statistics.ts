@@ -12,13 +12,11 @@ import { fixedClock } from "../src/clock";
 import { createPair } from "../src/db/seed";
 import { migrateDb, nodeDeps } from "../src/node/local";
 import {
-  docsByTypeStatus,
+  docGroups,
   exchangeCounts,
   pairsOf,
   parsePeriod,
-  replyCounts,
   replyWorkdays,
-  retrialCounts,
   verdictCounts,
 } from "../src/statistics/statistics";
 import { DOC_TYPES, docSender } from "../src/vocab";
@@ -148,10 +146,8 @@ export async function benchStatistics(): Promise<Record<string, unknown>> {
     const period = parsePeriod("2026", NOW);
     const pairs = pairsOf(scope, "rollup");
     const statements = {
-      docsByTypeStatus: docsByTypeStatus(scope, pairs, period),
-      replyCounts: replyCounts(scope, pairs, period, "2026-11-16"),
-      replyWorkdays: replyWorkdays(scope, pairs, period, "total"),
-      retrialCounts: retrialCounts(scope, pairs, period),
+      docGroups: docGroups(scope, pairs, period, "2026-11-16"),
+      replyWorkdays: replyWorkdays(scope, pairs, period, true),
       verdictCounts: verdictCounts(scope, pairs, period),
       exchangeCounts: exchangeCounts(scope, pairs, period, "2026-11-16"),
     };

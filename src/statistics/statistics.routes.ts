@@ -6,19 +6,18 @@ import { chinaDate } from "../calendar/calendar.engine";
 import { type AppEnv, defineRoute, LabelSchema, newRouter } from "../http/api";
 import { attachment, CSV, type Format, formatOf, toCsv, toXlsx, XLSX } from "./export";
 import {
-  docsByTypeStatus,
+  docGroups,
   exchangeCounts,
   myLevel,
   pairRows,
   pairsOf,
   parsePeriod,
   type Period,
-  replyCounts,
   replyWorkdays,
   type Results,
   resultsOf,
-  retrialCounts,
   rollupTables,
+  splitGroups,
   type Table,
   tablesOf,
   verdictCounts,
@@ -134,18 +133,16 @@ export const statisticsRoutes = newRouter()
       const day = chinaDate(deps.clock.now());
       const pairs = pairsOf(scope, "pair");
       const {
-        results: [byTypeStatus, replies, workdays, retrials, verdicts, exchanges, [pair]],
+        results: [groups, workdays, verdicts, exchanges, [pair]],
         principal,
       } = await scope.run([
-        docsByTypeStatus(scope, pairs, period),
-        replyCounts(scope, pairs, period, day),
-        replyWorkdays(scope, pairs, period, "pair"),
-        retrialCounts(scope, pairs, period),
+        docGroups(scope, pairs, period, day),
+        replyWorkdays(scope, pairs, period, false),
         verdictCounts(scope, pairs, period),
         exchangeCounts(scope, pairs, period, day),
         pairRows(scope, pairs),
       ]);
-      const r: Results = { byTypeStatus, replies, workdays, retrials, verdicts, exchanges };
+      const r: Results = { ...splitGroups(groups), workdays, verdicts, exchanges };
       const tables = tablesOf(r, undefined, { kind: principal.orgKind, period });
       const me = pair ?? {
         id: principal.jurisdictionId,
@@ -189,26 +186,24 @@ export const statisticsRoutes = newRouter()
       const day = chinaDate(deps.clock.now());
       const pairs = pairsOf(scope, "rollup");
       const {
-        results: [byTypeStatus, replies, workdays, totalWorkdays, retrials, verdicts, exchanges, rows],
+        results: [groups, withTotal, verdicts, exchanges, rows],
         principal,
       } = await scope.run(
         [
-          docsByTypeStatus(scope, pairs, period),
-          replyCounts(scope, pairs, period, day),
-          replyWorkdays(scope, pairs, period, "pair"),
-          replyWorkdays(scope, pairs, period, "total"),
-          retrialCounts(scope, pairs, period),
+          docGroups(scope, pairs, period, day),
+          replyWorkdays(scope, pairs, period, true),
           verdictCounts(scope, pairs, period),
           exchangeCounts(scope, pairs, period, day),
           pairRows(scope, pairs),
           myLevel(scope),
         ],
         // Only a city pair has a roll-up: anyone else is told there is nothing here.
-        (r) => r[8][0]?.level === "city",
+        (r) => r[5][0]?.level === "city",
       );
-      const all: Results = { byTypeStatus, replies, workdays, retrials, verdicts, exchanges };
+      const workdays = withTotal.filter((w) => w.pair !== "total");
+      const all: Results = { ...splitGroups(groups), workdays, verdicts, exchanges };
       const perPair = rows.map((p) => tablesOf(resultsOf(all, p.id), p, null));
-      const total = tablesOf({ ...all, workdays: totalWorkdays }, null, null);
+      const total = tablesOf({ ...all, workdays: withTotal.filter((w) => w.pair === "total") }, null, null);
       return answer(c, formatOf(c, format), table, {
         period,
         asOf: day,

@@ -107,14 +107,46 @@ const direction = sql`(case when d.type in ${COURT_TYPES} then 'court' else 'pro
 // ── Statements (each one aggregate; the plans are in ADR 0013) ─────────────────────────────────
 
 /**
- * Documents by type and status: uses documents_stats_ix (jurisdiction_id, sent_on, …) alone, a
- * range per pair, no table row read.
+ * Every document figure but the working days, in ONE pass: the pairs' documents of the period grouped
+ * by pair, type and status (a few hundred groups per pair at most), each group with the sums the
+ * tables need. Reads documents_stats_ix alone: one range per pair, no table row.
+ * "Overdue now" is the list's `overdue=true` (open and past due today); "late"/"on time" the reply's
+ * `reply_late`, fixed when it was filed; "follow-up" a document the next level took up
+ * (followup_org_id set: a reply not accepted, or an escalation after 15 working days overdue);
+ * "pending" a retrial ruled without a result yet.
  */
-export const docsByTypeStatus = (scope: Scope, pairs: SQL, p: Period) =>
-  scope.db.all<{ pair: string; type: DocType; status: string; n: number }>(sql`
-    select d.jurisdiction_id as pair, d.type, d.status, count(*) as n
+export const docGroups = (scope: Scope, pairs: SQL, p: Period, today: string) =>
+  scope.db.all<DocGroup>(sql`
+    select d.jurisdiction_id as pair, d.type, d.status, count(*) as n,
+      sum(d.replied_on is not null) as replied,
+      sum(d.replied_on is not null and d.reply_late = 0) as onTime,
+      sum(d.replied_on is not null and d.reply_late = 1) as late,
+      sum(d.status in ${OPEN} and d.due_on < ${today}) as overdueNow,
+      sum(d.status = 'replied') as awaitingAck,
+      sum(d.ack_result = 'accepted') as accepted,
+      sum(d.ack_result = 'partly_accepted') as partlyAccepted,
+      sum(d.ack_result = 'not_accepted') as notAccepted,
+      sum(d.followup_org_id is not null) as followup,
+      sum(d.retrial_ruled = 1) as ruled, sum(d.retrial_ruled = 0) as notRuled,
+      sum(d.retrial_result = 'upheld') as upheld, sum(d.retrial_result = 'changed') as changed,
+      sum(d.retrial_result = 'remanded') as remanded, sum(d.retrial_result = 'mediated') as mediated,
+      sum(d.retrial_ruled = 1 and d.retrial_result is null) as pending
     from documents d where ${docsOf(pairs, p)}
     group by d.jurisdiction_id, d.type, d.status`);
+
+type DocGroup = Omit<ReplyCounts, "dir"> &
+  Omit<RetrialCounts, "total" | "replied" | "pair"> & { type: DocType; status: string; n: number };
+
+/** The groups of `docGroups` as the tables read them: by type and status, by direction, retrials. */
+export function splitGroups(groups: DocGroup[]) {
+  return {
+    byTypeStatus: groups,
+    replies: groups.map((g) => ({ ...g, dir: docSender(g.type) })) as ReplyCounts[],
+    retrials: groups
+      .filter((g) => RETRIAL_TYPES.includes(g.type))
+      .map((g) => ({ ...g, total: g.n })) as RetrialCounts[],
+  };
+}
 
 type ReplyCounts = {
   pair: string;
@@ -130,53 +162,6 @@ type ReplyCounts = {
   followup: number;
 };
 
-/**
- * Reply timeliness and acceptance per direction. "Overdue now" is the list's `overdue=true` (open
- * and past due today); "late"/"on time" the reply's `reply_late`, fixed when it was filed;
- * "follow-up" a document the next level took up (followup_org_id set: a reply not accepted, or an
- * escalation after 15 working days overdue). Index only, as above.
- */
-export const replyCounts = (scope: Scope, pairs: SQL, p: Period, today: string) =>
-  scope.db.all<ReplyCounts>(sql`
-    select d.jurisdiction_id as pair, ${direction} as dir,
-      sum(d.replied_on is not null) as replied,
-      sum(d.replied_on is not null and d.reply_late = 0) as onTime,
-      sum(d.replied_on is not null and d.reply_late = 1) as late,
-      sum(d.status in ${OPEN} and d.due_on < ${today}) as overdueNow,
-      sum(d.status = 'replied') as awaitingAck,
-      sum(d.ack_result = 'accepted') as accepted,
-      sum(d.ack_result = 'partly_accepted') as partlyAccepted,
-      sum(d.ack_result = 'not_accepted') as notAccepted,
-      sum(d.followup_org_id is not null) as followup
-    from documents d where ${docsOf(pairs, p)}
-    group by d.jurisdiction_id, dir`);
-
-/**
- * Working days from receipt to reply (the day of receipt not counted: a reply the next working day
- * is 1), on each pair's calendar (调休 setting), as a subtraction of calendar_days' cumulative
- * indexes (ADR 0005); the average and the 90th percentile (nearest rank: the ⌈0.9·n⌉-th smallest)
- * per `key` (the pair, or 'total' for the roll-up's total). Index range plus two calendar look-ups
- * by primary key per replied document.
- */
-export const replyWorkdays = (scope: Scope, pairs: SQL, p: Period, key: "pair" | "total") =>
-  scope.db.all<{ pair: string; dir: Direction; n: number; avg: number | null; p90: number | null }>(sql`
-    with w as (
-      select ${key === "pair" ? sql`d.jurisdiction_id` : sql`'total'`} as pair, ${direction} as dir,
-        case when jw_.count_makeup_workdays then cr_.wd_idx - cv_.wd_idx
-          else cr_.wd_idx_strict - cv_.wd_idx_strict end as days
-      from documents d
-      join jurisdictions jw_ on jw_.id = d.jurisdiction_id
-      join calendar_days cv_ on cv_.day = d.received_on
-      join calendar_days cr_ on cr_.day = d.replied_on
-      where ${docsOf(pairs, p)} and d.replied_on is not null),
-    r as (select pair, dir, days,
-        row_number() over (partition by pair, dir order by days) as rn,
-        count(*) over (partition by pair, dir) as n
-      from w)
-    select pair, dir, count(*) as n, round(avg(days), 1) as avg,
-      min(case when rn >= (9 * n + 9) / 10 then days end) as p90
-    from r group by pair, dir`);
-
 type RetrialCounts = {
   pair: string;
   type: DocType;
@@ -191,17 +176,34 @@ type RetrialCounts = {
   pending: number;
 };
 
-/** Protests and retrial suggestions by outcome: retrial ruled or not, then the retrial's result. */
-export const retrialCounts = (scope: Scope, pairs: SQL, p: Period) =>
-  scope.db.all<RetrialCounts>(sql`
-    select d.jurisdiction_id as pair, d.type, count(*) as total,
-      sum(d.replied_on is not null) as replied,
-      sum(d.retrial_ruled = 1) as ruled, sum(d.retrial_ruled = 0) as notRuled,
-      sum(d.retrial_result = 'upheld') as upheld, sum(d.retrial_result = 'changed') as changed,
-      sum(d.retrial_result = 'remanded') as remanded, sum(d.retrial_result = 'mediated') as mediated,
-      sum(d.retrial_ruled = 1 and d.retrial_result is null) as pending
-    from documents d where ${docsOf(pairs, p)} and d.type in ${RETRIAL_TYPES}
-    group by d.jurisdiction_id, d.type`);
+/**
+ * Working days from receipt to reply (the day of receipt not counted: a reply the next working day
+ * is 1), on each pair's calendar (调休 setting), as a subtraction of calendar_days' cumulative
+ * indexes (ADR 0005); the average and the 90th percentile (nearest rank: the ⌈0.9·n⌉-th smallest)
+ * per pair, and with `withTotal` also over all the pairs together (pair 'total', the roll-up's
+ * total: not an average of averages). One pass: the index range plus two calendar look-ups by
+ * primary key per replied document, materialised once for both partitions.
+ */
+export const replyWorkdays = (scope: Scope, pairs: SQL, p: Period, withTotal: boolean) =>
+  scope.db.all<{ pair: string; dir: Direction; n: number; avg: number | null; p90: number | null }>(sql`
+    with w as materialized (
+      select d.jurisdiction_id as pair, ${direction} as dir,
+        case when jw_.count_makeup_workdays then cr_.wd_idx - cv_.wd_idx
+          else cr_.wd_idx_strict - cv_.wd_idx_strict end as days
+      from documents d
+      join jurisdictions jw_ on jw_.id = d.jurisdiction_id
+      join calendar_days cv_ on cv_.day = d.received_on
+      join calendar_days cr_ on cr_.day = d.replied_on
+      where ${docsOf(pairs, p)} and d.replied_on is not null),
+    k as (select pair, dir, days from w
+      union all select 'total', dir, days from w where ${withTotal ? 1 : 0}),
+    r as (select pair, dir, days,
+        row_number() over (partition by pair, dir order by days) as rn,
+        count(*) over (partition by pair, dir) as n
+      from k)
+    select pair, dir, count(*) as n, round(avg(days), 1) as avg,
+      min(case when rn >= (9 * n + 9) / 10 then days end) as p90
+    from r group by pair, dir`);
 
 /** A charge with every kind of white space removed (ASCII, tab, newlines, full-width U+3000). */
 const normalised = (col: SQL) =>
