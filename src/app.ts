@@ -36,6 +36,7 @@ import { sharedCasesRoutes } from "./cases/shared-cases.routes";
 import { typicalCasesRoutes } from "./cases/typical-cases.routes";
 import { twoHeadsRoutes } from "./cases/two-heads.routes";
 import { statisticsRoutes } from "./statistics/statistics.routes";
+import { IMPORT_MAX_BYTES } from "./cases/shared-cases.routes";
 
 export const API_INFO = {
   title: "法检协同 API",
@@ -86,6 +87,13 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
       );
     },
   });
+  // The one route that takes a file as it is exported (CSV) and a larger body: bulk import.
+  const importLimit = bodyLimit({
+    maxSize: Math.max(IMPORT_MAX_BYTES, deps.config.BODY_LIMIT_BYTES),
+    onError: () => {
+      throw new ApiError(413, "body_too_large", `An import file may have at most ${IMPORT_MAX_BYTES} bytes.`);
+    },
+  });
   // Bodies are JSON and bounded; reads carry none, so they skip the (costly) body wrapping.
   app.use("/v1/*", async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
@@ -93,6 +101,8 @@ export function createApp(deps: Deps, host: HostOptions = {}) {
       ? c.req.header("content-length") !== "0"
       : !!c.req.header("transfer-encoding");
     const type = c.req.header("content-type") ?? "";
+    const isImport = c.req.method === "POST" && c.req.path === "/v1/case-records/import";
+    if (isImport && /^(text\/csv|application\/json)\s*(;|$)/i.test(type)) return importLimit(c, next);
     if (hasBody && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
       throw new ApiError(415, "unsupported_media_type", "Request bodies must be application/json.", {
         headers: { accept: "application/json" },

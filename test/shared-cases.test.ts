@@ -521,15 +521,15 @@ describe("PATCH /v1/case-records/{id}", () => {
 });
 
 describe("POST /v1/case-records/import", () => {
-  // A CSV file travels as { csv } in a JSON body (the app's request gate admits JSON bodies only).
-  const importAs = (p: Pair, body: string, type = "csv") =>
+  // A CSV file travels as text/csv (as exported) or as { csv } in a JSON body.
+  const importAs = (p: Pair, body: string, type = "csv", headers: Record<string, string> = {}) =>
     type === "csv"
       ? t.request("/v1/case-records/import", { method: "POST", as: coord(p), json: { csv: body } })
       : t.request("/v1/case-records/import", {
           method: "POST",
           as: coord(p),
           body,
-          headers: { "content-type": type },
+          headers: { "content-type": type, ...headers },
         });
 
   const HEADER = "案号,法院,案件类型,领域,当事人,阶段,立案日期,裁判日期,摘要,起诉罪名,判决罪名";
@@ -617,6 +617,28 @@ describe("POST /v1/case-records/import", () => {
       { row: 1, field: "secret", code: "unknown_column", message: expect.any(String) },
     ]);
     expectProblem(await importAs(p, "x", "text/plain"), 415, "unsupported_media_type");
+  });
+
+  it("takes a CSV file as text/csv through the request gate, with its own 2 MB limit", async () => {
+    const p = await t.pair();
+    const csv = `${HEADER}\n(2026)示0102刑初950号,测试区人民法院,刑事,,张某(被告人),已裁判,,,,,`;
+    // A real client sends a content-length: the app's JSON-only gate runs (app.request alone skips it).
+    const bytes = new TextEncoder().encode(csv).length;
+    const res = await importAs(p, csv, "text/csv; charset=utf-8", { "content-length": String(bytes) });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ received: 1, imported: 1 });
+    // Bigger than the general 1 MB body limit but within the import's 2 MB: admitted to the route.
+    const big = `${HEADER}\n${"(2026)示0102刑初951号,院,刑事,,张某,已裁判,,,,,\n".repeat(30_000)}`;
+    const size = new TextEncoder().encode(big).length;
+    expect(size).toBeGreaterThan(1024 * 1024);
+    const tooMany = await importAs(p, big, "text/csv", { "content-length": String(size) });
+    expectProblem(tooMany, 413, "file_too_large");
+    // Another text type is still refused at the gate.
+    expectProblem(
+      await importAs(p, "x", "text/plain", { "content-length": "1" }),
+      415,
+      "unsupported_media_type",
+    );
   });
 
   it("is for the coordinating department only", async () => {

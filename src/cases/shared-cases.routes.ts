@@ -562,17 +562,15 @@ export const sharedCasesRoutes = newRouter()
       tags,
       summary: "Import case records from the court's case system (CSV or JSON): all rows or none",
       description:
-        'A CSV file (UTF-8, first line the headers) as `application/json` `{ "csv": "<file text>" }` ' +
-        "(or as `text/csv` where the deployment's request gate admits it), or a JSON file: an array of " +
-        "objects. " +
+        "A CSV file as exported (`text/csv`, UTF-8, first line the headers; also accepted as " +
+        '`application/json` `{ "csv": "<file text>" }`), or a JSON file: an array of objects. ' +
         "Columns (Chinese header / English key): 案号 caseNumber, 法院 courtName, 案件类型 caseType, " +
         "领域 area, 当事人 parties (`张某(被告人);李某(被害人)`), 阶段 stage, 立案日期 filedOn, 裁判日期 " +
         "judgedOn, 调解日期 mediatedOn, 执行立案日期 enforcementFiledOn, 结案日期 closedOn, 摘要 summary, " +
         "起诉罪名 chargeProsecuted, 判决罪名 chargeJudged. Codes may be given as the code or its Chinese " +
         "or English label. Every row is validated; if ANY row is refused (invalid field, unknown " +
         "column, a 案号 twice in the file, a 案号 your institution already shares) nothing is imported " +
-        "and the answer is 422 with one entry per problem. At most 5,000 rows; the body at most 2 MB " +
-        "and the deployment's request body limit (BODY_LIMIT_BYTES, 1 MB by default).",
+        "and the answer is 422 with one entry per problem. At most 5,000 rows and 2 MB (this route's own body limit).",
       roles: SHARING_ROLES,
       request: {
         body: {
