@@ -26,6 +26,7 @@ const SECTIONS: Section[] = [
   { name: "statistics", run: async () => (await import("./statistics")).benchStatistics() },
   { name: "reportOpening", run: async () => (await import("./reports")).benchReports() },
   { name: "publicFeed", run: async () => (await import("./typical-feed")).benchPublicFeed() },
+  { name: "exchangeRoundTrips", run: async () => (await import("./exchange-routes")).exchangeRoundTrips() },
 ];
 
 const RESULTS = join(ROOT, "bench", "results.json");
