@@ -68,8 +68,8 @@ import {
   caseAccessLog,
   typicalCases,
   twoHeadsHearings,
+  documentCaseKeys,
 } from "../db/schema";
-import { caseKeySql } from "../cases/case-number";
 import { ApiError, forbidden, notFound } from "../http/problem";
 import type { Role, OrgKind } from "../vocab";
 import type { Subject } from "./jwt";
@@ -128,6 +128,7 @@ const policies = new Map<SQLiteTable, Policy>([
   [documentEvents, (me, c) => sql`${c(documentEvents.documentId)} in ${visibleDocumentIds(me)}`],
   [extensionRequests, (me, c) => sql`${c(extensionRequests.documentId)} in ${visibleDocumentIds(me)}`],
   [committeeSessions, (me, c) => sql`${c(committeeSessions.documentId)} in ${visibleDocumentIds(me)}`],
+  [documentCaseKeys, (me, c) => sql`${c(documentCaseKeys.documentId)} in ${visibleDocumentIds(me)}`],
   [notifications, (me, c) => sql`${c(notifications.userId)} = ${me.userId}`],
   // Escalation ladders and delivery hours are settings of the caller's own jurisdiction.
   [escalationLadders, (me, c) => sql`${c(escalationLadders.jurisdictionId)} = ${me.jurisdictionId}`],
@@ -270,22 +271,20 @@ export function activeGrant(me: Me, id: SQL, owner: SQL, key: SQL): SQL {
   return sql`(select g_.id from case_grants g_
     where g_.grantee_org_id = ${me.orgId} and g_.owner_org_id = ${owner} and g_.status = 'active'
       and (g_.case_record_id = ${id} or g_.rule = 'all'
-        or (g_.rule = 'with_supervision_document' and (${owner}, ${key}) in ${supervisedCaseKeys(me)}))
+        or (g_.rule = 'with_supervision_document' and ${supervised(me, owner, key)}))
     order by g_.case_record_id is null limit 1)`;
 }
 
 /**
- * (counterpart institution, case key) of every case number on a supervision document the caller's
- * institution sent or received (not withdrawn). Uncorrelated: SQLite builds it once per statement
- * (an ephemeral index), from the two document indexes by sender and by recipient.
+ * True when a supervision document between the caller's institution and `owner` (either direction,
+ * not withdrawn) names case key `key`: an index probe of document_case_keys (case_key, sender,
+ * recipient), whatever the number of documents.
  */
-function supervisedCaseKeys(me: Me): SQL {
-  return sql`(select case when sd_.sender_org_id = ${me.orgId}
-        then sd_.recipient_org_id else sd_.sender_org_id end,
-      ${caseKeySql(sql`sk_.value`)}
-    from documents sd_, json_each(sd_.case_numbers) sk_
-    where (sd_.sender_org_id = ${me.orgId} or sd_.recipient_org_id = ${me.orgId})
-      and sd_.status <> 'withdrawn')`;
+function supervised(me: Me, owner: SQL, key: SQL): SQL {
+  return sql`exists (select 1 from document_case_keys k_ join documents sd_ on sd_.id = k_.document_id
+    where k_.case_key = ${key} and sd_.status <> 'withdrawn'
+      and ((k_.sender_org_id = ${me.orgId} and k_.recipient_org_id = ${owner})
+        or (k_.sender_org_id = ${owner} and k_.recipient_org_id = ${me.orgId})))`;
 }
 
 function caseRecordVisible(me: Me, id: SQL, owner: SQL, key: SQL): SQL {

@@ -11,7 +11,7 @@ import { activeGrant, type Scope } from "../auth/scope";
 import { caseAccessLog, caseGrants, caseRecords, documents } from "../db/schema";
 import { outboxFromSubjectEvents, recordEvent, subjectChange } from "../events/events";
 import { type Role, vocabulary } from "../vocab";
-import { caseKey, caseKeySql, partyKeys } from "./case-number";
+import { caseKey, partyKeys } from "./case-number";
 
 /** The refusals of the shared-case routes, with their labels (sent as `label` in the problem body). */
 export const CASE_PROBLEMS = vocabulary({
@@ -119,8 +119,8 @@ export type SupervisionDocRow = {
 
 /**
  * The supervision documents the caller already sees (documents policy) that name case key `key`:
- * the procuratorate's supervision information, derived, never copied. Bounded by the caller's own
- * documents (read through the sender and recipient indexes).
+ * the procuratorate's supervision information, derived, never copied. An index probe of
+ * document_case_keys by the key.
  */
 export const supervisionDocuments = (scope: Scope, key: SQL | string) =>
   scope.db.all<{ j: string }>(sql`select json_object('id', d.id, 'type', d.type, 'status', d.status,
@@ -128,7 +128,7 @@ export const supervisionDocuments = (scope: Scope, key: SQL | string) =>
       'caseNumbers', json(d.case_numbers)) as j
     from documents d
     where ${scope.visible(documents, "d")}
-      and exists (select 1 from json_each(d.case_numbers) dk_ where ${caseKeySql(sql`dk_.value`)} = ${key})
+      and d.id in (select dk_.document_id from document_case_keys dk_ where dk_.case_key = ${key})
     order by d.sent_on desc, d.id`);
 
 export const docs = (rows: { j: string }[]): SupervisionDocRow[] =>

@@ -1701,3 +1701,28 @@ export const twoHeadsHearings = sqliteTable(
     index("two_heads_hearings_sync_ix").on(t.jurisdictionId, t.updatedAt, t.id),
   ],
 );
+
+/**
+ * The normalised case numbers (src/cases/case-number.ts `caseKey`) of every supervision document,
+ * written with the document: what makes "a supervision document between these two institutions names
+ * this 案号" an index probe (the case-grant rule with_supervision_document, the documents shown on a
+ * shared case record) instead of a fold over every document's case numbers.
+ */
+export const documentCaseKeys = sqliteTable(
+  "document_case_keys",
+  {
+    documentId: text("document_id")
+      .notNull()
+      .references(() => documents.id),
+    caseKey: text("case_key").notNull(),
+    jurisdictionId: text("jurisdiction_id")
+      .notNull()
+      .references(() => jurisdictions.id),
+    senderOrgId: text("sender_org_id").notNull(),
+    recipientOrgId: text("recipient_org_id").notNull(),
+  },
+  (t) => [
+    uniqueIndex("document_case_keys_uq").on(t.documentId, t.caseKey),
+    index("document_case_keys_key_ix").on(t.caseKey, t.senderOrgId, t.recipientOrgId),
+  ],
+);

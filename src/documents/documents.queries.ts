@@ -5,6 +5,7 @@
 // that event exists, then the event records the state after. All in one batch, so either the whole
 // change happens or nothing does, and two concurrent callers cannot both succeed.
 import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
 import type { Scope } from "../auth/scope";
 import { calendarComplete, countsMakeup, dueOn, missingYears } from "../calendar/calendar.engine";
 import { effectiveRule } from "../calendar/calendar.service";
@@ -21,6 +22,7 @@ import type {
   Role,
 } from "../vocab";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
+import { caseKey } from "../cases/case-number";
 import { mediationOfDocument } from "../mediations/mediations";
 
 export type DocRow = {
@@ -431,8 +433,43 @@ export function insertDocument(
     scope.db.run(sql`insert into document_events (id, jurisdiction_id, document_id, at, actor_id, type, after)
     select ${d.eventId}, d_.jurisdiction_id, d_.id, ${d.now}, d_.created_by, 'created', ${SNAPSHOT("d_")}
     from documents d_ where d_.id = ${d.id}`);
+  // Its case numbers' search keys (src/cases/case-number.ts), for the case-grant rule and the
+  // documents shown on a shared case record; only when the document was created by this request.
+  const keys = [...new Set(i.caseNumbers.map(caseKey))];
+  const caseKeys = scope.db.run(sql`insert into document_case_keys
+      (document_id, case_key, jurisdiction_id, sender_org_id, recipient_org_id)
+    select d_.id, k_.value, d_.jurisdiction_id, d_.sender_org_id, d_.recipient_org_id
+    from documents d_, json_each(${JSON.stringify(keys)}) k_
+    where d_.id = ${d.id}
+    on conflict do nothing`);
   const rule = scope.db.all<{ senderSets: number; maxDays: number | null; maxMonths: number | null }>(sql`
     select sender_sets as senderSets, max_days as maxDays, max_months as maxMonths
     from (${effectiveRule(sql`${scope.me.jurisdictionId}`, i.type)})`);
-  return { insert, event, rule };
+  return { insert, event, caseKeys, rule };
+}
+
+/**
+ * backfillCaseKeys: the search keys of documents stored before document_case_keys existed (or
+ * written around the API, e.g. by a bulk load), computed by the one `caseKey` and inserted, 1,000
+ * documents per batch. Run after the migrations (a no-op once every document has its keys).
+ */
+export async function backfillCaseKeys(db: Db) {
+  for (;;) {
+    const rows = await db.all<{ id: string; caseNumbers: string }>(sql`select d.id,
+        d.case_numbers as caseNumbers from documents d
+      where not exists (select 1 from document_case_keys k_ where k_.document_id = d.id)
+        and json_array_length(d.case_numbers) > 0
+      limit 1000`);
+    if (!rows.length) return;
+    const keys = rows.flatMap((r) =>
+      [...new Set((JSON.parse(r.caseNumbers) as string[]).map(caseKey))].map((k) => ({ id: r.id, k })),
+    );
+    const done = await db.run(sql`insert into document_case_keys
+        (document_id, case_key, jurisdiction_id, sender_org_id, recipient_org_id)
+      select d.id, x_.value ->> 'k', d.jurisdiction_id, d.sender_org_id, d.recipient_org_id
+      from json_each(${JSON.stringify(keys)}) x_ join documents d on d.id = x_.value ->> 'id'
+      where true
+      on conflict do nothing`);
+    if (rows.length < 1000 || !done.rowsAffected) return;
+  }
 }

@@ -108,11 +108,12 @@ export async function createDocument(deps: Deps, scope: Scope, key: string, inpu
   const { principal, results } = await scope.run([
     q.insert,
     q.event,
+    q.caseKeys,
     getDocumentByKey(scope, key),
     q.rule,
     outbox,
   ]);
-  const [, , byKey, [rule]] = results;
+  const [, , , byKey, [rule]] = results;
   const [doc] = docs(byKey);
   if (doc) {
     if (doc.id === id) return { doc, created: true };

@@ -1,6 +1,7 @@
 // Node host set-up: the database URL, migrations, development keys and the app's dependencies.
 import { createClient } from "@libsql/client";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { backfillCaseKeys } from "../documents/documents.queries";
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,7 +32,7 @@ export function openDb(url: string, authToken?: string, busyTimeoutMs?: number):
   return createDb(createEmbeddedClient(url, { busyTimeoutMs }));
 }
 
-/** Applies migrations, then loads the holiday calendar for years not yet loaded. */
+/** Applies migrations (and the data they need computed, e.g. documents' case keys), then loads the holiday calendar for years not yet loaded. */
 export async function migrateDb(db: Db, clock: Clock = systemClock) {
   // Two hosts starting on one file may both find a migration (or a calendar year) missing before
   // either writes it; the later one's batch then fails as a whole, and looking again finds nothing
@@ -39,6 +40,7 @@ export async function migrateDb(db: Db, clock: Clock = systemClock) {
   for (let attempt = 1; ; attempt++) {
     try {
       await migrate(db, { migrationsFolder: MIGRATIONS });
+      await backfillCaseKeys(db);
       await seedCalendar(db, clock.now());
       return;
     } catch (e) {
