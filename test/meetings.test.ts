@@ -987,6 +987,23 @@ describe("GET /v1/meetings?updatedSince", () => {
       t.clock.set(START);
     }
   });
+
+  it("answers 400, not 500, to an updatedSince that is no instant, on every sync list", async () => {
+    const as = pair.user("proc", "handler");
+    for (const list of [
+      "/v1/meetings",
+      "/v1/referrals",
+      "/v1/reports",
+      "/v1/risk-alerts",
+      "/v1/mediations",
+      "/v1/typical-cases",
+      "/v1/case-records",
+    ])
+      for (const bad of ["garbage", "2026-13-45T99:00:00Z"]) {
+        const r = await t.request(`${list}?updatedSince=${encodeURIComponent(bad)}`, { as });
+        expectProblem(r, 400, "validation_failed");
+      }
+  });
 });
 
 describe("tenancy: a meeting is seen by its host and guest only", () => {

@@ -187,7 +187,11 @@ export const CancelInput = z.object({ reason: text(2000) }).openapi("CancelInput
 export const updatedSince = (description: string) =>
   z.iso
     .datetime({ offset: true })
-    .refine((v) => /^\d{4}-/.test(new Date(v).toISOString()), "must be in the years 0000–9999 (UTC)")
+    // zod runs a refinement even after the format check failed: an invalid date is its error, not a throw.
+    .refine((v) => {
+      const t = Date.parse(v);
+      return Number.isNaN(t) || /^\d{4}-/.test(new Date(t).toISOString());
+    }, "must be in the years 0000–9999 (UTC)")
     .optional()
     .openapi({ description, example: "2026-12-02T19:03:57+08:00" });
 
