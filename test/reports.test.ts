@@ -227,6 +227,17 @@ describe("the series cron opens each ended period's report", () => {
     expect(notices).toEqual([{ userId: w.p.user("court", "coordinator").id, kind: "report.opened" }]);
   });
 
+  it("words the opened notice without repeating 通报: by when, to whom, which report and period", async () => {
+    const w = await world();
+    const { id } = await dueReport(w);
+    const [n] = await w.t.deps.db.all<{ zh: string; en: string }>(
+      sql`select text_zh as zh, text_en as en from notifications where subject_id = ${id}`,
+    );
+    const proc = w.p.procuratorate.name;
+    expect(n!.zh).toBe(`请于2026-10-13前向${proc}提交《涉未成年人案件办理情况通报》(2026年9月)。`);
+    expect(n!.en).toBe(`Please submit "涉未成年人案件办理情况通报" (2026-09) to ${proc} by 2026-10-13.`);
+  });
+
   it("catches up a missed month: no run in February, March's run opens January and February", async () => {
     const w = await world(cst("2027-01-10", "10:00"));
     const s = await w.createSeries({ startPeriod: "2027-01" });

@@ -55,9 +55,10 @@ export const mutualReport: SeriesKindDef = {
       // The reporting side's coordinators (or admins) hear that the report is owed.
       db.run(sql`${INSERT_NOTIFICATIONS}
         select x.id || '.' || u.id, x.jurisdiction_id, u.id, 'report.opened', 'report', x.id,
-          x.title || '应向' || rc.name || '通报,请于' || coalesce(x.due_on, '期限内') || '前提交。',
-          'The periodic report "' || (s.config ->> 'title') || '" for ' || ${label.en} || ' is owed to '
-            || rc.name || ': submit it by ' || coalesce(x.due_on, 'the deadline') || '.',
+          '请于' || coalesce(x.due_on, '期限届满') || '前向' || rc.name || '提交《'
+            || (s.config ->> 'title') || '》(' || ${label.zh} || ')。',
+          'Please submit "' || (s.config ->> 'title') || '" (' || ${label.en} || ') to ' || rc.name
+            || ' by ' || coalesce(x.due_on, 'its deadline') || '.',
           0, 'report.opened:' || x.id || ':' || u.id, ${now}
         from ${runReports(runId)}
         join organizations rc on rc.id = x.recipient_org_id
