@@ -593,6 +593,107 @@ describe("POST /v1/case-records/import", () => {
     expect((await get("/v1/case-records", coord(p))).body.items).toHaveLength(1);
   });
 
+  it("refuses a row with more fields than the header and a header named twice; nothing written", async () => {
+    const p = await t.pair();
+    // An unquoted comma in 摘要 shifts the row: the text after it would be lost.
+    const extra = await importAs(
+      p,
+      [
+        HEADER,
+        "(2026)示0102刑初1201号,测试区人民法院,刑事,,张某,已裁判,,,摘要前半,后半,诈骗罪,诈骗罪",
+        "(2026)示0102刑初1202号,测试区人民法院,刑事,,张某,已裁判,,,,,",
+      ].join("\n"),
+    );
+    expect(extra.status, JSON.stringify(extra.body)).toBe(422);
+    expect(extra.body.imported).toBe(0);
+    expect(extra.body.errors).toEqual([
+      { row: 1, field: "", code: "too_many_fields", message: expect.any(String) },
+    ]);
+    // 案号 twice in the header: the last would win silently.
+    const twice = await importAs(
+      p,
+      [
+        "案号,法院,案件类型,当事人,阶段,案号",
+        "(2026)示0102刑初1203号,院,刑事,张某,已裁判,(2026)示0102刑初1204号",
+      ].join("\n"),
+    );
+    expect(twice.status, JSON.stringify(twice.body)).toBe(422);
+    expect(twice.body.errors).toEqual([
+      { row: 0, field: "案号", code: "duplicate_column", message: expect.any(String) },
+    ]);
+    expect((await get("/v1/case-records", coord(p))).body.items).toEqual([]);
+  });
+
+  it("reports rows clashing with shared 案号 in the same answer as invalid rows", async () => {
+    const p = await t.pair();
+    await share(p, { caseNumber: "(2026)示0102刑初1300号" });
+    const res = await importAs(
+      p,
+      [
+        HEADER,
+        "(2026)示0102刑初1300号,院,刑事,,张某,已裁判,,,,,", // already shared
+        "(2026)示0102刑初1301号,院,税务,,张某,已裁判,,,,,", // bad type
+        "(2026)示0102刑初1302号,院,刑事,,张某,已裁判,,,,,", // fine
+      ].join("\n"),
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { row: number; code: string }) => `${e.row}:${e.code}`)).toEqual([
+      "1:duplicate_case_number",
+      "2:unknown_code",
+    ]);
+    expect((await get("/v1/case-records", coord(p))).body.items).toHaveLength(1);
+  });
+
+  it("re-imports an exported file into the counterpart's own records unchanged (提供单位 ignored, formulas restored)", async () => {
+    const p = await t.pair();
+    const a = await share(p, { summary: "=1+1 不是公式", chargeJudged: "-诈骗罪" });
+    const b = await share(p, {
+      caseNumber: "(2026)民初1401号",
+      caseType: "civil",
+      area: null,
+      stage: "filed",
+      parties: [{ name: "示范公司", role: "原告" }, { name: "李某" }],
+      keyDates: { filedOn: "2026-02-01" },
+      summary: "'@已带引号",
+      chargeProsecuted: null,
+      chargeJudged: null,
+    });
+    await grant(p, { rule: "all" });
+    const exported = await t.request("/v1/case-records/export", { as: coord(p, "proc") });
+    expect(exported.status).toBe(200);
+    expect(String(exported.body)).toContain("'=1+1 不是公式");
+    const res = await t.request("/v1/case-records/import", {
+      method: "POST",
+      as: coord(p, "proc"),
+      json: { csv: String(exported.body) },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ received: 2, imported: 2, errors: [] });
+    const mine = (await get("/v1/case-records?owner=mine", coord(p, "proc"))).body.items;
+    const fields = (r: Record<string, unknown>) => ({
+      caseNumber: r.caseNumber,
+      courtName: r.courtName,
+      caseType: r.caseType,
+      area: r.area,
+      stage: r.stage,
+      parties: r.parties,
+      keyDates: r.keyDates,
+      summary: r.summary,
+      charges: r.charges,
+    });
+    expect(
+      mine
+        .map(fields)
+        .sort((x: { caseNumber: string }, y: { caseNumber: string }) =>
+          x.caseNumber.localeCompare(y.caseNumber),
+        ),
+    ).toEqual([a, b].map(fields).sort((x, y) => String(x.caseNumber).localeCompare(String(y.caseNumber))));
+    expect(mine.map((r: { owner: { kind: { code: string } } }) => r.owner.kind.code)).toEqual([
+      "procuratorate",
+      "procuratorate",
+    ]);
+  });
+
   it("accepts a JSON array with English keys and refuses unknown columns", async () => {
     const p = await t.pair();
     const rows = [

@@ -46,7 +46,6 @@ import {
   listGrants,
   oneRecord,
   parseCsv,
-  probe,
   type RecordFilter,
   type RecordInput,
   records,
@@ -400,6 +399,8 @@ export const IMPORT_COLUMNS = {
   判决罪名: "chargeJudged",
 } as const;
 const FIELDS = new Set<string>(Object.values(IMPORT_COLUMNS));
+/** Columns the export adds that an import ignores (an exported file re-imports as it is). */
+export const EXPORT_ONLY_COLUMNS = new Set(["提供单位"]);
 export const IMPORT_MAX_ROWS = 5000;
 export const IMPORT_MAX_BYTES = 2 * 1024 * 1024;
 
@@ -432,6 +433,7 @@ function importRow(raw: Record<string, unknown>, row: number): { input?: RecordI
   const v: Record<string, unknown> = {};
   for (const [k, value] of Object.entries(raw)) {
     const field = (IMPORT_COLUMNS as Record<string, string>)[k.trim()] ?? k.trim();
+    if (EXPORT_ONLY_COLUMNS.has(k.trim())) continue;
     if (!FIELDS.has(field)) {
       errors.push({ row, field: k, code: "unknown_column", message: "not a column of the import format" });
       continue;
@@ -463,28 +465,62 @@ function importRow(raw: Record<string, unknown>, row: number): { input?: RecordI
   return errors.length ? { errors } : { input: parsed.data as RecordInput, errors };
 }
 
-/** The file's rows as objects: CSV (first line = headers) or a JSON array of objects. */
-function fileRows(contentType: string, body: string): { rows?: Record<string, unknown>[]; error?: string } {
+/**
+ * A CSV cell as written: the export defuses a formula by prefixing `'` (csvLine); one such `'` is
+ * taken off again when what follows it is `'`s and then = + - @, so an exported file re-imports exactly.
+ */
+const cellOf = (s: string) => (/^'+[=+\-@]/.test(s) ? s.slice(1) : s);
+
+/**
+ * The file's rows as objects: CSV (first line = headers) or a JSON array of objects; with the
+ * problems of the file's shape that lose data: a header named twice (`duplicate_column`, row 0) and
+ * a row with more fields than the header (`too_many_fields`).
+ */
+function fileRows(
+  contentType: string,
+  body: string,
+): { rows?: Record<string, unknown>[]; error?: string; errors: RowError[] } {
   if (contentType.startsWith("application/json")) {
     let data: unknown;
     try {
       data = JSON.parse(body);
     } catch {
-      return { error: "not valid JSON" };
+      return { error: "not valid JSON", errors: [] };
     }
     // { "csv": "<the file's text>" }: a CSV file sent through the JSON-only request gate.
     if (data !== null && typeof data === "object" && typeof (data as { csv?: unknown }).csv === "string")
       return fileRows("text/csv", (data as { csv: string }).csv);
     if (!Array.isArray(data) || !data.every((r) => r !== null && typeof r === "object" && !Array.isArray(r)))
-      return { error: 'a JSON array of objects (or { "csv": "<file>" }) is expected' };
-    return { rows: data as Record<string, unknown>[] };
+      return { error: 'a JSON array of objects (or { "csv": "<file>" }) is expected', errors: [] };
+    return { rows: data as Record<string, unknown>[], errors: [] };
   }
   const table = parseCsv(body);
-  if (!table) return { error: "a quoted field is not closed" };
+  if (!table) return { error: "a quoted field is not closed", errors: [] };
   const [header, ...lines] = table;
-  if (!header) return { error: "the file is empty" };
+  if (!header) return { error: "the file is empty", errors: [] };
+  const errors: RowError[] = [];
+  const names = header.map((h) => h.trim());
+  names.forEach((h, i) => {
+    if (names.indexOf(h) !== i)
+      errors.push({
+        row: 0,
+        field: h,
+        code: "duplicate_column",
+        message: `column ${i + 1} repeats a header`,
+      });
+  });
+  lines.forEach((l, i) => {
+    if (l.length > header.length)
+      errors.push({
+        row: i + 1,
+        field: "",
+        code: "too_many_fields",
+        message: `${l.length} fields, the header has ${header.length} (quote a value holding a comma)`,
+      });
+  });
   return {
-    rows: lines.map((l) => Object.fromEntries(header.map((h, i) => [h, l[i] ?? ""]))),
+    rows: lines.map((l) => Object.fromEntries(header.map((h, i) => [h, cellOf(l[i] ?? "")]))),
+    errors,
   };
 }
 
@@ -568,9 +604,12 @@ export const sharedCasesRoutes = newRouter()
         "领域 area, 当事人 parties (`张某(被告人);李某(被害人)`), 阶段 stage, 立案日期 filedOn, 裁判日期 " +
         "judgedOn, 调解日期 mediatedOn, 执行立案日期 enforcementFiledOn, 结案日期 closedOn, 摘要 summary, " +
         "起诉罪名 chargeProsecuted, 判决罪名 chargeJudged. Codes may be given as the code or its Chinese " +
-        "or English label. Every row is validated; if ANY row is refused (invalid field, unknown " +
-        "column, a 案号 twice in the file, a 案号 your institution already shares) nothing is imported " +
-        "and the answer is 422 with one entry per problem. At most 5,000 rows and 2 MB (this route's own body limit).",
+        "or English label; the export's own column 提供单位 is ignored and a value the export defused " +
+        "with a leading `'` (a formula) is read without it, so an exported file re-imports as it is. " +
+        "Every row is validated; if ANY row is refused (invalid field, unknown column, a row with more " +
+        "fields than the header `too_many_fields`, a header named twice `duplicate_column` (row 0), a " +
+        "案号 twice in the file, a 案号 your institution already shares) nothing is imported and the " +
+        "answer is 422 listing every problem of every row at once. At most 5,000 rows and 2 MB (this route's own body limit).",
       roles: SHARING_ROLES,
       request: {
         body: {
@@ -606,7 +645,7 @@ export const sharedCasesRoutes = newRouter()
       const body = await c.req.text();
       if (new TextEncoder().encode(body).length > IMPORT_MAX_BYTES)
         throw new ApiError(413, "file_too_large", "The file is larger than 2 MB.");
-      const { rows, error } = fileRows(type, body);
+      const { rows, error, errors: shape } = fileRows(type, body);
       if (!rows)
         return c.json(
           {
@@ -619,8 +658,9 @@ export const sharedCasesRoutes = newRouter()
         );
       if (rows.length > IMPORT_MAX_ROWS)
         throw new ApiError(413, "file_too_large", `The file has more than ${IMPORT_MAX_ROWS} rows.`);
-      const errors: RowError[] = [];
+      const errors: RowError[] = [...shape];
       const inputs: RecordInput[] = [];
+      const rowOf: number[] = []; // the file row of each input
       const seen = new Map<string, number>();
       rows.forEach((raw, i) => {
         const r = importRow(raw, i + 1);
@@ -637,39 +677,32 @@ export const sharedCasesRoutes = newRouter()
           });
         else seen.set(k, i + 1);
         inputs.push(r.input);
+        rowOf.push(i + 1);
       });
+      if (rows.length === 0) errors.push({ row: 0, field: "", code: "empty", message: "no rows" });
       const report = (importId: string | null, imported: number, errs: RowError[]) => ({
         importId,
         received: rows.length,
         imported,
-        errors: errs,
+        errors: errs.sort((a, b) => a.row - b.row),
       });
-      if (errors.length || rows.length === 0) {
-        const { results } = await scope.run([probe(scope)]);
-        if (!results[0][0]?.coordinating) throw notCoordinating();
-        if (rows.length === 0) errors.push({ row: 0, field: "", code: "empty", message: "no rows" });
-        return c.json(report(null, 0, errors), 422);
-      }
+      // One batch either way: with problems already found nothing is written, but the 案号 already
+      // shared are still looked up, so the one answer reports every refused row.
       const importId = deps.ids();
       const now = deps.clock.now().toISOString();
       const ids = inputs.map(() => deps.ids());
-      const { results } = await scope.run(importRecords(scope, { importId, ids, rows: inputs, now }));
+      const write = errors.length === 0;
+      const { results } = await scope.run(importRecords(scope, { importId, ids, rows: inputs, now, write }));
       const [, taken, count, coordinator] = results;
       if (!coordinator[0]?.coordinating) throw notCoordinating();
-      if (taken.length)
-        return c.json(
-          report(
-            null,
-            0,
-            taken.map((t) => ({
-              row: t.row + 1,
-              field: "caseNumber",
-              code: "duplicate_case_number",
-              message: "your institution already shares this 案号",
-            })),
-          ),
-          422,
-        );
+      for (const t of taken)
+        errors.push({
+          row: rowOf[t.row]!,
+          field: "caseNumber",
+          code: "duplicate_case_number",
+          message: "your institution already shares this 案号",
+        });
+      if (errors.length) return c.json(report(null, 0, errors), 422);
       return c.json(report(importId, count[0]?.n ?? 0, []), 201);
     },
   )

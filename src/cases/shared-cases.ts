@@ -286,6 +286,7 @@ function insertRecords(
     key: string | null;
     hash: string | null;
     now: string;
+    when?: boolean;
   },
 ) {
   return scope.db.run(sql`insert into case_records (id, jurisdiction_id, owner_org_id, case_number,
@@ -299,7 +300,8 @@ function insertRecords(
       r_.value ->> 'chargeProsecuted', r_.value ->> 'chargeJudged', r_.value -> 'material',
       ${o.source}, ${o.importId}, ${scope.me.userId}, ${o.key}, ${o.hash}, ${o.now}, ${o.now}
     from organizations o_, json_each(${o.rows}) r_
-    where o_.id = ${scope.me.orgId} and ${scope.hasRole(SHARING_ROLES)} and ${coordinating(scope)}
+    where ${o.when === false ? sql`0` : sql`1`} and o_.id = ${scope.me.orgId}
+      and ${scope.hasRole(SHARING_ROLES)} and ${coordinating(scope)}
       and not exists (select 1 from json_each(${o.rows}) k_ join case_records x_
         on x_.owner_org_id = o_.id and x_.case_key = k_.value ->> 'caseKey')
     on conflict do nothing`);
@@ -364,16 +366,18 @@ export function createRecord(
 
 /**
  * importRecords: every row of the file in ONE statement (all or none, see insertRecords), tagged
- * with the import's id; then the keys already shared (per row) and the number written.
+ * with the import's id; then the keys already shared (per row) and the number written. `write`
+ * false (the file has refused rows already): nothing is inserted, the shared keys are still read.
  */
 export function importRecords(
   scope: Scope,
-  o: { importId: string; ids: string[]; rows: RecordInput[]; now: string },
+  o: { importId: string; ids: string[]; rows: RecordInput[]; now: string; write: boolean },
 ) {
   const rows = JSON.stringify(o.rows.map(storedRecord));
   const ids = JSON.stringify(o.ids);
   return [
     insertRecords(scope, {
+      when: o.write,
       rows,
       ids,
       source: "import",
@@ -675,7 +679,9 @@ export function csvLine(fields: (string | number | null)[]): string {
   return fields
     .map((v) => {
       let s = v === null ? "" : String(v);
-      if (/^[=+\-@]/.test(s)) s = `'${s}`;
+      // A formula is defused with a leading ' (also a value already starting with 's before one, so
+      // the import's one-' strip gives back exactly what was stored).
+      if (/^'*[=+\-@]/.test(s)) s = `'${s}`;
       return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
     })
     .join(",");
