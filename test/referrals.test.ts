@@ -135,6 +135,13 @@ describe("referral notices end to end", () => {
         by: { id: p.user("proc", "department_head").id },
       },
     });
+    // Lists name who acted too (resolved in the list's own statement).
+    const head = p.user("proc", "department_head");
+    for (const as of [p.user("court", "handler"), p.user("proc", "auditor")]) {
+      const handled = await w.t.request("/v1/referrals?status=handled", { as });
+      expect(handled.body.items.map((x: any) => x.outcome.by)).toEqual([{ id: head.id, name: head.name }]);
+    }
+    expect(head.name).toBeTruthy();
     expect(seen.body.timeline.map((e: any) => [e.type, e.label.zh])).toEqual([
       ["created", "创建"],
       ["acknowledged", "签收"],

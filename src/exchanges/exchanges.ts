@@ -90,6 +90,8 @@ export type ExchangeRow = {
   period: string | null;
   plan: string | null;
   createdBy: { id: string; name: string } | null;
+  /** The names of the people the outcome names (its `…By` keys: handledBy, withdrawnBy …), by id. */
+  names: Record<string, string>;
   createdAt: string;
   updatedAt: string;
   /** Internal: tells an Idempotency-Key's retry from a reuse; never in a response. */
@@ -109,6 +111,8 @@ const ROW = sql`json_object('id', x.id, 'jurisdictionId', x.jurisdiction_id, 'ki
   'deadlineVersion', x.deadline_version, 'seriesId', x.series_id, 'period', x.period, 'plan', x.plan,
   'createdBy', json(case when x.created_by is null then null else json_object('id', x.created_by,
     'name', coalesce((select cu_.name from users cu_ where cu_.id = x.created_by), '')) end),
+  'names', (select json_group_object(u_.id, u_.name) from json_each(coalesce(x.outcome, '{}')) o_
+    join users u_ on u_.id = o_.value where o_.key like '%By'),
   'createdAt', x.created_at, 'updatedAt', x.updated_at, 'requestHash', x.request_hash) as j`;
 
 const FROM = sql`from exchanges x join organizations so on so.id = x.sender_org_id

@@ -170,7 +170,7 @@ type Outcome = {
   withdrawnAt?: string;
 };
 
-function toReferral(row: ExchangeRow, orgId: string, today: string, names: Map<string, string> = new Map()) {
+function toReferral(row: ExchangeRow, orgId: string, today: string) {
   const b = row.body as Body;
   const o = (row.outcome ?? {}) as Outcome;
   return {
@@ -187,16 +187,12 @@ function toReferral(row: ExchangeRow, orgId: string, today: string, names: Map<s
           note: o.note ?? null,
           relatedDocumentId: o.relatedDocumentId ?? null,
           at: o.handledAt ?? row.updatedAt,
-          by: o.handledBy ? { id: o.handledBy, name: names.get(o.handledBy) ?? "" } : null,
+          by: o.handledBy ? { id: o.handledBy, name: row.names[o.handledBy] ?? "" } : null,
         }
       : null,
     withdrawal: o.withdrawnReason ? { reason: o.withdrawnReason, at: o.withdrawnAt ?? row.updatedAt } : null,
   };
 }
-
-/** Actor names from the timeline (who recorded the outcome). */
-const namesOf = (timeline: { actorId: string | null; actorName: string | null }[]) =>
-  new Map(timeline.filter((e) => e.actorId).map((e) => [e.actorId!, e.actorName ?? ""]));
 
 const ReferralWithTimeline = ReferralSchema.extend({ timeline: detailFields.timeline }).openapi(
   "ReferralWithTimeline",
@@ -206,7 +202,7 @@ const changed = (
   r: Awaited<ReturnType<typeof acknowledgeReferral>>,
   today: string,
 ): z.infer<typeof ReferralWithTimeline> => ({
-  ...toReferral(r.row, r.principal.orgId, today, namesOf(r.timeline)),
+  ...toReferral(r.row, r.principal.orgId, today),
   timeline: r.timeline.map((e) => toExchangeEvent("referral", e)),
 });
 
@@ -334,7 +330,7 @@ export const referralsRoutes = newRouter()
       const d = await readExchange(c.var.scope, "referral", c.req.valid("param").id);
       return c.json(
         {
-          ...toReferral(d.row, d.principal.orgId, todayOf(c.var.deps), namesOf(d.timeline)),
+          ...toReferral(d.row, d.principal.orgId, todayOf(c.var.deps)),
           ...toDetailFields("referral", d),
         },
         200,
