@@ -373,6 +373,27 @@ describe("revoking a grant", () => {
   });
 });
 
+describe("GET /v1/case-grants/{id}", () => {
+  it("answers the grant a case_grant webhook links to, to its owner and grantee only (else 404)", async () => {
+    const p = await t.pair();
+    const r = await share(p);
+    const g = await grant(p, { caseRecordId: r.id });
+    const href = `/v1/case-grants/${g.id}`;
+    const events = await t.deps.db.all<{ payload: string }>(
+      sql`select payload from webhook_events where payload like ${`%${href}%`}`,
+    );
+    expect(events.length).toBeGreaterThan(0);
+    for (const who of [coord(p), p.user("proc", "handler")]) {
+      const res = await get(href, who);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ id: g.id, caseRecordId: r.id, status: { code: "active" } });
+    }
+    const other = await t.pair();
+    expectProblem(await get(href, other.user("court", "coordinator")), 404);
+    expectProblem(await get("/v1/case-grants/nope", coord(p)), 404);
+  });
+});
+
 describe("rule grants", () => {
   it("'with_supervision_document' opens only the records whose 案号 is on a document between the two", async () => {
     const p = await t.pair();

@@ -38,6 +38,7 @@ import {
   createRecord,
   csvLine,
   docs,
+  getGrant,
   getRecord,
   type GrantRow,
   grants,
@@ -1051,6 +1052,24 @@ export const sharedCasesRoutes = newRouter()
         },
         200,
       );
+    },
+  )
+  .openapi(
+    defineRoute({
+      method: "get",
+      path: "/v1/case-grants/{id}",
+      tags,
+      summary: "One grant (the `href` of the case_grant.* webhooks): its owner or its grantee",
+      description: "Another institution gets 404.",
+      roles: "any",
+      request: { params: RecordParams },
+      responses: { 200: jsonResponse(GrantSchema, "The grant") },
+    }),
+    async (c) => {
+      const scope = c.var.scope;
+      const { id } = c.req.valid("param");
+      const { results } = await scope.run([getGrant(scope, id)], (r) => r[0].length > 0);
+      return c.json(toGrant(grants(results[0])[0]!), 200);
     },
   )
   .openapi(
