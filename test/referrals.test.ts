@@ -258,6 +258,27 @@ describe("POST /v1/referrals: Idempotency-Key and bad input", () => {
       [{ ...courtNotice, parties: [] }, "parties"],
       [{ ...courtNotice, facts: " " }, "facts"],
       [{ ...courtNotice, documentId: "no-such-document" }, "documentId", "document_not_found"],
+      // The same case twice (also as 案号 compare: full- and half-width brackets alike).
+      [
+        { ...courtNotice, caseNumbers: ["(2026)京0105民初1234号", "(2026)京0105民初1234号"] },
+        "caseNumbers.1",
+      ],
+      [
+        { ...courtNotice, caseNumbers: ["(2026)京0105民初1234号", "(2026)京0105民初1234号"] },
+        "caseNumbers.1",
+      ],
+      // Control characters, or nothing but spaces between the year and 号.
+      [{ ...courtNotice, caseNumbers: ["(2026)京0105民\u0000初1234号"] }, "caseNumbers.0"],
+      [{ ...courtNotice, caseNumbers: ["(2026)京0105民\u0085初1234号"] }, "caseNumbers.0"],
+      [{ ...courtNotice, caseNumbers: ["(2026)   号"] }, "caseNumbers.0"],
+      [{ ...courtNotice, caseNumbers: ["(2026)\u3000\u200b号"] }, "caseNumbers.0"],
+      // An unknown (misspelt) field is named, not dropped.
+      [{ ...courtNotice, fact: "拼错的字段" }, "", "unrecognized_keys"],
+      [
+        { ...courtNotice, parties: [{ name: "张某", role: "原告", phone: "1" }] },
+        "parties.0",
+        "unrecognized_keys",
+      ],
     ];
     for (const [body, path, code] of cases) {
       const res = await w.send(body, court);
@@ -265,12 +286,29 @@ describe("POST /v1/referrals: Idempotency-Key and bad input", () => {
       expect(res.body.errors, JSON.stringify(body)).toContainEqual(
         expect.objectContaining({ path, ...(code ? { code } : {}) }),
       );
+      if (code === "unrecognized_keys") expect(res.body.errors[0].message).toMatch(/fact|phone/);
     }
+    // The change routes name an unknown field too.
+    const id = (await w.send({ ...noPolice, kind: "obstructing_proceedings" }, court)).body.id;
+    const proc = w.p.user("proc", "registrar");
+    for (const [verb, json] of [
+      ["acknowledge", { notes: "x" }],
+      ["outcome", { action: "joined_case", notes: "x" }],
+      ["withdraw", { reason: "x", notes: "x" }],
+    ] as const) {
+      const res = await w.act(id, verb, verb === "withdraw" ? court : proc, json);
+      expectProblem(res, 400, "validation_failed");
+      expect(res.body.errors[0]).toMatchObject({
+        code: "unrecognized_keys",
+        message: expect.stringContaining("notes"),
+      });
+    }
+    expect((await w.detail(id)).body.status.code).toBe("sent");
     // The court's other kinds need no police date.
     const ok = await w.send({ ...noPolice, kind: "obstructing_proceedings" }, court);
     expect(ok.status).toBe(201);
     const rows = await w.t.deps.db.all(sql`select id from exchanges`);
-    expect(rows).toHaveLength(1);
+    expect(rows).toHaveLength(2);
   });
 });
 
@@ -456,6 +494,12 @@ describe("GET /v1/referrals and /v1/referrals/counts", () => {
     expect(res.body.totals).toEqual({ in: 1, out: 3 });
     expect(res.body.items[0].kind.label).toEqual({ zh: "虚假诉讼", en: "False litigation" });
     expect(res.body.items[0].status.label.en).toBe("Sent, awaiting acknowledgement");
+    // A range that runs backwards is a 400 on `from`, for counts and lists alike.
+    for (const path of ["/v1/referrals/counts", "/v1/referrals"]) {
+      const back = await t.request(`${path}?from=2026-12-31&to=2026-12-01`, { as: court });
+      expectProblem(back, 400, "validation_failed");
+      expect(back.body.errors).toEqual([expect.objectContaining({ in: "query", path: "from" })]);
+    }
     const all = await t.request("/v1/referrals/counts", { as: p.user("proc", "auditor") });
     expect(all.body.totals).toEqual({ in: 4, out: 1 });
   });

@@ -1,6 +1,7 @@
 // The API shapes shared by every kind of exchange: the base every kind extends with its body, the
 // attachments' metadata, notes, list queries, and the mapping of a decoded row to a response.
 import { z } from "@hono/zod-openapi";
+import { caseKey } from "../cases/case-number";
 import { Attachment } from "../documents/documents.schemas";
 import { EscalationsSchema, LadderViewSchema, type StepRow, toEscalation } from "../escalation/owned-task";
 import { SubjectEventSchema, type SubjectEventRow, toSubjectEvent } from "../events/events";
@@ -24,7 +25,24 @@ export const CaseNumber = z
   .string()
   .trim()
   .regex(/^[((]\d{4}[))].{2,60}号$/, "a case number such as (2026)京0105民初1234号")
+  .refine(
+    (s) => /[^\s\p{Cf}]/u.test(s.replace(/^[((]\d{4}[))]/, "").slice(0, -1)),
+    "something between the year and 号 besides spaces",
+  )
   .openapi({ example: "(2026)京0105民初1234号" });
+
+/** Case numbers, each once (compared as 案号 are: full/half width, 第…号 alike — `caseKey`). */
+export const CaseNumbers = z
+  .array(CaseNumber)
+  .superRefine((list, ctx) => {
+    const seen = new Map<string, number>();
+    list.forEach((c, i) => {
+      const first = seen.get(caseKey(c));
+      if (first === undefined) seen.set(caseKey(c), i);
+      else ctx.addIssue({ code: "custom", path: [i], message: `the same case number as item ${first}` });
+    });
+  })
+  .openapi({ description: "Each case once (compared as 案号: full/half width, 第…号 alike)" });
 
 /** A calendar day that exists (YYYY-MM-DD). */
 export const Day = z
@@ -160,8 +178,16 @@ export const ExchangeListQuery = PageQuery.extend({
   updatedSince: updatedSince("Mobile sync: only exchanges changed after this instant (any offset)"),
 });
 
-/** The created-date range of a count (China dates, both optional). */
-export const CountQuery = z.object({
-  from: Day.optional().openapi({ description: "Created on or after this China date" }),
-  to: Day.optional().openapi({ description: "Created on or before this China date" }),
-});
+/** A created-date range runs forward: `from` after `to` is a 400 on `from` (refine a query with it). */
+export const rangeForward = (q: { from?: string; to?: string }, ctx: z.RefinementCtx) => {
+  if (q.from && q.to && q.from > q.to)
+    ctx.addIssue({ code: "custom", path: ["from"], message: `must be on or before \`to\` (${q.to})` });
+};
+
+/** The created-date range of a count (China dates, both optional, `from` ≤ `to`). */
+export const CountQuery = z
+  .object({
+    from: Day.optional().openapi({ description: "Created on or after this China date" }),
+    to: Day.optional().openapi({ description: "Created on or before this China date" }),
+  })
+  .superRefine(rangeForward);

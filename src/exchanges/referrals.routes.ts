@@ -6,7 +6,7 @@ import { REFERRAL_ACTIONS, REFERRAL_KINDS, REFERRAL_STATUSES } from "../vocab";
 import { countExchanges, type ExchangeRow, listExchanges, readExchange, todayOf } from "./exchanges";
 import {
   AttachmentSchema,
-  CaseNumber,
+  CaseNumbers,
   CountQuery,
   Day,
   detailFields,
@@ -14,6 +14,7 @@ import {
   ExchangeParams,
   exchangeBaseSchema,
   IdempotencyHeader,
+  rangeForward,
   toDetailFields,
   toExchange,
   toExchangeEvent,
@@ -42,6 +43,7 @@ const Party = z
       description: "The party's standing (原告, 被告, 申请执行人 …)",
     }),
   })
+  .strict()
   .openapi("ReferralParty");
 
 const NewReferralInput = z
@@ -50,7 +52,7 @@ const NewReferralInput = z
     title: text(300).optional().openapi({
       description: "Derived when absent: 关于(2026)…号案件虚假诉讼线索的通报",
     }),
-    caseNumbers: z.array(CaseNumber).min(1).max(20),
+    caseNumbers: CaseNumbers.min(1).max(20),
     parties: z.array(Party).min(1).max(50),
     facts: text(10_000).openapi({ example: "原告与被告恶意串通,虚构借款事实,骗取法院民事调解书。" }),
     policeReferredOn: Day.nullable()
@@ -66,6 +68,7 @@ const NewReferralInput = z
     }),
     attachments: z.array(AttachmentSchema).max(50).optional(),
   })
+  .strict()
   .openapi("NewReferral");
 
 const OutcomeInput = z
@@ -75,6 +78,7 @@ const OutcomeInput = z
     note: text(4000).optional(),
     relatedDocumentId: z.string().min(1).max(64).optional(),
   })
+  .strict()
   .openapi("ReferralOutcomeInput");
 
 const Named = z.object({ id: z.string(), name: z.string() });
@@ -270,7 +274,7 @@ export const referralsRoutes = newRouter()
         query: ExchangeListQuery.extend({
           kind: z.enum(REFERRAL_KINDS.codes).optional(),
           status: StatusList,
-        }),
+        }).superRefine(rangeForward),
       },
       responses: { 200: jsonResponse(pageOf(ReferralSchema), "A page of notices") },
     }),
@@ -352,7 +356,10 @@ export const referralsRoutes = newRouter()
           required: false,
           content: {
             "application/json": {
-              schema: z.object({ note: text(2000).optional() }).openapi("ReferralAcknowledgeInput"),
+              schema: z
+                .object({ note: text(2000).optional() })
+                .strict()
+                .openapi("ReferralAcknowledgeInput"),
             },
           },
         },
@@ -406,6 +413,7 @@ export const referralsRoutes = newRouter()
         body: jsonBody(
           z
             .object({ reason: text(2000).openapi({ example: "案号有误,重新通报" }) })
+            .strict()
             .openapi("ReferralWithdrawInput"),
         ),
       },
