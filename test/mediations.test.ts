@@ -484,6 +484,49 @@ describe("bad input", () => {
   });
 });
 
+describe("unknown fields", () => {
+  it("answers 400 naming a field no body has (a misspelling is not dropped) on every write, and writes nothing", async () => {
+    const docId = await replied();
+    const as = p.user("court", "handler");
+    const unknown = async (r: Awaited<ReturnType<typeof get>>, field: string) => {
+      expectProblem(r, 400, "validation_failed");
+      expect(r.body.errors).toContainEqual(
+        expect.objectContaining({ code: "unrecognized_keys", message: expect.stringContaining(field) }),
+      );
+    };
+    await unknown(await open(docId, p.user("proc", "coordinator"), { notes: "x" }), "notes");
+    const id = (await open(docId)).body.id;
+    await unknown(
+      await post(`/v1/mediations/${id}/participants`, as, { userIds: [as.id], role: "x" }),
+      "role",
+    );
+    await unknown(
+      await post(`/v1/mediations/${id}/sessions`, as, session({ heldon: "2026-09-01" }), key()),
+      "heldon",
+    );
+    await unknown(
+      await post(
+        `/v1/mediations/${id}/sessions`,
+        as,
+        session({ attendees: [{ name: "张某", side: "party", phone: "1" }] }),
+        key(),
+      ),
+      "phone",
+    );
+    await unknown(
+      await post(`/v1/mediations/${id}/outcome`, as, {
+        outcome: "judgment",
+        outcomeOn: "2026-09-01",
+        notes: "x",
+      }),
+      "notes",
+    );
+    const read = await get(`/v1/mediations/${id}`, as);
+    expect(read.body).toMatchObject({ status: { code: "open" }, sessions: [] });
+    expect(read.body.participants).toHaveLength(1);
+  });
+});
+
 describe("GET /v1/mediations", () => {
   it("pages by cursor in update order, filters by status, outcome and document, and syncs by updatedSince", async () => {
     const q = await t.pair();

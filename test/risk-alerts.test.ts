@@ -166,6 +166,48 @@ describe("raising an alert", () => {
     expectProblem(await w.raise(alert, p.user("proc", "registrar")), 403);
     expectProblem(await w.raise(alert, p.user("proc", "auditor")), 403);
   });
+
+  it("refuses a dimension or a case given twice, a case number with a control character, and any unknown field (400), raising nothing", async () => {
+    const w = await world();
+    const { p } = w;
+    const bad = async (body: object, path: string, message?: string) => {
+      const r = await w.raise(body);
+      expectProblem(r, 400, "validation_failed");
+      expect(r.body.errors).toContainEqual(
+        expect.objectContaining({ path, ...(message ? { message: expect.stringContaining(message) } : {}) }),
+      );
+    };
+    await bad({ ...alert, dimensions: ["mass", "mass"] }, "dimensions.1", "the same dimension as item 0");
+    const cn = "(2026)京0105民初1234号";
+    await bad({ ...alert, caseNumbers: [cn, cn] }, "caseNumbers.1", "the same case number");
+    // The same 案号 written with full-width brackets and 第…号 is the same case.
+    await bad({ ...alert, caseNumbers: [cn, "(2026)京0105民初第1234号"] }, "caseNumbers.1");
+    await bad({ ...alert, caseNumbers: ["(2026)京0105民\u0000初1234号"] }, "caseNumbers.0", "control");
+    await bad({ ...alert, caseNumbers: ["(2026)京0105民\u001b初1234号"] }, "caseNumbers.0", "control");
+    // A misspelt field is named, not dropped (ackhours would otherwise give the default 2 hours).
+    await bad({ ...alert, ackHours: undefined, ackhours: 24 }, "", "ackhours");
+    await bad({ ...alert, parties: [{ name: "李某", role: "申请人", phone: "1" }] }, "parties.0", "phone");
+    expect(await w.t.deps.db.all(sql`select id from exchanges`)).toEqual([]);
+    const id = await w.acknowledged();
+    const act = async (verb: string, json: object, method = "POST") => {
+      const r = await w.act(id, verb, p.user("court", "leader"), json, method);
+      expectProblem(r, 400, "validation_failed");
+      expect(r.body.errors[0]).toMatchObject({
+        code: "unrecognized_keys",
+        message: expect.stringContaining("extra"),
+      });
+    };
+    await act("acknowledge", { extra: 1 });
+    await act("assessments", { level: "low", assessment: "a", measures: "m", extra: 1 });
+    await act("plan", { text: "预案", extra: 1 }, "PUT");
+    await act("close", { resolution: "办结", extra: 1 });
+    const d = await w.detail(id);
+    expect(d.body).toMatchObject({
+      status: { code: "acknowledged" },
+      plan: null,
+      assessments: { sender: null },
+    });
+  });
 });
 
 describe("the acknowledgement deadline in clock hours", () => {

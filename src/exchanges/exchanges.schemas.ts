@@ -20,10 +20,14 @@ export const AttachmentSchema = Attachment.openapi("AttachmentMeta", {
   },
 });
 
-/** A 案号 such as (2026)京0105民初1234号: parentheses (full or half width), a year, the rest. */
+/**
+ * A 案号 such as (2026)京0105民初1234号: parentheses (full or half width), a year, the rest; no
+ * control characters (a NUL or an escape pasted in would pass `.` and be stored as the number).
+ */
 export const CaseNumber = z
   .string()
   .trim()
+  .regex(/^\P{Cc}*$/u, "no control characters")
   .regex(/^[((]\d{4}[))].{2,60}号$/, "a case number such as (2026)京0105民初1234号")
   .refine(
     (s) => /[^\s\p{Cf}]/u.test(s.replace(/^[((]\d{4}[))]/, "").slice(0, -1)),

@@ -5,6 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { type CosignRow, toCosign } from "../cosign/cosign";
 import { ladderView } from "../escalation/owned-task";
+import { caseKey } from "../cases/case-number";
 import { coded, defineRoute, errorResponse, jsonBody, jsonResponse, newRouter, pageOf } from "../http/api";
 import { CosignOrNull } from "../meetings/meetings.schemas";
 import { RISK_ALERT_STATUSES, RISK_DIMENSIONS, RISK_LEVELS } from "../vocab";
@@ -41,6 +42,18 @@ const tags = ["Petition-risk alerts"];
 const text = (max: number) => z.string().trim().min(1).max(max);
 const Named = z.object({ id: z.string(), name: z.string() });
 
+/** A refinement of a list: each item equal (by `keyOf`) to an earlier one is an error at its index. */
+const distinct =
+  <T>(keyOf: (x: T) => string, what: string) =>
+  (list: T[], ctx: z.RefinementCtx) => {
+    const seen = new Map<string, number>();
+    list.forEach((x, i) => {
+      const first = seen.get(keyOf(x));
+      if (first === undefined) seen.set(keyOf(x), i);
+      else ctx.addIssue({ code: "custom", path: [i], message: `the same ${what} as item ${first}` });
+    });
+  };
+
 // ── Schemas ───────────────────────────────────────────────────────────────────────────────────
 
 const Party = z
@@ -48,6 +61,7 @@ const Party = z
     name: text(200).openapi({ example: "李某等32名购房人" }),
     role: text(50).openapi({ example: "申请人", description: "The party's standing (申请人, 被申请人 …)" }),
   })
+  .strict()
   .openapi("RiskAlertParty");
 
 const ackDefaults = Object.entries(ACK_HOURS)
@@ -62,9 +76,19 @@ const NewRiskAlertInput = z
     documentId: z.string().min(1).max(64).optional().openapi({
       description: "A supervision document between the two institutions that the caller sees",
     }),
-    caseNumbers: z.array(CaseNumber).max(20).optional(),
+    caseNumbers: z
+      .array(CaseNumber)
+      .max(20)
+      .superRefine(distinct(caseKey, "case number"))
+      .optional()
+      .openapi({ description: "Each case once (compared as 案号: full/half width, 第…号 alike)" }),
     level: z.enum(RISK_LEVELS.codes).openapi({ example: "high" }),
-    dimensions: z.array(z.enum(RISK_DIMENSIONS.codes)).min(1).max(RISK_DIMENSIONS.codes.length),
+    dimensions: z
+      .array(z.enum(RISK_DIMENSIONS.codes))
+      .min(1)
+      .max(RISK_DIMENSIONS.codes.length)
+      .superRefine(distinct(String, "dimension"))
+      .openapi({ description: "Each dimension once" }),
     parties: z.array(Party).min(1).max(50),
     known: text(10_000).openapi({
       description: "What is known",
@@ -85,6 +109,7 @@ const NewRiskAlertInput = z
         example: 4,
       }),
   })
+  .strict()
   .refine((a) => !!a.documentId || (a.caseNumbers?.length ?? 0) > 0, {
     message: "give documentId or caseNumbers (at least one)",
     path: ["caseNumbers"],
@@ -97,10 +122,12 @@ const AssessmentInput = z
     assessment: text(10_000).openapi({ example: "综合研判,存在进京上访和群体性聚集风险,风险等级高。" }),
     measures: text(10_000).openapi({ example: "一、明确包案领导;二、做好释法说理;三、建立信息互通机制。" }),
   })
+  .strict()
   .openapi("RiskAssessmentInput");
 
 const PlanInput = z
   .object({ text: text(50_000).openapi({ example: "访情舆情应急预案:一、工作目标……" }) })
+  .strict()
   .openapi("ContingencyPlanInput");
 
 const PlanSchema = z
@@ -397,7 +424,10 @@ export const riskAlertsRoutes = newRouter()
           required: false,
           content: {
             "application/json": {
-              schema: z.object({ note: text(2000).optional() }).openapi("RiskAlertAcknowledgeInput"),
+              schema: z
+                .object({ note: text(2000).optional() })
+                .strict()
+                .openapi("RiskAlertAcknowledgeInput"),
             },
           },
         },
@@ -499,6 +529,7 @@ export const riskAlertsRoutes = newRouter()
         body: jsonBody(
           z
             .object({ resolution: text(10_000).openapi({ example: "经双方释法说理,申请人息诉罢访。" }) })
+            .strict()
             .openapi("RiskAlertCloseInput"),
         ),
       },

@@ -74,10 +74,12 @@ const NewMediationInput = z
       .openapi({ description: "Users of the caller's own institution (the caller is added as opener)" }),
     note: z.string().trim().max(2000).nullable().optional().openapi({ example: "双方当事人均同意调解" }),
   })
+  .strict()
   .openapi("NewMediation");
 
 const ParticipantsInput = z
   .object({ userIds: z.array(Id).min(1).max(50) })
+  .strict()
   .openapi("MediationParticipantsInput");
 
 const Attendee = z
@@ -86,6 +88,7 @@ const Attendee = z
     side: z.enum(ATTENDEE_SIDES.codes),
     userId: Id.optional().openapi({ description: "A participant of the mediation, of the side given" }),
   })
+  .strict()
   .openapi("MediationAttendeeInput");
 
 const SessionInput = z
@@ -95,6 +98,7 @@ const SessionInput = z
     attendees: z.array(Attendee).min(1).max(100),
     note: z.string().trim().max(4000).nullable().optional(),
   })
+  .strict()
   .openapi("MediationSessionInput");
 
 const OutcomeInputSchema = z
@@ -109,6 +113,7 @@ const OutcomeInputSchema = z
       .optional()
       .openapi({ example: "双方达成调解协议,法院出具调解书" }),
   })
+  .strict()
   .openapi("MediationOutcomeInput");
 
 const OrgRef = z.object({ id: z.string(), name: z.string(), kind: coded(ORG_KINDS.codes) });
