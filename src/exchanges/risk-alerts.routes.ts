@@ -5,13 +5,12 @@
 import { z } from "@hono/zod-openapi";
 import { type CosignRow, toCosign } from "../cosign/cosign";
 import { ladderView } from "../escalation/owned-task";
-import { caseKey } from "../cases/case-number";
 import { coded, defineRoute, errorResponse, jsonBody, jsonResponse, newRouter, pageOf } from "../http/api";
 import { CosignOrNull } from "../meetings/meetings.schemas";
 import { RISK_ALERT_STATUSES, RISK_DIMENSIONS, RISK_LEVELS } from "../vocab";
 import { type ExchangeRow, listExchanges, type NoteRow } from "./exchanges";
 import {
-  CaseNumber,
+  CaseNumbers,
   detailFields,
   ExchangeListQuery,
   ExchangeParams,
@@ -76,12 +75,7 @@ const NewRiskAlertInput = z
     documentId: z.string().min(1).max(64).optional().openapi({
       description: "A supervision document between the two institutions that the caller sees",
     }),
-    caseNumbers: z
-      .array(CaseNumber)
-      .max(20)
-      .superRefine(distinct(caseKey, "case number"))
-      .optional()
-      .openapi({ description: "Each case once (compared as 案号: full/half width, 第…号 alike)" }),
+    caseNumbers: CaseNumbers.max(20).optional(),
     level: z.enum(RISK_LEVELS.codes).openapi({ example: "high" }),
     dimensions: z
       .array(z.enum(RISK_DIMENSIONS.codes))
