@@ -152,6 +152,44 @@ describe("POST /v1/case-records", () => {
     expect(proc.status).toBe(201);
   });
 
+  it("refuses control characters per field (400) in a record, by hand or imported", async () => {
+    const p = await t.pair();
+    const res = await post(
+      "/v1/case-records",
+      coord(p),
+      record({
+        summary: "摘要\u0000",
+        courtName: "法院\u001b",
+        parties: [{ name: "张某\u0085", role: "被告人" }],
+      }),
+      { "idempotency-key": key() },
+    );
+    expectProblem(res, 400, "validation_failed");
+    expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      "courtName",
+      "parties.0.name",
+      "summary",
+    ]);
+    const ok = await post("/v1/case-records", coord(p), record({ summary: "第一行\n\t第二行" }), {
+      "idempotency-key": key(),
+    });
+    expect(ok.status).toBe(201);
+    const imp = await t.request("/v1/case-records/import", {
+      method: "POST",
+      as: coord(p),
+      json: {
+        csv: "案号,法院,案件类型,当事人,阶段,摘要\n(2026)示0102刑初1501号,院,刑事,张某,已裁判,a\u0007b",
+      },
+    });
+    expect(imp.status).toBe(422);
+    expect(imp.body.errors).toEqual([
+      { row: 1, field: "summary", code: "invalid_format", message: expect.any(String) },
+    ]);
+    const revoke = await post(`/v1/case-grants/${"x"}/revoke`, coord(p), { note: "n", extra: 1 });
+    expectProblem(revoke, 400, "validation_failed");
+    expect(JSON.stringify(revoke.body.errors)).toContain("extra");
+  });
+
   it("answers 400 validation_failed for a bad case type, date or material", async () => {
     const p = await t.pair();
     const res = await post(

@@ -92,6 +92,41 @@ describe("nomination (POST /v1/two-heads-hearings)", () => {
   });
 });
 
+describe("input hygiene", () => {
+  it("refuses control characters per field (400) on nomination, schedule, outcome and cancel", async () => {
+    for (const field of ["caseNumber", "caseTitle", "reason"]) {
+      const res = await nominate(undefined, nomination({ [field]: "案情\u0000\u001f" }));
+      expectProblem(res, 400, "validation_failed");
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([field]);
+    }
+    const ok = await nominate(undefined, nomination({ reason: "理由一\n\t理由二" }));
+    expect(ok.status).toBe(201);
+    const id = ok.body.id as string;
+    const place = await act(id, "schedule", { hearingAt: "2026-10-20T09:30:00+08:00", place: "法庭\u007f" });
+    expect(place.body.errors.map((e: { path: string }) => e.path)).toEqual(["place"]);
+    const reason = await act(id, "cancel", { reason: "取消\ufffe" });
+    expect(reason.body.errors.map((e: { path: string }) => e.path)).toEqual(["reason"]);
+    const outcome = await act(id, "outcome", { outcome: "结果\u009b", outcomeOn: "2026-09-01" });
+    expect(outcome.body.errors.map((e: { path: string }) => e.path)).toEqual(["outcome"]);
+  });
+
+  it("refuses unknown fields (400 naming them) on every body", async () => {
+    const res = await nominate(undefined, nomination({ status: "approved" }));
+    expectProblem(res, 400, "validation_failed");
+    expect(JSON.stringify(res.body.errors)).toContain("status");
+    const { body } = await nominate();
+    for (const [action, json] of [
+      ["schedule", { hearingAt: "2026-10-20T09:30:00+08:00", place: "第一法庭", status: "held" }],
+      ["outcome", { outcome: "x", outcomeOn: "2026-09-01", heldBy: "x" }],
+      ["cancel", { reason: "x", force: true }],
+    ] as const) {
+      const r = await act(body.id, action, json);
+      expectProblem(r, 400, "validation_failed");
+      expect(JSON.stringify(r.body.errors)).toContain(Object.keys(json).at(-1)!);
+    }
+  });
+});
+
 describe("approval by both heads", () => {
   it("a non-leader cannot sign; both leaders signing approves it", async () => {
     at(START);

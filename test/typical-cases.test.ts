@@ -110,6 +110,42 @@ describe("drafting (POST /v1/typical-cases)", () => {
     expect(paths).toEqual(expect.arrayContaining(["tags.0", "caseNumbers", "kind"]));
   });
 
+  it("refuses control characters in the text per field (400), keeping line feeds and tabs", async () => {
+    for (const [field, bad] of [
+      ["title", "标题\u0000"],
+      ["facts", "案情\u001b[31m"],
+      ["reasoning", "理由\u0085"],
+      ["significance", "意义\uffff"],
+      ["facts", "回车\r换行"],
+    ] as const) {
+      const res = await draft(undefined, input({ [field]: bad }));
+      expectProblem(res, 400, "validation_failed");
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([field]);
+    }
+    const cn = await draft(undefined, input({ caseNumbers: ["(2026)示0102刑初88号\u0007"] }));
+    expect(cn.body.errors.map((e: { path: string }) => e.path)).toEqual(["caseNumbers.0"]);
+    const ok = await draft(undefined, input({ facts: "第一段\n\t第二段" }));
+    expect(ok.status).toBe(201);
+    expect(ok.body.facts).toBe("第一段\n\t第二段");
+  });
+
+  it("refuses unknown fields (400 naming them) in the draft, its checklist and the withdrawal", async () => {
+    const res = await draft(undefined, input({ status: "published" }));
+    expectProblem(res, 400, "validation_failed");
+    expect(JSON.stringify(res.body.errors)).toContain("status");
+    const check = await draft(undefined, input({ anonymisation: { ...ALL_CHECKED, faces: true } }));
+    expectProblem(check, 400, "validation_failed");
+    expect(JSON.stringify(check.body.errors)).toContain("faces");
+    const id = await published();
+    const w = await t.request(`/v1/typical-cases/${id}/withdraw`, {
+      method: "POST",
+      as: p.user("proc", "coordinator"),
+      json: { reason: "有误", publishedAt: null },
+    });
+    expectProblem(w, 400, "validation_failed");
+    expect(JSON.stringify(w.body.errors)).toContain("publishedAt");
+  });
+
   it("is 404 to another pair on every authenticated route", async () => {
     const { body } = await draft();
     const stranger = other.user("court", "coordinator");

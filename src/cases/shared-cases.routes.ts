@@ -56,6 +56,7 @@ import {
   supervisionDocuments,
   updateRecord,
 } from "./shared-cases";
+import { NO_CONTROL, NO_CONTROL_MESSAGE } from "./text";
 
 const tags = ["Shared cases"];
 
@@ -76,7 +77,10 @@ const invalid = (errors: { path: string; message: string; code: string }[]) =>
 // ── Schemas ───────────────────────────────────────────────────────────────────────────────────
 
 const Id = z.string().min(1).max(64);
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL, NO_CONTROL_MESSAGE);
+/** Optional text: control characters refused like `text`. */
+const optText = (max: number) =>
+  z.string().trim().max(max).regex(NO_CONTROL, NO_CONTROL_MESSAGE).nullable().optional();
 const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a date as YYYY-MM-DD")
@@ -108,7 +112,7 @@ const KeyDates = z
 const Party = z
   .object({
     name: text(200).openapi({ example: "张某" }),
-    role: z.string().trim().max(30).nullable().optional().openapi({ example: "被告人" }),
+    role: optText(30).openapi({ example: "被告人" }),
   })
   .openapi("CaseParty");
 
@@ -141,9 +145,9 @@ const RecordInputSchema = z
     stage: z.enum(CASE_STAGES.codes),
     parties: z.array(Party).min(1).max(50),
     keyDates: KeyDates.optional(),
-    summary: z.string().trim().max(4000).nullable().optional(),
-    chargeProsecuted: z.string().trim().max(200).nullable().optional().openapi({ example: "诈骗罪" }),
-    chargeJudged: z.string().trim().max(200).nullable().optional().openapi({ example: "诈骗罪" }),
+    summary: optText(4000),
+    chargeProsecuted: optText(200).openapi({ example: "诈骗罪" }),
+    chargeJudged: optText(200).openapi({ example: "诈骗罪" }),
     material: z.array(Material).max(50).optional(),
   })
   .strict()
@@ -153,8 +157,8 @@ const RecordChangeSchema = z
   .object({
     stage: z.enum(CASE_STAGES.codes).optional(),
     keyDates: KeyDates.optional(),
-    summary: z.string().trim().max(4000).nullable().optional(),
-    chargeJudged: z.string().trim().max(200).nullable().optional(),
+    summary: optText(4000),
+    chargeJudged: optText(200),
     material: z.array(Material).max(50).optional(),
   })
   .strict()
@@ -240,7 +244,7 @@ const GrantInput = z
   .object({
     caseRecordId: Id.optional(),
     rule: z.enum(CASE_GRANT_RULES.codes).optional(),
-    note: z.string().trim().max(500).nullable().optional(),
+    note: optText(500),
   })
   .strict()
   .refine((g) => (g.caseRecordId === undefined) !== (g.rule === undefined), {
@@ -1082,7 +1086,10 @@ export const sharedCasesRoutes = newRouter()
       request: {
         params: RecordParams,
         body: jsonBody(
-          z.object({ note: z.string().trim().max(500).nullable().optional() }).openapi("CaseGrantRevoke"),
+          z
+            .object({ note: optText(500) })
+            .strict()
+            .openapi("CaseGrantRevoke"),
         ),
       },
       responses: {

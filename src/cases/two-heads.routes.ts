@@ -38,6 +38,7 @@ import {
   schedule,
   TWO_HEADS_ACTORS,
 } from "./two-heads";
+import { NO_CONTROL, NO_CONTROL_MESSAGE } from "./text";
 
 const tags = ["Two-heads hearings"];
 
@@ -45,7 +46,7 @@ const tags = ["Two-heads hearings"];
 
 const Id = z.string().min(1).max(64);
 const Params = z.object({ id: Id });
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL, NO_CONTROL_MESSAGE);
 const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a date as YYYY-MM-DD")
@@ -73,6 +74,7 @@ const NominationSchema = z
     documentId: Id.nullish().openapi({ description: "A supervision document the caller sees" }),
     caseRecordId: Id.nullish().openapi({ description: "A shared case record the caller sees" }),
   })
+  .strict()
   .openapi("TwoHeadsNomination");
 
 const HearingSchema = z
@@ -306,6 +308,7 @@ export const twoHeadsRoutes = newRouter()
         body: jsonBody(
           z
             .object({ hearingAt: Instant, place: text(200).openapi({ example: "示范区人民法院第一法庭" }) })
+            .strict()
             .openapi("TwoHeadsSchedule"),
         ),
       },
@@ -343,6 +346,7 @@ export const twoHeadsRoutes = newRouter()
                 description: "On or after the hearing's day, not after today (China time)",
               }),
             })
+            .strict()
             .openapi("TwoHeadsOutcome"),
         ),
       },
@@ -372,7 +376,12 @@ export const twoHeadsRoutes = newRouter()
       roles: TWO_HEADS_ACTORS,
       request: {
         params: Params,
-        body: jsonBody(z.object({ reason: text(2000) }).openapi("TwoHeadsCancellation")),
+        body: jsonBody(
+          z
+            .object({ reason: text(2000) })
+            .strict()
+            .openapi("TwoHeadsCancellation"),
+        ),
       },
       responses: {
         200: jsonResponse(HearingDetail, "Cancelled"),

@@ -46,6 +46,7 @@ import {
   updateCase,
   withdrawCase,
 } from "./typical-cases";
+import { NO_CONTROL, NO_CONTROL_MESSAGE } from "./text";
 
 const tags = ["Typical cases"];
 const publicTags = ["Public feed"];
@@ -54,7 +55,7 @@ const publicTags = ["Public feed"];
 
 const Id = z.string().min(1).max(64);
 const Params = z.object({ id: Id });
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROL, NO_CONTROL_MESSAGE);
 const Tag = z
   .enum(TAG_CODES)
   .openapi({ description: "A case category or focus area code", example: "ecology" });
@@ -68,6 +69,7 @@ const AnonymisationInput = z
       z.ZodDefault<z.ZodBoolean>
     >,
   )
+  .strict()
   .openapi("AnonymisationChecklist", {
     description: "Every item must be true before the case is submitted for signature",
     example: { names: true, identifiers: true, minors: true, business_secrets: true, victims: true },
@@ -88,6 +90,7 @@ const CaseInputSchema = z
     tags: z.array(Tag).max(20).default([]),
     anonymisation: AnonymisationInput,
   })
+  .strict()
   .openapi("TypicalCaseInput");
 
 const Org = z.object({ id: z.string(), name: z.string(), kind: coded(ORG_KINDS.codes) });
@@ -535,7 +538,12 @@ export const typicalCasesRoutes = newRouter()
       roles: TYPICAL_CASE_EDITORS,
       request: {
         params: Params,
-        body: jsonBody(z.object({ reason: text(2000) }).openapi("TypicalCaseWithdrawal")),
+        body: jsonBody(
+          z
+            .object({ reason: text(2000) })
+            .strict()
+            .openapi("TypicalCaseWithdrawal"),
+        ),
       },
       responses: {
         200: jsonResponse(CaseDetail, "Withdrawn"),
