@@ -467,20 +467,77 @@ describe("bad input", () => {
       await post(`/v1/mediations/${id}/outcome`, as, { outcome: "judgment", outcomeOn: "2026-09-02" }),
       400,
     );
-    expect(
-      (await post(`/v1/mediations/${id}/sessions`, as, session({ heldOn: "2026-08-31" }), key())).status,
-    ).toBe(201);
-    const early = await post(`/v1/mediations/${id}/outcome`, as, {
-      outcome: "judgment",
-      outcomeOn: "2026-08-30",
-    });
-    expectProblem(early, 400, "validation_failed");
-    expect(early.body.errors[0]).toMatchObject({ path: "outcomeOn", code: "before_last_session" });
+    t.clock.set(new Date("2026-09-03T02:00:00Z"));
+    try {
+      expect(
+        (await post(`/v1/mediations/${id}/sessions`, as, session({ heldOn: "2026-09-02" }), key())).status,
+      ).toBe(201);
+      const early = await post(`/v1/mediations/${id}/outcome`, as, {
+        outcome: "judgment",
+        outcomeOn: "2026-09-01",
+      });
+      expectProblem(early, 400, "validation_failed");
+      expect(early.body.errors).toEqual([
+        expect.objectContaining({ path: "outcomeOn", code: "before_last_session" }),
+      ]);
+    } finally {
+      t.clock.set(new Date("2026-09-01T02:00:00Z"));
+    }
     const read = await get(`/v1/mediations/${id}`, as);
     expect(read.body.status.code).toBe("open");
     expect(read.body.timeline.map((e: any) => e.type)).toEqual(["created", "session_recorded"]);
     expectProblem(await get("/v1/mediations?status=pending", as), 400);
     expectProblem(await get("/v1/mediations?cursor=nonsense", as), 400);
+  });
+});
+
+describe("dates before the retrial was ruled", () => {
+  it("refuses a session or an outcome dated before the reply that ruled the retrial (400 before_retrial_ruling), writing nothing; the ruling day itself is fine", async () => {
+    const docId = await replied(); // replied (retrial ruled) on 2026-09-01
+    const id = (await open(docId)).body.id;
+    const as = p.user("court", "handler");
+    const before = await t.deps.db.all(
+      sql`select (select count(*) from mediation_sessions where mediation_id = ${id}) as s,
+        (select count(*) from subject_events where subject_id = ${id}) as e,
+        (select status || updated_at from mediations where id = ${id}) as m`,
+    );
+    const early = await post(`/v1/mediations/${id}/sessions`, as, session({ heldOn: "2020-01-01" }), key());
+    expectProblem(early, 400, "validation_failed");
+    expect(early.body.errors).toEqual([
+      expect.objectContaining({
+        path: "heldOn",
+        code: "before_retrial_ruling",
+        message: expect.stringContaining("2026-09-01"),
+      }),
+    ]);
+    expectProblem(
+      await post(`/v1/mediations/${id}/sessions`, as, session({ heldOn: "2026-08-31" }), key()),
+      400,
+      "validation_failed",
+    );
+    const earlyOutcome = await post(`/v1/mediations/${id}/outcome`, as, {
+      outcome: "withdrawn",
+      outcomeOn: "2026-08-31",
+    });
+    expectProblem(earlyOutcome, 400, "validation_failed");
+    expect(earlyOutcome.body.errors).toEqual([
+      expect.objectContaining({ path: "outcomeOn", code: "before_retrial_ruling" }),
+    ]);
+    expect(
+      await t.deps.db.all(
+        sql`select (select count(*) from mediation_sessions where mediation_id = ${id}) as s,
+          (select count(*) from subject_events where subject_id = ${id}) as e,
+          (select status || updated_at from mediations where id = ${id}) as m`,
+      ),
+    ).toEqual(before);
+    const read = await get(`/v1/mediations/${id}`, as);
+    expect(read.body.document.repliedOn).toBe("2026-09-01");
+    expect((await post(`/v1/mediations/${id}/sessions`, as, session(), key())).status).toBe(201);
+    const done = await post(`/v1/mediations/${id}/outcome`, as, {
+      outcome: "agreement",
+      outcomeOn: "2026-09-01",
+    });
+    expect(done.status).toBe(200);
   });
 });
 

@@ -93,7 +93,10 @@ const Attendee = z
 
 const SessionInput = z
   .object({
-    heldOn: IsoDate.openapi({ description: "Not in the future (China time)" }),
+    heldOn: IsoDate.openapi({
+      description:
+        "Not in the future (China time), nor before the reply that ruled the retrial (`document.repliedOn`)",
+    }),
     place: text(200).openapi({ example: "示范区人民法院第三调解室" }),
     attendees: z.array(Attendee).min(1).max(100),
     note: z.string().trim().max(4000).nullable().optional(),
@@ -104,7 +107,10 @@ const SessionInput = z
 const OutcomeInputSchema = z
   .object({
     outcome: z.enum(MEDIATION_OUTCOMES.codes),
-    outcomeOn: IsoDate.openapi({ description: "Not in the future, nor before the last session" }),
+    outcomeOn: IsoDate.openapi({
+      description:
+        "Not in the future, nor before the reply that ruled the retrial (`document.repliedOn`) or the last session",
+    }),
     note: z
       .string()
       .trim()
@@ -142,6 +148,10 @@ const MediationSchema = z
       type: coded(DOC_TYPES.codes),
       title: z.string(),
       caseNumbers: z.array(z.string()),
+      repliedOn: z.string().nullable().openapi({
+        description: "The date of the reply that ruled the retrial: no session or outcome before it",
+        example: "2026-09-01",
+      }),
       href: z.string(),
     }),
     openedBy: OrgRef,
@@ -191,6 +201,7 @@ function toMediation(m: MediationRow): z.infer<typeof MediationSchema> {
       type: DOC_TYPES.item(m.document.type as (typeof DOC_TYPES.codes)[number]),
       title: m.document.title,
       caseNumbers: m.document.caseNumbers,
+      repliedOn: m.document.repliedOn,
       href: `/v1/documents/${m.document.id}`,
     },
     openedBy: org(m.openedBy),
@@ -228,6 +239,18 @@ const notMine = (ids: string[], mine: Set<string>, path: string) =>
       ? []
       : [{ path: `${path}[${i}]`, message: "not an active user of your institution", code: "not_your_user" }],
   );
+
+/** The 400 of a session or outcome date before the reply that ruled the retrial, if it is. */
+const beforeRuling = (m: MediationRow, day: string, path: string) =>
+  m.document.repliedOn && day < m.document.repliedOn
+    ? [
+        {
+          path,
+          message: `before the reply that ruled the retrial (${m.document.repliedOn})`,
+          code: "before_retrial_ruling",
+        },
+      ]
+    : [];
 
 const concluded = () =>
   refuse("mediation_concluded", "The mediation is concluded: no session, participant or outcome changes.");
@@ -446,7 +469,8 @@ export const mediationRoutes = newRouter()
       tags,
       summary: "Record a mediation session (date, place, attendees)",
       description:
-        "For either side while the mediation is open (409 `mediation_concluded` after). An attendee " +
+        "For either side while the mediation is open (409 `mediation_concluded` after), held on or " +
+        "after the reply that ruled the retrial (400 `before_retrial_ruling` on `heldOn`). An attendee " +
         "with a `userId` must be a participant of the side given. Idempotent: a retry with the same " +
         "`Idempotency-Key` returns the mediation with 200 and records nothing more.",
       roles: MEDIATION_ROLES,
@@ -498,7 +522,7 @@ export const mediationRoutes = newRouter()
         return c.json(detail(m, timeline), 200);
       }
       if (m.status === "concluded") throw concluded();
-      const errors = input.attendees.flatMap((a, i) => {
+      const attendeeErrors = input.attendees.flatMap((a, i) => {
         if (!a.userId) return [];
         const p = m.participants.find((x) => x.userId === a.userId);
         if (!p)
@@ -515,6 +539,7 @@ export const mediationRoutes = newRouter()
           ];
         return [];
       });
+      const errors = [...beforeRuling(m, input.heldOn, "heldOn"), ...attendeeErrors];
       if (errors.length) throw invalid(errors);
       throw refuse("concurrent_change", "The session could not be recorded; retry.");
     },
@@ -526,7 +551,8 @@ export const mediationRoutes = newRouter()
       tags,
       summary: "Record the outcome and conclude the mediation",
       description:
-        "For either side. `outcomeOn` is not in the future nor before the last session; an agreement " +
+        "For either side. `outcomeOn` is not in the future, nor before the reply that ruled the retrial " +
+        "(400 `before_retrial_ruling`) or the last session (400 `before_last_session`); an agreement " +
         "or a failure needs at least one session (409 `no_sessions`); a withdrawal or a judgment does " +
         "not. After it the mediation is concluded: every change answers 409 `mediation_concluded`. " +
         "The other institution's coordinators are told.",
@@ -559,10 +585,19 @@ export const mediationRoutes = newRouter()
       if (!(results[n + 2] as { ok: number }[])[0]?.ok) {
         if (m.status === "concluded") throw concluded();
         const last = m.sessions.at(-1)?.heldOn;
-        if (last && input.outcomeOn < last)
-          throw invalid([
-            { path: "outcomeOn", message: `before the last session (${last})`, code: "before_last_session" },
-          ]);
+        const errors = [
+          ...beforeRuling(m, input.outcomeOn, "outcomeOn"),
+          ...(last && input.outcomeOn < last
+            ? [
+                {
+                  path: "outcomeOn",
+                  message: `before the last session (${last})`,
+                  code: "before_last_session",
+                },
+              ]
+            : []),
+        ];
+        if (errors.length) throw invalid(errors);
         if (NEEDS_SESSION.includes(input.outcome) && m.sessions.length === 0)
           throw refuse("no_sessions", "An agreement or a failure needs at least one recorded session.");
         throw refuse("concurrent_change", "The mediation changed while this request ran; retry.");

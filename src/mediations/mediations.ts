@@ -78,7 +78,15 @@ export type SessionRow = {
 export type MediationRow = {
   id: string;
   status: "open" | "concluded";
-  document: { id: string; docNumber: string; type: string; title: string; caseNumbers: string[] };
+  document: {
+    id: string;
+    docNumber: string;
+    type: string;
+    title: string;
+    caseNumbers: string[];
+    /** The date of the court's reply that ruled the retrial: no session or outcome before it. */
+    repliedOn: string | null;
+  };
   openedBy: OrgJson;
   participants: { userId: string; name: string | null; role: "opener" | "participant"; org: OrgJson }[];
   sessions: SessionRow[];
@@ -104,7 +112,7 @@ const SESSION_JSON = `json_object('id', ms.id, 'heldOn', ms.held_on, 'place', ms
  */
 const MEDIATION_JSON = sql.raw(`json_object('id', md.id, 'status', md.status,
   'document', json_object('id', d.id, 'docNumber', d.doc_number, 'type', d.type, 'title', d.title,
-    'caseNumbers', json(d.case_numbers)),
+    'caseNumbers', json(d.case_numbers), 'repliedOn', d.replied_on),
   'openedBy', (select ${orgJson("oo_")} from organizations oo_ where oo_.id = md.opened_by_org_id),
   'participants', json((select json_group_array(json(p_.j)) from (
     select json_object('userId', pe_.value ->> 'userId', 'name', pu_.name, 'role', pe_.value ->> 'role',
@@ -175,6 +183,13 @@ export const mediationOfDocument = (scope: Scope) =>
       'outcomeOn', dm_.outcome_on,
       'sessions', (select count(*) from mediation_sessions dms_ where dms_.mediation_id = dm_.id))
     from mediations dm_ where dm_.document_id = d.id and ${scope.visible(mediations, "dm_")})`;
+
+/**
+ * SQL true when the day `day` is not before the reply of the mediation `md`'s document that ruled
+ * the retrial (a mediation is opened only on such a reply, so `replied_on` is set).
+ */
+const notBeforeRuling = (day: string) => sql`${day} >= coalesce((select rd_.replied_on from documents rd_
+    where rd_.id = md.document_id), '')`;
 
 // ── Notices ──────────────────────────────────────────────────────────────────────────────────
 
@@ -333,7 +348,7 @@ export type NewSession = {
 
 /**
  * recordSession: a session of the mediation — only while it is open and visible, the caller holds a
- * mediation role, and every attendee naming a user is a participant of the side it is given; at most
+ * mediation role, the session's date is not before the reply that ruled the retrial, and every attendee naming a user is a participant of the side it is given; at most
  * one per (caller, Idempotency-Key). 'session_recorded' on the timeline, the mediation's
  * `updated_at`, the webhook — all only when THIS request's session row exists.
  */
@@ -353,7 +368,7 @@ export function recordSession(
           ${i.note ?? null}, ${scope.me.userId}, ${o.key}, ${o.now}
         from mediations md
         where md.id = ${o.mediationId} and md.status = 'open' and ${scope.visible(mediations, "md")}
-          and ${scope.hasRole(MEDIATION_ROLES)}
+          and ${scope.hasRole(MEDIATION_ROLES)} and ${notBeforeRuling(i.heldOn)}
           and not exists (select 1 from json_each(${attendees}) a_
             where a_.value ->> 'userId' is not null and not exists (
               select 1 from json_each(md.participants) p_
@@ -396,7 +411,8 @@ export const NEEDS_SESSION = ["agreement", "failed"];
 
 /**
  * concludeMediation: open → concluded with its outcome — only while open and visible, for a
- * mediation role of either side, the outcome's date not before the last session, and (for an
+ * mediation role of either side, the outcome's date not before the reply that ruled the retrial nor
+ * the last session, and (for an
  * agreement or a failure) at least one session. 'concluded' on the timeline, the other side's
  * coordinators told, the webhook. After it nothing of the mediation changes.
  */
@@ -414,7 +430,8 @@ export function concludeMediation(
     eventId: o.eventId,
     now: o.now,
     roles: MEDIATION_ROLES,
-    conds: sql`md.status = 'open' and not exists (select 1 from ${sessions} s_ where s_.held_on > ${i.outcomeOn})
+    conds: sql`md.status = 'open' and ${notBeforeRuling(i.outcomeOn)}
+      and not exists (select 1 from ${sessions} s_ where s_.held_on > ${i.outcomeOn})
       and (${i.outcome} not in ${NEEDS_SESSION} or exists ${sessions})`,
     type: "concluded",
     note: i.note ?? null,
