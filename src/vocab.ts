@@ -327,6 +327,10 @@ export const SUBJECT_EVENTS = vocabulary({
   case_withdrawn: { zh: "撤回已发布案例", en: "Withdrawn from publication" },
   hearing_scheduled: { zh: "确定开庭时间地点", en: "Hearing scheduled" },
   outcome_recorded: { zh: "登记庭审结果", en: "Outcome recorded" },
+  deadline_recomputed: {
+    zh: "按更新的节假日安排重算期限",
+    en: "Deadline recomputed on the updated holiday calendar",
+  },
 });
 
 // ── Exchanges: referral notices, periodic reports, petition-risk alerts; joint mediation ─────────

@@ -504,3 +504,69 @@ describe("GET /v1/referrals and /v1/referrals/counts", () => {
     expect(all.body.totals).toEqual({ in: 4, out: 1 });
   });
 });
+
+describe("a notice due on a day of a year whose calendar was missing", () => {
+  it("gets its acknowledgement date counted again when the year's calendar is loaded; the ladder starts again on it", async () => {
+    const w = await world("2026-12-29"); // Tue; 2027 has no official calendar yet
+    const { p, t } = w;
+    const id = (await w.send()).body.id;
+    const acked = (await w.send({ ...courtNotice, facts: "另一线索" })).body.id;
+    await w.act(acked, "acknowledge", p.user("proc", "registrar"));
+    // 12-30, 12-31, then Fri 2027-01-01 taken for a working day.
+    expect((await w.detail(id)).body).toMatchObject({
+      dueOn: "2027-01-01",
+      deadlineVersion: 1,
+      calendarComplete: false,
+    });
+    await w.sweepAt("2027-01-01", "09:00"); // T0 on the provisional due day
+    expect(await w.ledger(id)).toEqual([{ step: "T0", status: "sent" }]);
+    t.clock.set(cst("2027-01-01", "11:00"));
+    const put = await t.request("/v1/calendar/2027", {
+      method: "PUT",
+      as: await t.operator(),
+      json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] },
+    });
+    expect(put.status).toBe(200);
+    const d = await w.detail(id);
+    expect(d.body).toMatchObject({
+      dueOn: "2027-01-04", // Mon: New Year's Day and the weekend do not count
+      deadlineVersion: 2,
+      calendarComplete: true,
+      overdue: false,
+    });
+    expect(d.body.timeline.at(-1)).toMatchObject({
+      type: "deadline_recomputed",
+      label: { zh: "按更新的节假日安排重算期限", en: "Deadline recomputed on the updated holiday calendar" },
+      actor: null,
+      data: {
+        dueOn: { before: "2027-01-01", after: "2027-01-04" },
+        deadlineVersion: { before: 1, after: 2 },
+      },
+    });
+    const hooks = await t.deps.db.all<{ type: string }>(
+      sql`select type from webhook_events where subject_id = ${id} and type = 'referral.deadline_recomputed'`,
+    );
+    expect(hooks).toHaveLength(1);
+    // The acknowledged notice is not counted again.
+    const other = await w.detail(acked);
+    expect(other.body.deadlineVersion).toBe(1);
+    expect(other.body.timeline.map((e: any) => e.type)).toEqual(["created", "acknowledged"]);
+    // Loading the same year again changes nothing more.
+    await t.request("/v1/calendar/2027", {
+      method: "PUT",
+      as: await t.operator(),
+      json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] },
+    });
+    expect((await w.detail(id)).body.deadlineVersion).toBe(2);
+    // The ladder follows the new date: T0 again on Mon 01-04 (a new deadline), not on the holiday.
+    await w.sweepAt("2027-01-04");
+    expect(await w.ledger(id)).toEqual([
+      { step: "T0", status: "sent" },
+      { step: "T0", status: "sent" },
+    ]);
+    const [v] = await t.deps.db.all<{ v: number }>(
+      sql`select max(deadline_version) as v from escalation_steps where subject_id = ${id}`,
+    );
+    expect(v!.v).toBe(2);
+  });
+});

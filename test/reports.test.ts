@@ -470,3 +470,29 @@ describe("a report: submit, read, comment", () => {
     expect((await w.reportsOf(s.id))[0]!.status).toBe("due");
   });
 });
+
+describe("a report due in a year whose calendar was missing", () => {
+  it("gets its due date counted again when the year's calendar is loaded (a new deadline version)", async () => {
+    const w = await world(cst("2026-12-10", "10:00"));
+    const s = await w.createSeries({ startPeriod: "2026-12" });
+    await w.cron(cst("2027-01-01", "08:00"));
+    const [r] = await w.reportsOf(s.id);
+    const as = w.p.user("court", "coordinator");
+    // 5 working days after Thu 12-31 with 2027 unknown: 01-01 (taken for one), 01-04 … 01-07.
+    expect((await w.t.request(`/v1/reports/${r!.id}`, { as })).body).toMatchObject({
+      dueOn: "2027-01-07",
+      deadlineVersion: 1,
+      calendarComplete: false,
+    });
+    const put = await w.t.request("/v1/calendar/2027", {
+      method: "PUT",
+      as: await w.t.operator(),
+      json: { days: [{ date: "2027-01-01", kind: "holiday", name: "元旦" }] },
+    });
+    expect(put.status).toBe(200);
+    const d = await w.t.request(`/v1/reports/${r!.id}`, { as });
+    expect(d.body).toMatchObject({ dueOn: "2027-01-08", deadlineVersion: 2, calendarComplete: true });
+    expect(d.body.timeline.map((e: { type: string }) => e.type)).toEqual(["created", "deadline_recomputed"]);
+    expect(d.body.timeline[1].data.dueOn).toEqual({ before: "2027-01-07", after: "2027-01-08" });
+  });
+});

@@ -12,7 +12,12 @@ import {
   rawEnd,
   reindexCalendar,
   rollForward,
+  workdaysAfter,
 } from "./calendar.engine";
+import { outboxFromSubjectEvents } from "../events/events";
+import { COUNTED_FROM } from "../exchanges/exchanges";
+import { ACK_WORKING_DAYS } from "../exchanges/referrals";
+import { reportDueOn } from "../exchanges/reports";
 
 /** A receipt date or due date outside the calendar the system holds: no deadline can be counted. */
 export const outsideCalendar = () =>
@@ -247,5 +252,49 @@ export function recomputeDeadlineStatements(
         set after = (select ${snapshot("d")} from documents d where d.id = document_events.document_id)
         where ${mine}`,
     ),
+    ...recomputeExchangeDeadlines(db, q),
   ] as const;
 }
+
+/**
+ * The same for open exchanges with a working-day deadline: a referral notice not yet acknowledged
+ * (due ACK_WORKING_DAYS working days after the China day it was sent) and a periodic report not yet
+ * submitted (its series' `dueWorkdays` after its period's last day). A changed due date is a new
+ * deadline (deadline_version + 1), so the ladder starts again on it; each gets a
+ * 'deadline_recomputed' entry (the dates and versions before and after) and its webhook.
+ */
+function recomputeExchangeDeadlines(
+  db: Db,
+  q: { year: number; guard: SQL; actor: SQL; at: string; eventPrefix: string },
+) {
+  const mine = sql`ev.id like ${`${q.eventPrefix}.%`} and ev.type = 'deadline_recomputed'`;
+  return [
+    db.run(sql`insert into subject_events
+        (id, jurisdiction_id, subject_type, subject_id, at, actor_id, type, note, data)
+      select ${q.eventPrefix} || '.' || r.id, r.jurisdiction_id, r.kind, r.id, ${q.at}, ${q.actor},
+        'deadline_recomputed', ${`${q.year}年日历已更新`},
+        json_object('dueOn', json_object('before', r.due_on, 'after', r.due),
+          'deadlineVersion', json_object('before', r.v, 'after', r.v + 1))
+      from (select x.id, x.jurisdiction_id, x.kind, x.due_on, x.deadline_version as v,
+              ${EXCHANGE_DUE} as due, ${COUNTED_FROM} as start
+            from exchanges x left join series s on s.id = x.series_id
+              join jurisdictions j on j.id = x.jurisdiction_id
+            where ((x.kind = 'referral' and x.status = 'sent') or (x.kind = 'report' and x.status = 'due'))
+              and x.due_on is not null
+              and cast(strftime('%Y', x.due_on) as integer) >= ${q.year}) r
+      where cast(strftime('%Y', r.start) as integer) <= ${q.year}
+        and r.due is not null and r.due is not r.due_on and ${q.guard}
+      on conflict do nothing`),
+    db.run(sql`update exchanges
+      set due_on = (select ev.data -> 'dueOn' ->> 'after' from subject_events ev
+          where ${mine} and ev.subject_id = exchanges.id),
+        deadline_version = deadline_version + 1, updated_at = ${q.at}
+      where id in (select ev.subject_id from subject_events ev where ${mine})`),
+    outboxFromSubjectEvents(db, mine),
+  ] as const;
+}
+
+/** An open exchange's due date counted again on today's calendar (`s` its series, `j` its jurisdiction). */
+const EXCHANGE_DUE = sql`(case x.kind
+  when 'referral' then ${workdaysAfter(COUNTED_FROM, ACK_WORKING_DAYS, sql`j.count_makeup_workdays`)}
+  when 'report' then ${reportDueOn("s", sql`x.period`, "j")} end)`;

@@ -67,6 +67,10 @@ export const ExchangeParams = z.object({ id: z.string().min(1).max(64) });
 const OrgRef = z.object({ id: z.string(), name: z.string(), kind: coded(ORG_KINDS.codes) });
 const Named = z.object({ id: z.string(), name: z.string() });
 
+const CALENDAR_COMPLETE =
+  "false: `dueOn` was counted over a year whose official holiday calendar is not loaded yet (it is " +
+  "counted again when it is); null: no working-day deadline";
+
 /**
  * The base of every kind's response: coded kind, status and subkind (labels from the kind's
  * vocabulary), the two parties, the deadlines. A kind extends it with `body` (and `outcome`).
@@ -89,6 +93,7 @@ export function exchangeBaseSchema(kind: ExchangeKind) {
     dueOn: z.string().nullable().openapi({ description: "Working-day deadline (a China date, end of day)" }),
     dueAt: z.string().nullable().openapi({ description: "Clock-hour deadline (an instant)" }),
     deadlineVersion: z.number().int(),
+    calendarComplete: z.boolean().nullable().openapi({ description: CALENDAR_COMPLETE }),
     seriesId: z.string().nullable(),
     period: z.string().nullable(),
     createdBy: Named.nullable(),
@@ -143,6 +148,7 @@ export function toExchange(row: ExchangeRow, orgId: string): ExchangeBase {
     dueOn: row.dueOn,
     dueAt: row.dueAt,
     deadlineVersion: row.deadlineVersion,
+    calendarComplete: row.calendarComplete,
     seriesId: row.seriesId,
     period: row.period,
     createdBy: row.createdBy,

@@ -6,7 +6,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Principal, Scope } from "../auth/scope";
-import { chinaDate } from "../calendar/calendar.engine";
+import { calendarComplete, chinaDate } from "../calendar/calendar.engine";
 import { documents, exchangeNotes, exchanges } from "../db/schema";
 import { DEFAULT_LADDERS } from "../escalation/ladder";
 import { ladderView, ownLadder, type StepRow, subjectSteps } from "../escalation/owned-task";
@@ -20,6 +20,7 @@ import {
 import { type Deps, decodeCursor, encodeCursor, sha256 } from "../http/api";
 import { ApiError, conflict, forbidden } from "../http/problem";
 import { INSERT_NOTIFICATIONS } from "../notifications/notify";
+import { periodEndSql } from "../series/period";
 import {
   type ExchangeKind,
   type Label,
@@ -86,6 +87,8 @@ export type ExchangeRow = {
   dueOn: string | null;
   dueAt: string | null;
   deadlineVersion: number;
+  /** Whether every year the working-day deadline was counted over had its official calendar. */
+  calendarComplete: boolean | null;
   seriesId: string | null;
   period: string | null;
   plan: string | null;
@@ -98,6 +101,13 @@ export type ExchangeRow = {
   requestHash: string | null;
 };
 
+/**
+ * The China day the working-day deadline of exchange `x` is counted from: a report's period end,
+ * else the day it was sent (its creation instant + 8 hours).
+ */
+export const COUNTED_FROM = sql`(case when x.kind = 'report' and x.period is not null
+  then ${periodEndSql(sql`(x.body ->> 'cadence')`, sql`x.period`)} else date(x.created_at, '+8 hours') end)`;
+
 const orgJson = (col: string) =>
   sql.raw(`json_object('id', ${col}.id, 'name', ${col}.name, 'kind', ${col}.kind)`);
 
@@ -108,7 +118,10 @@ const ROW = sql`json_object('id', x.id, 'jurisdictionId', x.jurisdiction_id, 'ki
   'status', x.status, 'title', x.title, 'caseNumbers', json(x.case_numbers),
   'documentId', x.document_id, 'body', json(x.body), 'attachments', json(x.attachments),
   'outcome', json(x.outcome), 'dueOn', x.due_on, 'dueAt', x.due_at,
-  'deadlineVersion', x.deadline_version, 'seriesId', x.series_id, 'period', x.period, 'plan', x.plan,
+  'deadlineVersion', x.deadline_version,
+  'calendarComplete', json(case when x.due_on is null then null
+    when ${calendarComplete(COUNTED_FROM, sql`x.due_on`)} then 'true' else 'false' end),
+  'seriesId', x.series_id, 'period', x.period, 'plan', x.plan,
   'createdBy', json(case when x.created_by is null then null else json_object('id', x.created_by,
     'name', coalesce((select cu_.name from users cu_ where cu_.id = x.created_by), '')) end),
   'names', (select json_group_object(u_.id, u_.name) from json_each(coalesce(x.outcome, '{}')) o_

@@ -126,6 +126,7 @@ const ReferralSchema = exchangeBaseSchema("referral")
       dueOn: "2026-09-04",
       dueAt: null,
       deadlineVersion: 1,
+      calendarComplete: true,
       seriesId: null,
       period: null,
       createdBy: { id: "u1", name: "王法官" },
