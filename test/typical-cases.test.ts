@@ -260,9 +260,29 @@ describe("the co-signature gates", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: { code: "withdrawn" }, withdrawReason: "发现案号有误" });
     expect(await publicView(id)).toEqual({ inList: false, detail: 404, inAtom: false });
-    expectProblem(await withdraw(id), 409, "not_published");
+    expectProblem(await withdraw(id), 409, "already_withdrawn");
     const { body: d } = await draft();
     expectProblem(await withdraw(d.id), 409, "not_published");
+  });
+});
+
+describe("who withdraws", () => {
+  it("a leader or coordinator of either side alone; never a handler or department head (403, nothing changes)", async () => {
+    const id = await published();
+    for (const who of [
+      p.user("court", "handler"),
+      p.user("proc", "handler"),
+      p.user("proc", "department_head"),
+    ]) {
+      expectProblem(await withdraw(id, who), 403);
+      expect(await publicView(id)).toMatchObject({ detail: 200 });
+    }
+    const res = await withdraw(id, p.user("court", "leader"));
+    expect(res.status).toBe(200);
+    expect(res.body.status.code).toBe("withdrawn");
+    const other = await published();
+    expect((await withdraw(other, p.user("proc", "coordinator"))).status).toBe(200);
+    expectProblem(await withdraw(other, p.user("court", "leader")), 409, "already_withdrawn");
   });
 });
 

@@ -41,6 +41,7 @@ import {
   submitCase,
   TAG_CODES,
   TYPICAL_CASE_EDITORS,
+  TYPICAL_CASE_WITHDRAWERS,
   tagItem,
   unchecked,
   updateCase,
@@ -532,10 +533,13 @@ export const typicalCasesRoutes = newRouter()
       method: "post",
       path: "/v1/typical-cases/{id}/withdraw",
       tags,
-      summary: "Withdraw a published case (either side, with a reason): it leaves the public feed",
+      summary: "Withdraw a published case (either side's leader or coordinator, with a reason)",
       description:
-        "The public detail answers 404 at once; shared caches drop it within their max-age (5 minutes).",
-      roles: TYPICAL_CASE_EDITORS,
+        "A leader or coordinator of either institution may withdraw it alone: pulling a case must not " +
+        "wait for the other side, but a handler or department head may not (403). The public detail " +
+        "answers 404 at once; shared caches drop it within their max-age (5 minutes). A case already " +
+        "withdrawn is 409 `already_withdrawn`; one not published yet 409 `not_published`.",
+      roles: TYPICAL_CASE_WITHDRAWERS,
       request: {
         params: Params,
         body: jsonBody(
@@ -547,7 +551,7 @@ export const typicalCasesRoutes = newRouter()
       },
       responses: {
         200: jsonResponse(CaseDetail, "Withdrawn"),
-        409: errorResponse("`not_published`"),
+        409: errorResponse("`not_published`, `already_withdrawn`"),
       },
     }),
     async (c) => {
@@ -708,6 +712,8 @@ async function answerChange(
     throw refusal(probe, "submit");
   }
   if (applied) return c.json(body, 200);
+  if (action === "withdraw" && row.status === "withdrawn")
+    throw conflict("already_withdrawn", "The case is already withdrawn.");
   if (action === "withdraw" && row.status !== "published")
     throw conflict("not_published", "Only a published case can be withdrawn.");
   throw refusal(probe, action);

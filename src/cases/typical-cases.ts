@@ -28,6 +28,12 @@ import {
 /** Who drafts, edits, submits and withdraws a typical case (either institution of the pair). */
 export const TYPICAL_CASE_EDITORS: Role[] = ["leader", "department_head", "coordinator", "handler"];
 
+/**
+ * Who may withdraw a published case: each institution's leaders and coordinators — either side alone
+ * (pulling a case must not wait for the other side's consent), but not any handler of either side.
+ */
+export const TYPICAL_CASE_WITHDRAWERS: Role[] = ["leader", "coordinator"];
+
 /** The tags a case may carry: case categories and focus areas (crime categories, public-interest areas). */
 export const TAG_CODES = [...CASE_CATEGORIES.codes, ...CASE_AREAS.codes] as [string, ...string[]];
 export const tagItem = (code: string) => ({
@@ -295,7 +301,10 @@ export function submitCase(scope: Scope, o: { id: string; eventId: string; round
   ];
 }
 
-/** withdrawCase: a published case is `withdrawn` (gone from the public feed), by either side, with a reason. */
+/**
+ * withdrawCase: a published case is `withdrawn` (gone from the public feed), with a reason, by a
+ * leader or coordinator of either side (TYPICAL_CASE_WITHDRAWERS).
+ */
 export function withdrawCase(scope: Scope, o: { id: string; eventId: string; reason: string; now: string }) {
   const change = subjectChange(scope, {
     table: typicalCases,
@@ -303,7 +312,7 @@ export function withdrawCase(scope: Scope, o: { id: string; eventId: string; rea
     id: o.id,
     eventId: o.eventId,
     now: o.now,
-    roles: TYPICAL_CASE_EDITORS,
+    roles: TYPICAL_CASE_WITHDRAWERS,
     conds: sql`x_.status = 'published'`,
     type: "case_withdrawn",
     note: o.reason,
