@@ -146,6 +146,31 @@ describe("POST /v1/report-series", () => {
     expect(n!.n).toBe(1);
   });
 
+  it("names an unknown field instead of dropping it (series, its fields, submit, comment)", async () => {
+    const w = await world();
+    const as = w.p.user("court", "coordinator");
+    const post = (path: string, json: object, by = as) =>
+      w.t.request(path, { method: "POST", as: by, headers: key(), json });
+    const unknown = async (r: Awaited<ReturnType<typeof post>>, path: string, field: string) => {
+      expectProblem(r, 400, "validation_failed");
+      expect(r.body.errors).toContainEqual(
+        expect.objectContaining({ path, code: "unrecognized_keys", message: expect.stringContaining(field) }),
+      );
+    };
+    await unknown(await post("/v1/report-series", seriesBody({ duWorkdays: 3 })), "", "duWorkdays");
+    const f = { ...FIELDS[0], requried: false };
+    await unknown(await post("/v1/report-series", seriesBody({ fields: [f] })), "fields.0", "requried");
+    const l = { ...FIELDS[0], label: { zh: "a", en: "a", fr: "a" } };
+    await unknown(await post("/v1/report-series", seriesBody({ fields: [l] })), "fields.0.label", "fr");
+    const { id } = await dueReport(w);
+    const figures = { cases_accepted: 1, cases_concluded: 1 };
+    await unknown(await post(`/v1/reports/${id}/submit`, { figures, txt: "本月" }), "", "txt");
+    expect((await w.t.request(`/v1/reports/${id}`, { as })).body.status.code).toBe("due");
+    expect((await post(`/v1/reports/${id}/submit`, { figures })).status).toBe(200);
+    const proc = w.p.user("proc", "coordinator");
+    await unknown(await post(`/v1/reports/${id}/comments`, { body: "x", urgent: true }, proc), "", "urgent");
+  });
+
   it("refuses bad input field by field, and a role that may not create series", async () => {
     const w = await world();
     const as = w.p.user("court", "coordinator");

@@ -83,7 +83,9 @@ const REPORT_ROLES: Role[] = ["coordinator", "leader", "department_head", "handl
 
 // ── Schemas ───────────────────────────────────────────────────────────────────────────────────
 
-const Label = z.object({ zh: z.string().trim().min(1).max(100), en: z.string().trim().min(1).max(100) });
+const Label = z
+  .object({ zh: z.string().trim().min(1).max(100), en: z.string().trim().min(1).max(100) })
+  .strict();
 
 const FieldDef = z
   .object({
@@ -98,6 +100,7 @@ const FieldDef = z
       description: "integer fields: the smallest value allowed (default 0: no negative figures)",
     }),
   })
+  .strict()
   .refine((f) => f.type === "integer" || f.min === undefined, {
     message: "only integer fields have a minimum",
     path: ["min"],
@@ -137,6 +140,7 @@ const NewSeriesInput = z
         });
       }),
   })
+  .strict()
   .openapi("NewReportSeries");
 
 const Period = z.object({
@@ -205,10 +209,12 @@ const SubmitInput = z
     text: z.string().trim().max(10_000).default("").openapi({ example: "本月共受理涉未成年人案件12件……" }),
     attachments: z.array(AttachmentSchema).max(20).default([]),
   })
+  .strict()
   .openapi("ReportSubmission");
 
 const CommentInput = z
   .object({ body: z.string().trim().min(1).max(4000).openapi({ example: "请补充第三季度的同比数据。" }) })
+  .strict()
   .openapi("ReportComment");
 
 const ReportSchema = exchangeBaseSchema("report")
