@@ -436,7 +436,13 @@ describe("the contingency plan, co-signed by both institutions' leaders", () => 
     const same = await w.act(id, "plan", p.user("proc", "handler"), { text: "应急预案第一稿" }, "PUT");
     expect(same.status).toBe(200);
     expect(same.body.plan.version).toBe(1);
-    const v2 = await w.act(id, "plan", p.user("proc", "handler"), { text: "应急预案第二稿" }, "PUT");
+    const v2 = await w.act(
+      id,
+      "plan",
+      p.user("proc", "handler"),
+      { text: "应急预案第二稿", baseVersion: 1 },
+      "PUT",
+    );
     expect(v2.body.plan.version).toBe(2);
 
     const sub = await w.act(id, "plan/submit", p.user("proc", "coordinator"));
@@ -485,7 +491,13 @@ describe("the contingency plan, co-signed by both institutions' leaders", () => 
     expect(d.body.plan.status.code).toBe("draft");
     expect(d.body.timeline.at(-1)).toMatchObject({ type: "rejected", note: "处置措施不够具体" });
     // Editable again; a new round.
-    const v3 = await w.act(id, "plan", p.user("court", "leader"), { text: "应急预案第三稿" }, "PUT");
+    const v3 = await w.act(
+      id,
+      "plan",
+      p.user("court", "leader"),
+      { text: "应急预案第三稿", baseVersion: 2 },
+      "PUT",
+    );
     expect(v3.body.plan).toMatchObject({ version: 3, status: { code: "draft" } });
     const round2 = (await w.act(id, "plan/submit", p.user("court", "leader"))).body.plan
       .cosignatureId as string;
@@ -528,6 +540,65 @@ describe("the contingency plan, co-signed by both institutions' leaders", () => 
     expectProblem(await w.act(id, "plan/submit", p.user("proc", "leader")), 409, "plan_locked");
     expectProblem(await sign(p.user("court", "leader")), 409, "already_decided");
     expect(await w.stored(id)).toEqual(before);
+  });
+
+  it("two people editing at once: the edit made on a stale version is 409 plan_changed with the current version and writes nothing; the notice says who changed it", async () => {
+    const w = await world();
+    const { p } = w;
+    const id = await w.acknowledged();
+    const editors = [
+      p.user("court", "handler"),
+      p.user("court", "leader"),
+      p.user("proc", "handler"),
+      p.user("proc", "leader"),
+      p.user("proc", "coordinator"),
+    ];
+    const before = await w.heard(id, "risk_alert.plan_drafted");
+    const answers = await Promise.all(
+      editors.map((as, i) => w.act(id, "plan", as, { text: `第${i}稿`, baseVersion: 0 }, "PUT")),
+    );
+    const won = answers.filter((r) => r.status === 200);
+    expect(won).toHaveLength(1);
+    const lost = answers.filter((r) => r.status !== 200);
+    expect(lost).toHaveLength(4);
+    for (const r of lost) {
+      expectProblem(r, 409, "plan_changed");
+      expect(r.body).toMatchObject({ currentVersion: 1 });
+    }
+    const winner = editors[answers.indexOf(won[0]!)]!;
+    let d = await w.detail(id);
+    expect(d.body.plan).toMatchObject({ version: 1, text: won[0]!.body.plan.text });
+    expect(d.body.timeline.filter((e: any) => e.type === "plan_drafted")).toHaveLength(1);
+    // One notice per person of the other side, naming the editor and their institution.
+    const notices = await w.t.deps.db.all<{ zh: string; en: string }>(
+      sql`select text_zh as zh, text_en as en from notifications
+        where subject_id = ${id} and kind = 'risk_alert.plan_drafted'`,
+    );
+    expect(notices.length).toBeGreaterThan(0);
+    const org = winner === editors[0] || winner === editors[1] ? p.court : p.procuratorate;
+    for (const n of notices) {
+      expect(n.zh).toContain(`${winner.name}(${org.name})修改了`);
+      expect(n.zh).toContain("(第1版)");
+      expect(n.en).toContain(`${winner.name}(${org.name}) edited the contingency plan`);
+    }
+    expect(before).toEqual({});
+
+    // A stale base later: refused, nothing written; the current base saves version 2.
+    const stored = await w.stored(id);
+    const stale = await w.act(id, "plan", p.user("proc", "handler"), { text: "另一稿" }, "PUT");
+    expectProblem(stale, 409, "plan_changed");
+    expect(stale.body).toMatchObject({ currentVersion: 1, updatedBy: winner.id });
+    expect(await w.stored(id)).toEqual(stored);
+    // Resending the saved text on its old base is a retry: 200, no version.
+    const retry = await w.act(id, "plan", winner, { text: won[0]!.body.plan.text, baseVersion: 0 }, "PUT");
+    expect(retry.status).toBe(200);
+    expect(retry.body.plan.version).toBe(1);
+    expect(await w.stored(id)).toEqual(stored);
+    const v2 = await w.act(id, "plan", p.user("proc", "handler"), { text: "另一稿", baseVersion: 1 }, "PUT");
+    expect(v2.status).toBe(200);
+    expect(v2.body.plan.version).toBe(2);
+    d = await w.detail(id);
+    expect(d.body.plan).toMatchObject({ version: 2, text: "另一稿" });
   });
 
   it("closing withdraws an open round; after closing every change is 409 and changes nothing", async () => {

@@ -120,7 +120,20 @@ const AssessmentInput = z
   .openapi("RiskAssessmentInput");
 
 const PlanInput = z
-  .object({ text: text(50_000).openapi({ example: "访情舆情应急预案:一、工作目标……" }) })
+  .object({
+    text: text(50_000).openapi({ example: "访情舆情应急预案:一、工作目标……" }),
+    baseVersion: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .openapi({
+        description:
+          "The plan version this edit was made on (`plan.version` as read; 0 or absent for the first " +
+          "draft). A stale one is 409 `plan_changed` with `currentVersion`, and nothing is saved.",
+        example: 1,
+      }),
+  })
   .strict()
   .openapi("ContingencyPlanInput");
 
@@ -470,19 +483,25 @@ export const riskAlertsRoutes = newRouter()
       description:
         "Only while no co-signature round over the plan is open (409 `cosign_open`) or signed (409 " +
         "`plan_locked`); a refused round reopens it. Each change is a new version with its content " +
-        "hash; the same text again changes nothing.",
+        "hash; the same text again changes nothing. Optimistic concurrency: send `baseVersion`, the " +
+        "`plan.version` your edit was made on (0 or absent for the first draft); if someone saved " +
+        "another version since, the answer is 409 `plan_changed` with `currentVersion` (and who saved " +
+        "it, `updatedBy`, `updatedAt`) and nothing is written — reload, merge, send again. The other " +
+        "side's coordinators are told who changed the plan.",
       roles: RISK_ALERT_ROLES,
       request: { params: ExchangeParams, body: jsonBody(PlanInput) },
       responses: {
         200: jsonResponse(RiskAlertSchema, "The alert with its plan"),
         409: refusals(
-          "`not_acknowledged`, `already_closed`, `cosign_open`, `plan_locked`, `concurrent_change`",
+          "`plan_changed` (with `currentVersion`), `not_acknowledged`, `already_closed`, `cosign_open`, " +
+            "`plan_locked`, `concurrent_change`",
         ),
       },
     }),
     async (c) => {
       const deps = c.var.deps;
-      const r = await savePlan(deps, c.var.scope, c.req.valid("param").id, c.req.valid("json").text);
+      const { text, baseVersion } = c.req.valid("json");
+      const r = await savePlan(deps, c.var.scope, c.req.valid("param").id, text, baseVersion);
       return c.json(toRiskAlert(r.row, r.orgId, deps.clock.now()), 200);
     },
   )

@@ -306,30 +306,55 @@ class PlanUnchanged extends ApiError {
   }
 }
 
+/** The 409 of an edit made on a version that is no longer the plan's (someone saved one since). */
+function planChanged(row: ExchangeRow, baseVersion: number): ApiError {
+  const plan = (row.outcome as RiskAlertOutcome | null)?.plan;
+  return new ApiError(
+    409,
+    "plan_changed",
+    `The plan is at version ${plan?.version ?? 0} now, not ${baseVersion}: reload it, merge your edit and ` +
+      "send it with the current version.",
+    {
+      currentVersion: plan?.version ?? 0,
+      updatedAt: plan?.updatedAt ?? null,
+      updatedBy: plan?.updatedBy ?? null,
+    },
+  );
+}
+
 /**
  * savePlan: a new version of the contingency plan's text, by either side, once the alert is
  * acknowledged and while no round over the plan is open or signed (409 `cosign_open`, `plan_locked`).
+ * Optimistic concurrency: the edit names the version it was made on (`baseVersion`, 0 for the first
+ * draft) and applies only while that is still the plan's version — a stale one is 409 `plan_changed`
+ * with the current version, and nothing is written (two people editing at once: the second is told).
  * Its content hash (sha-256 of the text) is what the leaders will sign. The same text again is a
- * no-op (a retried PUT makes no version; the answer is the alert as it stands). The other side's coordinators are told.
+ * no-op whatever its base (a retried PUT makes no version; the answer is the alert as it stands).
+ * The other side's coordinators are told who changed it.
  */
-export async function savePlan(deps: Deps, scope: Scope, id: string, text: string) {
+export async function savePlan(deps: Deps, scope: Scope, id: string, text: string, baseVersion: number) {
   const now = deps.clock.now().toISOString();
   const hash = await sha256(text);
   const version = sql`coalesce(json_extract(outcome, '$.plan.version'), 0) + 1`;
+  const me = scope.me;
+  const editor = sql`(select u_.name from users u_ where u_.id = ${me.userId}) || '(' ||
+    (select o_.name from organizations o_ where o_.id = ${me.orgId}) || ')'`;
   try {
     const r = await actOnExchange(deps, scope, ST, id, {
       event: "plan_drafted",
       party: "either",
       roles: RISK_ALERT_ROLES,
       from: ["acknowledged"],
-      when: sql`${planFree(sql`x_.id`)} and x_.plan is not ${text}`,
+      when: sql`${planFree(sql`x_.id`)} and x_.plan is not ${text}
+        and coalesce(json_extract(x_.outcome, '$.plan.version'), 0) = ${baseVersion}`,
       data: sql`json_object('version', (select ${version} from exchanges where id = ${id}),
         'contentHash', ${hash})`,
       set: sql`plan = ${text}, outcome = json_set(coalesce(outcome, '{}'), '$.plan', json_object(
         'status', 'draft', 'version', ${version}, 'contentHash', ${hash}, 'cosignId', null,
         'updatedAt', ${now}, 'updatedBy', ${scope.me.userId}))`,
       refuse: (row, p) =>
-        planRefusal(row) ?? (row.plan === text ? new PlanUnchanged(row, p.orgId) : undefined),
+        planRefusal(row) ??
+        (row.plan === text ? new PlanUnchanged(row, p.orgId) : planChanged(row, baseVersion)),
       effects: (applied, { eventId }) =>
         notifyOtherSide(scope, applied, {
           id,
@@ -337,8 +362,10 @@ export async function savePlan(deps: Deps, scope: Scope, id: string, text: strin
           now,
           kind: "risk_alert.plan_drafted",
           roles: ["coordinator"],
-          zh: sql`'访情舆情预警《' || x.title || '》的应急预案已修改,请查阅。'`,
-          en: sql`'The contingency plan of the alert "' || x.title || '" was edited; please read it.'`,
+          zh: sql`${editor} || '修改了访情舆情预警《' || x.title || '》的应急预案(第' ||
+            json_extract(x.outcome, '$.plan.version') || '版),请查阅。'`,
+          en: sql`${editor} || ' edited the contingency plan of the alert "' || x.title || '" (version ' ||
+            json_extract(x.outcome, '$.plan.version') || '); please read it.'`,
         }),
     });
     return { row: r.row, orgId: r.principal.orgId };
