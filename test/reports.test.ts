@@ -146,6 +146,34 @@ describe("POST /v1/report-series", () => {
     expect(n!.n).toBe(1);
   });
 
+  it("refuses a back-dated start period (400 start_in_past): no report opens already overdue", async () => {
+    const w = await world(); // 2026-09-10
+    const as = w.p.user("court", "coordinator");
+    for (const o of [
+      { startPeriod: "2024-12" },
+      { startPeriod: "2026-08" },
+      { cadence: "quarter", startPeriod: "2026-Q2" },
+      { cadence: "year", startPeriod: "2025" },
+    ]) {
+      const r = await w.t.request("/v1/report-series", {
+        method: "POST",
+        as,
+        headers: key(),
+        json: seriesBody(o),
+      });
+      expectProblem(r, 400, "validation_failed");
+      expect(r.body.errors, JSON.stringify(o)).toEqual([
+        expect.objectContaining({ path: "startPeriod", code: "start_in_past" }),
+      ]);
+    }
+    await w.cron(cst("2026-09-11"));
+    expect(await w.t.deps.db.all(sql`select id from series where kind = 'mutual_report'`)).toEqual([]);
+    expect(await w.t.deps.db.all(sql`select id from exchanges`)).toEqual([]);
+    // The current period and later ones are fine.
+    await w.createSeries({ startPeriod: "2026-09" });
+    await w.createSeries({ cadence: "quarter", startPeriod: "2026-Q4" });
+  });
+
   it("names an unknown field instead of dropping it (series, its fields, submit, comment)", async () => {
     const w = await world();
     const as = w.p.user("court", "coordinator");

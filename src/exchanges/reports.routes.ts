@@ -31,7 +31,6 @@ import {
   periodLabel,
   periodOf,
 } from "../series/period";
-import { ENDED_LOOKBACK } from "../series/series";
 import { CADENCES, type Cadence, REPORT_STATUSES, REPORT_TOPICS, REPORTERS, type Role } from "../vocab";
 import {
   actOnExchange,
@@ -123,8 +122,8 @@ const NewSeriesInput = z
       .optional()
       .openapi({
         description:
-          "The first period reported on (a key of the cadence: 2027-03, 2027-Q1, 2027-H1, 2027); " +
-          "default the current period",
+          "The first period reported on (a key of the cadence: 2027-03, 2027-Q1, 2027-H1, 2027): the " +
+          "current period (the default) or a later one, up to five years ahead",
         example: "2027-01",
       }),
     fields: z
@@ -388,7 +387,8 @@ export const reportsRoutes = newRouter()
         "Which side reports (or both), the cadence, the due day (working days after each period's " +
         "last day on the pair's calendar) and the report's figures (named integer and text fields). " +
         "The daily cron opens each period's report once the period has ended (China time), exactly " +
-        "once per (series, period), catching up missed periods (up to 24 back). Idempotent: a retry " +
+        "once per (series, period), catching up periods it missed (up to 24 back). `startPeriod` is the " +
+        "current period or a later one (400 `start_in_past`: a series is not back-dated). Idempotent: a retry " +
         "with the same `Idempotency-Key` and body returns the first attempt's series with 200; " +
         "another body is 409 `idempotency_key_reused`.",
       roles: SERIES_ROLES,
@@ -415,17 +415,26 @@ export const reportsRoutes = newRouter()
             code: "wrong_cadence",
           },
         ]);
-      const earliest = addPeriods(input.cadence, current, -ENDED_LOOKBACK);
+      // No back-dating: a past period would open its report already overdue, with urgent notices to
+      // both sides' leaders at once. The cron catches up only periods it missed after creation.
+      if (start < current)
+        throw invalid([
+          {
+            path: "startPeriod",
+            message: `must be the current period (${current}) or a later one`,
+            code: "start_in_past",
+          },
+        ]);
       const latest = addPeriods(
         input.cadence,
         current,
         (5 * 12) / { month: 1, quarter: 3, half_year: 6, year: 12 }[input.cadence],
       );
-      if (start < earliest || start > latest)
+      if (start > latest)
         throw invalid([
           {
             path: "startPeriod",
-            message: `must lie between ${earliest} and ${latest}`,
+            message: `must be ${latest} or earlier`,
             code: "out_of_range",
           },
         ]);
