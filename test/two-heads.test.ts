@@ -68,7 +68,7 @@ describe("nomination (POST /v1/two-heads-hearings)", () => {
       [p.court.id, "leader"],
       [p.procuratorate.id, "leader"],
     ]);
-    expect(res.body.timeline.map((e: { type: string }) => e.type)).toEqual(["created"]);
+    expect(res.body.timeline.map((e: { type: string }) => e.type)).toEqual(["created", "cosign_opened"]);
     const again = await nominate(undefined, nomination(), key);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(res.body.id);
@@ -144,7 +144,11 @@ describe("approval by both heads", () => {
     const done = await t.request(`/v1/two-heads-hearings/${n.body.id}`, { as: p.user("court", "auditor") });
     expect(done.body.status).toEqual({ code: "approved", label: { zh: "已批准", en: "Approved" } });
     expect(done.body.cosignature.status.code).toBe("signed");
-    expect(done.body.timeline.map((e: { type: string }) => e.type)).toEqual(["created", "approved"]);
+    expect(done.body.timeline.map((e: { type: string }) => e.type)).toEqual([
+      "created",
+      "cosign_opened",
+      "approved",
+    ]);
   });
 
   it("a head's refusal rejects it; nothing can be scheduled after", async () => {
@@ -188,7 +192,7 @@ describe("schedule, outcome, cancel", () => {
     const s2 = await act(
       id,
       "schedule",
-      { hearingAt: "2026-10-21T14:00:00+08:00", place: "第二法庭" },
+      { hearingAt: "2026-10-21T14:00:00+08:00", place: "第二法庭", replaces: s1.body.hearingAt },
       p.user("proc", "leader"),
     );
     expect(s2.body).toMatchObject({ hearingAt: "2026-10-21T06:00:00.000Z", place: "第二法庭" });
@@ -217,6 +221,7 @@ describe("schedule, outcome, cancel", () => {
     });
     expect(held.body.timeline.map((e: { type: string }) => e.type)).toEqual([
       "created",
+      "cosign_opened",
       "approved",
       "hearing_scheduled",
       "hearing_scheduled",
@@ -229,6 +234,59 @@ describe("schedule, outcome, cancel", () => {
     );
     expectProblem(await act(id, "cancel", { reason: "x" }), 409, "already_held");
     at(START);
+  });
+
+  it("reschedules optimistically: of 5 concurrent moves one applies, the rest 409 schedule_changed; a repeat is a no-op", async () => {
+    at(START);
+    const id = await approved();
+    const days = ["2026-10-20", "2026-10-21", "2026-10-22", "2026-10-23", "2026-10-26"];
+    const first = await Promise.all(
+      days.map((d) => act(id, "schedule", { hearingAt: `${d}T09:30:00+08:00`, place: "第一法庭" })),
+    );
+    expect(first.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    for (const r of first.filter((x) => x.status === 409)) expectProblem(r, 409, "schedule_changed");
+    const current = (await t.request(`/v1/two-heads-hearings/${id}`, { as: p.user("court", "leader") })).body;
+    const moves = await Promise.all(
+      days.map((d) =>
+        act(id, "schedule", {
+          hearingAt: `${d}T15:00:00+08:00`,
+          place: "第二法庭",
+          replaces: current.hearingAt,
+        }),
+      ),
+    );
+    expect(moves.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    const moved = moves.find((r) => r.status === 200)!.body;
+    // A stale `replaces`, or none on a scheduled hearing: refused, nothing changes.
+    expectProblem(
+      await act(id, "schedule", {
+        hearingAt: "2026-11-02T09:30:00+08:00",
+        place: "第一法庭",
+        replaces: current.hearingAt,
+      }),
+      409,
+      "schedule_changed",
+    );
+    expectProblem(
+      await act(id, "schedule", { hearingAt: "2026-11-02T09:30:00+08:00", place: "第一法庭" }),
+      409,
+      "schedule_changed",
+    );
+    // The same date and place again (a retry of the winning move): 200, no new entry.
+    const repeat = await act(id, "schedule", {
+      hearingAt: moved.hearingAt,
+      place: "第二法庭",
+      replaces: current.hearingAt,
+    });
+    expect(repeat.status).toBe(200);
+    expect(repeat.body.hearingAt).toBe(moved.hearingAt);
+    expect(repeat.body.timeline.map((e: { type: string }) => e.type)).toEqual([
+      "created",
+      "cosign_opened",
+      "approved",
+      "hearing_scheduled",
+      "hearing_scheduled",
+    ]);
   });
 
   it("cancelling while the heads sign withdraws the round; a signature after it changes nothing", async () => {

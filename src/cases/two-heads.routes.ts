@@ -141,6 +141,13 @@ function refusal(r: HearingRow, action: "schedule" | "outcome" | "cancel", now: 
   if (s === "held") return conflict("already_held", "The hearing has been held; its record is final.");
   if (action === "schedule" && s === "pending_approval")
     return conflict("not_approved", "The hearing is scheduled once both heads have approved it.");
+  if (action === "schedule")
+    return conflict(
+      "schedule_changed",
+      r.hearingAt
+        ? `The hearing is now at ${r.hearingAt}: name it in \`replaces\` to move it.`
+        : "The hearing is not scheduled yet: omit `replaces`.",
+    );
   if (action === "outcome") {
     if (s !== "scheduled")
       return conflict("not_scheduled", "The outcome is recorded after the hearing: schedule it first.");
@@ -161,6 +168,7 @@ async function answerChange(
   statements: readonly unknown[],
   action: "schedule" | "outcome" | "cancel",
   eventId: string,
+  wanted?: { hearingAt: string; place: string },
 ) {
   const scope = c.var.scope;
   const n = statements.length;
@@ -171,8 +179,16 @@ async function answerChange(
   const rs = results as unknown[];
   const row = readHearings(rs[n] as { j: string }[])[0]!;
   const events = rs[n + 1] as SubjectEventRow[];
-  if (events.some((e) => e.id === eventId))
-    return c.json({ ...toHearing(row), timeline: events.map(toSubjectEvent) }, 200);
+  const body = { ...toHearing(row), timeline: events.map(toSubjectEvent) };
+  if (events.some((e) => e.id === eventId)) return c.json(body, 200);
+  // Scheduled already at this date and place (a repeat, or the move someone else just made): no-op.
+  if (
+    wanted &&
+    row.status === "scheduled" &&
+    row.hearingAt === wanted.hearingAt &&
+    row.place === wanted.place
+  )
+    return c.json(body, 200);
   throw refusal(row, action, c.var.deps.clock.now().toISOString());
 }
 
@@ -302,19 +318,32 @@ export const twoHeadsRoutes = newRouter()
       path: "/v1/two-heads-hearings/{id}/schedule",
       tags,
       summary: "Set (or move) the hearing's date and place: once approved, until it is held",
+      description:
+        "Optimistic: a move names the `hearingAt` it replaces (`replaces`); if the hearing was " +
+        "scheduled or moved meanwhile it is 409 `schedule_changed` and nothing changes. The same date " +
+        "and place again answers 200 and changes nothing (no new timeline entry).",
       roles: TWO_HEADS_ACTORS,
       request: {
         params: Params,
         body: jsonBody(
           z
-            .object({ hearingAt: Instant, place: text(200).openapi({ example: "示范区人民法院第一法庭" }) })
+            .object({
+              hearingAt: Instant,
+              place: text(200).openapi({ example: "示范区人民法院第一法庭" }),
+              replaces: Instant.nullish().openapi({
+                description:
+                  "The `hearingAt` this one replaces, as last read (omit or null for the first " +
+                  "schedule): moving a hearing someone else moved meanwhile is 409 `schedule_changed`",
+                example: "2026-10-19T09:30:00+08:00",
+              }),
+            })
             .strict()
             .openapi("TwoHeadsSchedule"),
         ),
       },
       responses: {
         200: jsonResponse(HearingDetail, "Scheduled"),
-        409: errorResponse("`not_approved`, `already_held`, `rejected` or `cancelled`"),
+        409: errorResponse("`schedule_changed`, `not_approved`, `already_held`, `rejected` or `cancelled`"),
       },
     }),
     async (c) => {
@@ -324,9 +353,10 @@ export const twoHeadsRoutes = newRouter()
       const now = deps.clock.now().toISOString();
       const hearingAt = new Date(body.hearingAt).toISOString();
       if (hearingAt <= now) throw invalid("hearingAt", "must be in the future", "not_future");
+      const replaces = body.replaces ? new Date(body.replaces).toISOString() : null;
       const eventId = deps.ids();
-      const statements = schedule(scope, { id, eventId, now, hearingAt, place: body.place });
-      return answerChange(c, id, statements, "schedule", eventId) as never;
+      const statements = schedule(scope, { id, eventId, now, hearingAt, place: body.place, replaces });
+      return answerChange(c, id, statements, "schedule", eventId, { hearingAt, place: body.place }) as never;
     },
   )
   .openapi(

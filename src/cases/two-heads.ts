@@ -175,6 +175,19 @@ export function nominate(
       when: created,
     }),
     outboxFromSubjectEvents(scope.db, sql`ev.id = ${eventId}`),
+    // The heads' round on the timeline, as a typical case submitted for signature shows it (its id
+    // sorts right after the created entry's; the created webhook already carries the round's id).
+    recordEvent(scope.db, {
+      id: `${eventId}.cosign`,
+      jurisdictionId: th("jurisdiction_id"),
+      subjectType: "two_heads_hearing",
+      subjectId: o.id,
+      actorId: scope.me.userId,
+      type: "cosign_opened",
+      data: sql`json_object('cosignId', ${o.roundId})`,
+      at: o.now,
+      when: created,
+    }),
     ...openCosign(scope.db, {
       id: o.roundId,
       jurisdictionId: th("jurisdiction_id"),
@@ -195,10 +208,15 @@ export function nominate(
 
 // ── Changes after approval ────────────────────────────────────────────────────────────────────
 
-/** schedule: the hearing's date and place, only once approved; moved again until it is held. */
+/**
+ * schedule: the hearing's date and place, only once approved; moved again until it is held —
+ * optimistically: only while the hearing's time is still `replaces` (null: not scheduled yet), so of
+ * concurrent moves from the same state one applies and the others are refused (`schedule_changed`);
+ * the same date and place again changes nothing (no timeline entry).
+ */
 export function schedule(
   scope: Scope,
-  o: { id: string; eventId: string; now: string; hearingAt: string; place: string },
+  o: { id: string; eventId: string; now: string; hearingAt: string; place: string; replaces: string | null },
 ) {
   const change = subjectChange(scope, {
     table: twoHeadsHearings,
@@ -207,7 +225,8 @@ export function schedule(
     eventId: o.eventId,
     now: o.now,
     roles: TWO_HEADS_ACTORS,
-    conds: sql`x_.status in ('approved', 'scheduled')`,
+    conds: sql`x_.status in ('approved', 'scheduled') and x_.hearing_at is ${o.replaces}
+      and not (x_.hearing_at is ${o.hearingAt} and x_.place is ${o.place})`,
     type: "hearing_scheduled",
     data: sql`json_object('hearingAt', ${o.hearingAt}, 'place', ${o.place}, 'previous',
       (select hp_.hearing_at from two_heads_hearings hp_ where hp_.id = ${o.id}))`,
