@@ -749,6 +749,37 @@ describe("tenancy, lists and sync", () => {
   });
 });
 
+describe("who acted, by name", () => {
+  it("names who acknowledged, last edited the plan and closed in the list and in the PUT answer, a no-op included", async () => {
+    const w = await world();
+    const { p } = w;
+    const id = (await w.raise()).body.id as string;
+    const [acker, drafter, other, closer] = [
+      p.user("court", "coordinator"),
+      p.user("court", "handler"),
+      p.user("proc", "handler"),
+      p.user("proc", "leader"),
+    ];
+    expect((await w.act(id, "acknowledge", acker)).status).toBe(200);
+    const put = await w.act(id, "plan", drafter, { text: "应急预案" }, "PUT");
+    expect(put.body.plan.updatedBy).toEqual({ id: drafter.id, name: drafter.name });
+    expect(put.body.acknowledged.by).toEqual({ id: acker.id, name: acker.name });
+    // The same text again, by someone else: nothing changes, and the answer still names the drafter.
+    const noop = await w.act(id, "plan", other, { text: "应急预案" }, "PUT");
+    expect(noop.status).toBe(200);
+    expect(noop.body.plan.updatedBy).toEqual({ id: drafter.id, name: drafter.name });
+    expect((await w.act(id, "close", closer, { resolution: "办结" })).status).toBe(200);
+    const list = await w.t.request("/v1/risk-alerts?status=closed", { as: p.user("court", "auditor") });
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.items[0]).toMatchObject({
+      acknowledged: { by: { id: acker.id, name: acker.name } },
+      plan: { updatedBy: { id: drafter.id, name: drafter.name } },
+      closure: { resolution: "办结", by: { id: closer.id, name: closer.name } },
+    });
+    expect(acker.name && drafter.name && closer.name).toBeTruthy();
+  });
+});
+
 describe("round trips", () => {
   it("every risk-alert route is one database round trip, refusals and the co-signature included", async () => {
     const w = await world();

@@ -238,7 +238,9 @@ const RiskAlertDetail = RiskAlertSchema.extend({
 // ── Mapping ───────────────────────────────────────────────────────────────────────────────────
 
 type Names = Map<string, string>;
-const person = (id: string | undefined, names: Names) => (id ? { id, name: names.get(id) ?? "" } : null);
+/** Who acted: the name stored with the act (older rows: the timeline's actor name). */
+const person = (id: string | undefined, stored: string | undefined, names: Names) =>
+  id ? { id, name: stored ?? names.get(id) ?? "" } : null;
 
 function toRiskAlert(row: ExchangeRow, orgId: string, now: Date, names: Names = new Map()) {
   const b = row.body as RiskAlertBody;
@@ -253,7 +255,9 @@ function toRiskAlert(row: ExchangeRow, orgId: string, now: Date, names: Names = 
     publicOpinion: b.publicOpinion ?? "",
     ackHours: b.ackHours ?? 0,
     overdue: row.status === "raised" && !!row.dueAt && Date.parse(row.dueAt) <= now.getTime(),
-    acknowledged: o.acknowledgedAt ? { at: o.acknowledgedAt, by: person(o.acknowledgedBy, names) } : null,
+    acknowledged: o.acknowledgedAt
+      ? { at: o.acknowledgedAt, by: person(o.acknowledgedBy, o.acknowledgedByName, names) }
+      : null,
     plan:
       o.plan && row.plan !== null
         ? {
@@ -263,12 +267,16 @@ function toRiskAlert(row: ExchangeRow, orgId: string, now: Date, names: Names = 
             contentHash: o.plan.contentHash,
             cosignatureId: o.plan.cosignId ?? null,
             updatedAt: o.plan.updatedAt,
-            updatedBy: person(o.plan.updatedBy, names),
+            updatedBy: person(o.plan.updatedBy, o.plan.updatedByName, names),
             inForceAt: o.plan.inForceAt ?? null,
           }
         : null,
     closure: o.closure
-      ? { resolution: o.closure.resolution, at: o.closure.at, by: person(o.closure.by, names) }
+      ? {
+          resolution: o.closure.resolution,
+          at: o.closure.at,
+          by: person(o.closure.by, o.closure.byName, names),
+        }
       : null,
   };
 }

@@ -6,8 +6,10 @@
 // Creation, the guarded change, the list and the pieces of the detail read are the exchanges core's
 // (src/exchanges/exchanges.ts); this file holds the kind's rules, its ladder and its co-sign hooks.
 //
-// The alert's process state lives in `outcome` (JSON): acknowledgedAt/By; plan { status, version,
-// contentHash, cosignId, updatedAt/By, inForceAt }; closure { resolution, at, by }. The plan text is
+// The alert's process state lives in `outcome` (JSON): acknowledgedAt/By/ByName; plan { status,
+// version, contentHash, cosignId, updatedAt/By/ByName, inForceAt }; closure { resolution, at, by,
+// byName }. Who acted is stored with their name as it was, resolved in the change's own SQL, so a
+// list or a PUT answer names them without another read. The plan text is
 // the `plan` column. The co-signature rounds are authoritative for the plan's lock (every guard reads
 // cosignOpen / cosignSigned); `plan.status` mirrors them, written in the same batches, so a refusal
 // can be explained from the row.
@@ -80,6 +82,7 @@ export type RiskAlertBody = {
 export type RiskAlertOutcome = {
   acknowledgedAt?: string;
   acknowledgedBy?: string;
+  acknowledgedByName?: string;
   plan?: {
     status: PlanStatus;
     version: number;
@@ -87,9 +90,10 @@ export type RiskAlertOutcome = {
     cosignId?: string | null;
     updatedAt: string;
     updatedBy: string;
+    updatedByName?: string;
     inForceAt?: string;
   };
-  closure?: { resolution: string; at: string; by: string };
+  closure?: { resolution: string; at: string; by: string; byName?: string };
 };
 
 export type NewRiskAlert = {
@@ -114,6 +118,9 @@ export const alertTitle = (a: Pick<NewRiskAlert, "caseNumbers">) => {
 
 /** An instant in China time for a sentence: 2026-10-01 02:30. */
 const chinaTime = (at: SQL) => sql`strftime('%Y-%m-%d %H:%M', ${at}, '+8 hours')`;
+/** The caller's name, as SQL (stored with what they did). */
+const myName = (scope: Scope) =>
+  sql`coalesce((select un_.name from users un_ where un_.id = ${scope.me.userId}), '')`;
 const orgName = (col: string) => sql.raw(`(select o_.name from organizations o_ where o_.id = x.${col})`);
 
 /**
@@ -208,7 +215,7 @@ export function acknowledgeRiskAlert(deps: Deps, scope: Scope, id: string, note:
     to: "acknowledged",
     note,
     set: sql`outcome = json_set(coalesce(outcome, '{}'), '$.acknowledgedAt', ${now},
-      '$.acknowledgedBy', ${scope.me.userId})`,
+      '$.acknowledgedBy', ${scope.me.userId}, '$.acknowledgedByName', ${myName(scope)})`,
     effects: (applied, { eventId }) => [
       notifyExchange(scope, {
         id: eventId,
@@ -351,7 +358,7 @@ export async function savePlan(deps: Deps, scope: Scope, id: string, text: strin
         'contentHash', ${hash})`,
       set: sql`plan = ${text}, outcome = json_set(coalesce(outcome, '{}'), '$.plan', json_object(
         'status', 'draft', 'version', ${version}, 'contentHash', ${hash}, 'cosignId', null,
-        'updatedAt', ${now}, 'updatedBy', ${scope.me.userId}))`,
+        'updatedAt', ${now}, 'updatedBy', ${scope.me.userId}, 'updatedByName', ${myName(scope)}))`,
       refuse: (row, p) =>
         planRefusal(row) ??
         (row.plan === text ? new PlanUnchanged(row, p.orgId) : planChanged(row, baseVersion)),
@@ -434,7 +441,8 @@ export function closeRiskAlert(deps: Deps, scope: Scope, id: string, resolution:
     to: "closed",
     note: resolution,
     set: sql`outcome = json_set(coalesce(outcome, '{}'),
-      '$.closure', json_object('resolution', ${resolution}, 'at', ${now}, 'by', ${scope.me.userId}),
+      '$.closure', json_object('resolution', ${resolution}, 'at', ${now}, 'by', ${scope.me.userId},
+        'byName', ${myName(scope)}),
       '$.plan.status', case json_extract(outcome, '$.plan.status') when 'under_signature'
         then 'withdrawn' else json_extract(outcome, '$.plan.status') end)`,
     effects: (applied, { eventId }) => [
