@@ -148,13 +148,7 @@ const SERIES = {
 
 async function reports(ctx: BenchContext): Promise<Step[]> {
   // A series that began last month (written in SQL): the daily `series` cron opens its report (ended).
-  const s = (
-    await must(
-      ctx,
-      post("/v1/report-series", C.coordinator, SERIES, "bench-rs-a"),
-      201,
-    )
-  ).body;
+  const s = (await must(ctx, post("/v1/report-series", C.coordinator, SERIES, "bench-rs-a"), 201)).body;
   await ctx.deps.db.run(sql`update series set start_period = ${lastMonth()} where id = ${s.id}`);
   const ended = (
     await must(
@@ -757,11 +751,23 @@ async function twoHeads(ctx: BenchContext): Promise<Step[]> {
 }
 
 // ── Statistics (/v1/statistics*) ──────────────────────────────────────────────────────────────────
-// TODO(statistics): being built separately, not measured here yet. When its routes land, return their
-// requests from this function (each with a label, the status it must answer and at least one refusal);
-// the table and results.json pick them up as a group of their own.
+// Over the documents, case records and exchanges the groups above created (the city pair).
 async function statistics(_ctx: BenchContext): Promise<Step[]> {
-  return [];
+  const year = today().slice(0, 4);
+  const stats = (q: string) => `/v1/statistics?period=${year}${q}`;
+  return [
+    req("GET", stats(""), C.coordinator, "GET /v1/statistics", 200),
+    req("GET", stats("&format=csv&table=replies"), P.coordinator, "GET /v1/statistics (CSV)", 200),
+    req("GET", stats("&format=xlsx"), P.coordinator, "GET /v1/statistics (XLSX)", 200),
+    req("GET", `/v1/statistics/rollup?period=${year}`, C.leader, "GET /v1/statistics/rollup", 200),
+    req(
+      "GET",
+      `/v1/statistics/rollup?period=${year}`,
+      OUTSIDER,
+      "GET /v1/statistics/rollup (basic pair)",
+      404,
+    ),
+  ];
 }
 
 type Row = { group: string; label: string; status: number };
@@ -808,8 +814,6 @@ export async function exchangeRoundTrips(): Promise<Record<string, unknown>> {
     requests: Object.keys(counts).length,
     allOne: above.length === 0,
     notOne: above,
-    statistics:
-      "not measured yet (/v1/statistics* being built): see statistics() in bench/exchange-routes.ts",
     ...figures,
   };
 }
