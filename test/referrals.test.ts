@@ -430,6 +430,60 @@ describe("an unacknowledged notice on the escalation ladder", () => {
   });
 });
 
+describe("a jurisdiction's own referral ladder", () => {
+  it("either institution's admins set it ('*'); the sweep follows it instead of the default", async () => {
+    const w = await world("2026-09-24"); // due Wed 09-30
+    const { p, t } = w;
+    const put = (subjectType: string, kind: string, steps: object[], as = p.user("proc", "admin")) =>
+      t.request(`/v1/admin/escalation-ladders/${subjectType}/${encodeURIComponent(kind)}`, {
+        method: "PUT",
+        as,
+        json: { steps },
+      });
+    const steps = [{ offset: 2, audience: ["recipient_leaders", "sender"], urgent: true }];
+    const set = await put("referral", "*", steps);
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body).toMatchObject({ subjectType: "referral", kind: "*", steps: [{ key: "T+2" }] });
+    // Validated as a referral's ladder: its own audiences, working-day offsets, one kind.
+    const bad = await put("referral", "*", [{ offset: 100, audience: ["handler"], urgent: false }]);
+    expectProblem(bad, 400, "validation_failed");
+    expect(bad.body.errors.map((e: any) => e.path).sort()).toEqual(["steps.0.audience", "steps.0.offset"]);
+    expectProblem(await put("referral", "false_litigation", steps), 400, "validation_failed");
+    expectProblem(await put("referral", "*", steps, p.user("court", "coordinator")), 403);
+    // A report's ladder too, by the court's admins.
+    const report = await put(
+      "report",
+      "*",
+      [{ offset: 0, audience: ["owner_leaders"], urgent: false }],
+      p.user("court", "admin"),
+    );
+    expect(report.status).toBe(200);
+
+    const id = (await w.send()).body.id;
+    await w.sweepAt("2026-09-30"); // T0 of the default ladder: not in force here
+    await w.sweepAt("2026-10-08"); // T+1
+    expect(await w.ledger(id)).toEqual([]);
+    await w.sweepAt("2026-10-09"); // T+2
+    expect(await w.ledger(id)).toEqual([{ step: "T+2", status: "sent" }]);
+    expect(await w.heard(id)).toEqual({
+      "proc.registrar": ["referral.received"],
+      "proc.coordinator": ["referral.received"],
+      "proc.leader": ["referral.overdue"],
+      "court.handler": ["referral.overdue"],
+      "court.coordinator": ["referral.overdue"],
+    });
+    const d = await w.detail(id);
+    expect(d.body.ladder).toMatchObject({ source: "jurisdiction", steps: [{ key: "T+2" }] });
+    // Back to the default.
+    const del = await t.request("/v1/admin/escalation-ladders/referral/*", {
+      method: "DELETE",
+      as: p.user("court", "admin"),
+    });
+    expect(del.status).toBe(204);
+    expect((await w.detail(id)).body.ladder.source).toBe("default");
+  });
+});
+
 describe("GET /v1/referrals and /v1/referrals/counts", () => {
   it("lists by direction, kind, status and period, pages with a cursor and syncs with updatedSince", async () => {
     const w = await world("2026-09-01");

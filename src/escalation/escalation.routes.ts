@@ -22,18 +22,25 @@ import {
 const tags = ["Escalation"];
 const KINDS = ["*", ...DOC_TYPES.codes] as const;
 /**
- * The subject types whose ladders an admin may override here, and their kinds: documents per type,
- * risk alerts one ladder for all ('*'; its steps count clock hours).
+ * The subject types whose ladders an admin may override here, and their kinds: documents per type;
+ * referral notices, periodic reports and risk alerts one ladder each ('*'; a risk alert's steps
+ * count clock hours, the others' working days).
  */
-const SUBJECT_KINDS: Record<"document" | "risk_alert", readonly string[]> = {
+const SUBJECT_KINDS = {
   document: KINDS,
+  referral: ["*"],
+  report: ["*"],
   risk_alert: ["*"],
-};
+} as const satisfies Record<string, readonly string[]>;
+type LadderSubject = keyof typeof SUBJECT_KINDS;
+const LADDER_SUBJECTS = Object.keys(SUBJECT_KINDS) as [LadderSubject, ...LadderSubject[]];
 const Params = z.object({
-  subjectType: z.enum(["document", "risk_alert"]).openapi({
-    description: "document (steps in working days) or risk_alert (steps in clock hours)",
+  subjectType: z.enum(LADDER_SUBJECTS).openapi({
+    description: "document, referral, report (steps in working days) or risk_alert (steps in clock hours)",
   }),
-  kind: z.enum(KINDS).openapi({ description: "A document type, or '*' (the only kind of risk alerts)" }),
+  kind: z.enum(KINDS).openapi({
+    description: "A document type, or '*' (the only kind of referrals, reports and risk alerts)",
+  }),
 });
 
 const Step = z
@@ -46,7 +53,7 @@ const Step = z
   .openapi("EscalationStep");
 const Ladder = z
   .object({
-    subjectType: z.enum(["document", "risk_alert"]),
+    subjectType: z.enum(LADDER_SUBJECTS),
     kind: z.enum(KINDS).openapi({
       description: "A document type, or '*' for every type without its own ladder (risk alerts: '*')",
     }),
@@ -69,11 +76,11 @@ const Ladders = z
   .openapi("EscalationLadders");
 
 /**
- * Who may set a kind's ladder: for a document type, the sending institution (below); a risk alert is
- * raised by either side, so either institution's admins set its ladders (null).
+ * Who may set a kind's ladder: for a document type, the sending institution (below); referrals,
+ * reports and risk alerts go both ways, so either institution's admins set their ladders (null).
  */
-function setterOf(subjectType: "document" | "risk_alert", kind: string): OrgKind | null {
-  if (!SUBJECT_KINDS[subjectType].includes(kind))
+function setterOf(subjectType: LadderSubject, kind: string): OrgKind | null {
+  if (!(SUBJECT_KINDS[subjectType] as readonly string[]).includes(kind))
     throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
       errors: [{ in: "path", path: "kind", message: `not a kind of ${subjectType}` }],
     });
@@ -172,12 +179,13 @@ export const escalationRoutes = newRouter()
       path: "/v1/admin/escalation-ladders/{subjectType}/{kind}",
       tags,
       summary:
-        "Override the ladder of a document type ('*' = all types), or of risk alerts ('*'), for the caller's jurisdiction (admins)",
+        "Override the ladder of a document type ('*' = all types), or of referral notices, periodic reports or risk alerts ('*'), for the caller's jurisdiction (admins)",
       description:
         "Applies from the next sweep. Steps already recorded for a deadline are not repeated. Offsets " +
-        "count in the subject type's unit: working days for documents (-20…60), clock hours for risk " +
-        "alerts (-24…168; H-1, H0, H+2 …); a document type's ladder is set by its sending institution, " +
-        "a risk alert's by either institution.",
+        "count in the subject type's unit: working days for documents, referrals and reports (-20…60), " +
+        "clock hours for risk alerts (-24…168; H-1, H0, H+2 …); audiences are the subject type's own. " +
+        "A document type's ladder is set by its sending institution; a referral's, report's or risk " +
+        "alert's by either institution.",
       roles: ["admin"],
       request: { params: Params, body: jsonBody(AnyUnitLadderInput) },
       responses: { 200: jsonResponse(Ladder, "The ladder now in force") },
@@ -226,7 +234,8 @@ export const escalationRoutes = newRouter()
       method: "delete",
       path: "/v1/admin/escalation-ladders/{subjectType}/{kind}",
       tags,
-      summary: "Return a document type's (or risk alerts') ladder to the default (admins)",
+      summary:
+        "Return a document type's (or referrals', reports', risk alerts') ladder to the default (admins)",
       roles: ["admin"],
       request: { params: Params },
       responses: { 204: { description: "The override is gone (or there was none)" } },
