@@ -60,6 +60,19 @@ export const configSchema = z.object({
     .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, "a day of the year as MM-DD, such as 03-01")
     .refine((d) => new Date(`2024-${d}T00:00:00Z`).getUTCDate() === Number(d.slice(3)), "no such day")
     .default("03-01"),
+  /**
+   * The public origin of the deployment (`https://cases.example.gov.cn`) that public answers link to
+   * (the feed's `url`, Atom links); unset: relative links. Never the request's Host header, which a
+   * client picks and a shared cache would keep for everyone.
+   */
+  PUBLIC_ORIGIN: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => {
+      const x = URL.canParse(u) ? new URL(u) : null;
+      return !!x && x.pathname === "/" && !x.search && !x.hash && !x.username && !x.password;
+    }, "an origin such as https://cases.example.gov.cn (no path, query or credentials)")
+    .transform((u) => new URL(u).origin)
+    .optional(),
   ALLOW_PRIVATE_WEBHOOKS: z
     .enum(["true", "false"])
     .default("false")

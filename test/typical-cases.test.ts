@@ -9,6 +9,7 @@ import {
   PublicCaseSchema,
   xmlText,
 } from "../src/cases/typical-cases.routes";
+import { parseConfig } from "../src/config";
 import { expectProblem, setup, type TestApp } from "./helpers";
 
 type Pair = Awaited<ReturnType<TestApp["pair"]>>;
@@ -442,5 +443,69 @@ describe("edge cache (the Worker's caches.default, keyed by the URL)", () => {
       "http://x.test/public/typical-cases",
       "http://x.test/public/typical-cases.atom",
     ]);
+    // A request carrying Authorization neither reads nor fills the shared cache.
+    const before = calls;
+    const authorised = await get("/public/typical-cases", { authorization: "Bearer x" });
+    expect(authorised.headers.get("x-edge-cache")).toBeNull();
+    expect(authorised.headers.get("cache-control")).toBe("no-store");
+    expect(calls).toBe(before + 1);
+  });
+});
+
+describe("public links and the Host header", () => {
+  it("never reflects the request's Host: relative links by default, PUBLIC_ORIGIN when configured", async () => {
+    const id = await published();
+    const q = `jurisdiction=${p.jurisdiction.code}`;
+    const evil = "http://evil.example";
+    const list = await t.request(`${evil}/public/typical-cases?${q}`);
+    const detail = await t.request(`${evil}/public/typical-cases/${id}`);
+    const atom = await t.request(`${evil}/public/typical-cases.atom?${q}`);
+    for (const body of [JSON.stringify(list.body), JSON.stringify(detail.body), String(atom.body)])
+      expect(body).not.toContain("evil.example");
+    expect(detail.body.url).toBe(`/public/typical-cases/${id}`);
+    expect(atom.body).toContain(
+      `<link rel="self" type="application/atom+xml" href="/public/typical-cases.atom?${q}"/>`,
+    );
+    // The same answer (and ETag) whatever Host the request names: one cache entry fits every reader.
+    const plain = await t.request(`/public/typical-cases/${id}`);
+    expect(plain.headers.get("etag")).toBe(detail.headers.get("etag"));
+    const config = t.deps.config as { PUBLIC_ORIGIN?: string };
+    config.PUBLIC_ORIGIN = "https://cases.example.gov.cn";
+    try {
+      const configured = await t.request(`${evil}/public/typical-cases/${id}`);
+      expect(configured.body.url).toBe(`https://cases.example.gov.cn/public/typical-cases/${id}`);
+      const feed = await t.request(`${evil}/public/typical-cases.atom?${q}`);
+      expect(feed.body).toContain(`href="https://cases.example.gov.cn/public/typical-cases.atom?${q}"`);
+      expect(String(feed.body)).not.toContain("evil.example");
+    } finally {
+      delete config.PUBLIC_ORIGIN;
+    }
+  });
+
+  it("takes PUBLIC_ORIGIN as an http(s) origin only", () => {
+    const parse = (v: string) => parseConfig({ LIBSQL_URL: "file:x.db", PUBLIC_ORIGIN: v });
+    expect(parse("https://cases.example.gov.cn/")).toMatchObject({
+      ok: true,
+      config: { PUBLIC_ORIGIN: "https://cases.example.gov.cn" },
+    });
+    for (const bad of ["https://cases.example.gov.cn/feed", "ftp://x.example", "https://u:p@x.example", "x"])
+      expect(parse(bad).ok).toBe(false);
+    expect(parseConfig({ LIBSQL_URL: "file:x.db" })).toMatchObject({ ok: true, config: {} });
+  });
+
+  it("answers a request carrying Authorization with no-store, like every authorised answer", async () => {
+    const id = await published();
+    for (const path of [
+      "/public/typical-cases",
+      "/public/typical-cases.atom",
+      `/public/typical-cases/${id}`,
+    ]) {
+      const res = await t.request(path, { as: p.user("court", "coordinator") });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect((await t.request(path)).headers.get("cache-control")).toBe(
+        "public, max-age=300, stale-while-revalidate=60",
+      );
+    }
   });
 });

@@ -199,7 +199,11 @@ export function toPublic(r: PublicRow, origin: string): z.infer<typeof PublicCas
   };
 }
 
-const originOf = (c: Context<AppEnv>) => new URL(c.req.url).origin;
+/**
+ * The origin public links are written with: the configured PUBLIC_ORIGIN, or none (relative links) —
+ * never the request's Host, which a client picks and a shared cache would keep for everyone.
+ */
+const originOf = (c: Context<AppEnv>) => c.var.deps.config.PUBLIC_ORIGIN ?? "";
 const found = (rows: { j: string }[]) => rows.length > 0;
 
 /** Why a change to a visible case did not apply (the route's role is already checked). */
@@ -227,12 +231,17 @@ function refusal(p: { status: string; underSignature: number } | undefined, acti
  */
 export const PUBLIC_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=60";
 
-/** A public answer: strong ETag over the body, 304 on `If-None-Match`, cacheable by anyone. */
+/**
+ * A public answer: strong ETag over the body, 304 on `If-None-Match`, cacheable by anyone — except
+ * the answer to a request that carried `Authorization`, which is `no-store` like every authorised
+ * answer (README, security.ts); the data is the same, only no cache keeps that copy.
+ */
 async function publicAnswer(c: Context<AppEnv>, body: string, type: string) {
   const etag = await etagOf(body);
+  const authorised = c.req.header("authorization") !== undefined;
   const headers = {
     etag,
-    "cache-control": PUBLIC_CACHE_CONTROL,
+    "cache-control": authorised ? "no-store" : PUBLIC_CACHE_CONTROL,
     "access-control-allow-origin": "*",
   };
   if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
@@ -260,7 +269,13 @@ export async function edgeCached(
   app: (request: Request) => Promise<Response> | Response,
 ): Promise<Response> {
   const url = new URL(request.url);
-  if (request.method !== "GET" || !url.pathname.startsWith("/public/")) return app(request);
+  // A request with Authorization is never answered from (nor stored in) the shared cache.
+  if (
+    request.method !== "GET" ||
+    !url.pathname.startsWith("/public/") ||
+    request.headers.has("authorization")
+  )
+    return app(request);
   const key = url.toString();
   const answer = (res: Response, state: "HIT" | "MISS") => {
     const etag = res.headers.get("etag");
@@ -337,7 +352,7 @@ export function atomFeed(items: z.infer<typeof PublicCaseSchema>[], selfUrl: str
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">',
-    el("id", `urn:fajian-xietong:typical-cases${new URL(selfUrl).search}`),
+    el("id", `urn:fajian-xietong:typical-cases${new URL(selfUrl, "http://relative.invalid").search}`),
     el("title", "法检联合发布典型案例"),
     el("subtitle", "Typical and reference cases jointly published by the courts and procuratorates"),
     el("updated", updated),
@@ -632,7 +647,8 @@ export const typicalCasesRoutes = newRouter()
       const q = c.req.valid("query");
       const [row] = await publicList(c.var.deps.db, { ...q, limit: 50 });
       const items = (JSON.parse(row![0]) as PublicRow[]).slice(0, 50).map((r) => toPublic(r, originOf(c)));
-      return publicAnswer(c, atomFeed(items, c.req.url), "application/atom+xml; charset=utf-8") as never;
+      const self = `${originOf(c)}${c.req.path}${new URL(c.req.url).search}`;
+      return publicAnswer(c, atomFeed(items, self), "application/atom+xml; charset=utf-8") as never;
     },
   )
   .openapi(
