@@ -256,7 +256,9 @@ export const calendarRoutes = newRouter()
         "Replaces the year's special days (the State Council publishes them late in the previous year). " +
         "The calendar is the whole deployment's, so only its operators change it. " +
         "Open documents whose deadline counting touched the year get their due date computed again, " +
-        "with a `deadline_recomputed` timeline event by the system (no actor).",
+        "with a `deadline_recomputed` timeline event by the system (no actor); so do open referral " +
+        "notices (acknowledgement due) and periodic reports (submission due), whose ladder then " +
+        "starts again on the new date.",
       roles: "operator",
       request: { params: Year, body: jsonBody(z.object({ days: z.array(SpecialDay).max(200) })) },
       responses: { 200: jsonResponse(CalendarYear, "The year as loaded") },
