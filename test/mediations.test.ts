@@ -491,6 +491,52 @@ describe("bad input", () => {
   });
 });
 
+describe("the level above following the document up (跟进监督)", () => {
+  it("sees the mediation's summary on the document (status, outcome, dates; no participants, no link) but not the mediation itself", async () => {
+    const docId = await replied();
+    const id = (
+      await open(docId, p.user("proc", "coordinator"), { participants: [p.user("proc", "handler").id] })
+    ).body.id;
+    const acked = await post(`/v1/documents/${docId}/acknowledge`, p.user("proc", "leader"), {
+      result: "not_accepted",
+      reason: "再审进展缓慢",
+    });
+    expect(acked.body.followup).toEqual({ orgId: city.procuratorate.id });
+    const follower = city.user("proc", "registrar");
+    let doc = await get(`/v1/documents/${docId}`, follower);
+    expect(doc.status).toBe(200);
+    expect(doc.body.mediation).toEqual({
+      id,
+      status: { code: "open", label: { zh: "调解中", en: "In mediation" } },
+      outcome: null,
+      outcomeOn: null,
+      sessions: 0,
+      href: null,
+    });
+    const as = p.user("court", "handler");
+    expect((await post(`/v1/mediations/${id}/sessions`, as, session(), key())).status).toBe(201);
+    const done = await post(`/v1/mediations/${id}/outcome`, as, {
+      outcome: "agreement",
+      outcomeOn: "2026-09-01",
+    });
+    expect(done.status).toBe(200);
+    doc = await get(`/v1/documents/${docId}`, follower);
+    expect(doc.body.mediation).toMatchObject({
+      status: { code: "concluded" },
+      outcome: { code: "agreement" },
+      outcomeOn: "2026-09-01",
+      sessions: 1,
+      href: null,
+    });
+    // The mediation itself (its people, places, notes) stays the two institutions'.
+    expectProblem(await get(`/v1/mediations/${id}`, follower), 404);
+    // The document's own institutions keep the link.
+    expect((await get(`/v1/documents/${docId}`, p.user("proc", "handler"))).body.mediation.href).toBe(
+      `/v1/mediations/${id}`,
+    );
+  });
+});
+
 describe("dates before the retrial was ruled", () => {
   it("refuses a session or an outcome dated before the reply that ruled the retrial (400 before_retrial_ruling), writing nothing; the ruling day itself is fine", async () => {
     const docId = await replied(); // replied (retrial ruled) on 2026-09-01

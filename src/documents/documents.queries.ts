@@ -92,13 +92,15 @@ export type DocRow = {
   requestHash: string;
   /** Only in single-document reads. */
   extensionAllowed?: number;
-  /** Only in single-document reads: the joint mediation of a retried case, when the caller sees it. */
+  /** Only in single-document reads: the summary of the joint mediation of a retried case. */
   mediation?: {
     id: string;
     status: "open" | "concluded";
     outcome: "agreement" | "withdrawn" | "failed" | "judgment" | null;
     outcomeOn: string | null;
     sessions: number;
+    /** The caller may open the mediation itself (one of its two institutions). */
+    readable: number;
   } | null;
 };
 

@@ -132,7 +132,7 @@ export function toDocumentDetail(r: DocRow, todayCst: string) {
           outcome: r.mediation.outcome ? MEDIATION_OUTCOMES.item(r.mediation.outcome) : null,
           outcomeOn: r.mediation.outcomeOn,
           sessions: r.mediation.sessions,
-          href: `/v1/mediations/${r.mediation.id}`,
+          href: r.mediation.readable ? `/v1/mediations/${r.mediation.id}` : null,
         }
       : null,
   };

@@ -199,13 +199,18 @@ export const DocumentFull = DocumentSchema.extend({
       outcome: coded(MEDIATION_OUTCOMES.codes).nullable(),
       outcomeOn: z.string().nullable(),
       sessions: z.number().int().openapi({ description: "How many sessions are recorded" }),
-      href: z.string().openapi({ example: "/v1/mediations/01J9Z8Q4M2T7" }),
+      href: z.string().nullable().openapi({
+        description: "The mediation itself, for the document's two institutions; null for the level above",
+        example: "/v1/mediations/01J9Z8Q4M2T7",
+      }),
     })
     .nullable()
     .openapi({
       description:
-        "The joint mediation (共同调解) of the retried case, for the document's two institutions; " +
-        "null when there is none (and for the level above following the document up).",
+        "The summary of the joint mediation (共同调解) of the retried case (status, outcome and its " +
+        "date, how many sessions; not its participants) for whoever sees the document, the level " +
+        "above following it up (跟进监督) included; `href` only for the document's two institutions. " +
+        "Null when there is none.",
     }),
 }).openapi("Document");
 

@@ -175,14 +175,18 @@ export function listMediations(
 }
 
 /**
- * The mediation of the document `d` as the document's detail shows it (a JSON object, or NULL when
- * there is none or the caller does not see it: the level above following the document up does not).
+ * The mediation of the document `d` as the document's detail shows it: a summary (status, outcome
+ * and its date, the number of sessions — not participants, places or notes) to whoever sees the
+ * document, the level above following it up (跟进监督) included, since whether the retried case was
+ * settled is what supervision follows; `readable` tells whether the caller may open the mediation
+ * itself (its two institutions only). NULL only when there is none.
  */
 export const mediationOfDocument = (scope: Scope) =>
   sql`(select json_object('id', dm_.id, 'status', dm_.status, 'outcome', dm_.outcome,
       'outcomeOn', dm_.outcome_on,
-      'sessions', (select count(*) from mediation_sessions dms_ where dms_.mediation_id = dm_.id))
-    from mediations dm_ where dm_.document_id = d.id and ${scope.visible(mediations, "dm_")})`;
+      'sessions', (select count(*) from mediation_sessions dms_ where dms_.mediation_id = dm_.id),
+      'readable', ${scope.visible(mediations, "dm_")})
+    from mediations dm_ where dm_.document_id = d.id)`;
 
 /**
  * SQL true when the day `day` is not before the reply of the mediation `md`'s document that ruled
