@@ -273,10 +273,10 @@ describe("POST /v1/referrals: Idempotency-Key and bad input", () => {
       [{ ...courtNotice, caseNumbers: ["(2026)   号"] }, "caseNumbers.0"],
       [{ ...courtNotice, caseNumbers: ["(2026)\u3000\u200b号"] }, "caseNumbers.0"],
       // An unknown (misspelt) field is named, not dropped.
-      [{ ...courtNotice, fact: "拼错的字段" }, "", "unrecognized_keys"],
+      [{ ...courtNotice, fact: "拼错的字段" }, "fact", "unrecognized_keys"],
       [
         { ...courtNotice, parties: [{ name: "张某", role: "原告", phone: "1" }] },
-        "parties.0",
+        "parties.0.phone",
         "unrecognized_keys",
       ],
     ];

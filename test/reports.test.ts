@@ -185,18 +185,26 @@ describe("POST /v1/report-series", () => {
         expect.objectContaining({ path, code: "unrecognized_keys", message: expect.stringContaining(field) }),
       );
     };
-    await unknown(await post("/v1/report-series", seriesBody({ duWorkdays: 3 })), "", "duWorkdays");
+    await unknown(await post("/v1/report-series", seriesBody({ duWorkdays: 3 })), "duWorkdays", "duWorkdays");
     const f = { ...FIELDS[0], requried: false };
-    await unknown(await post("/v1/report-series", seriesBody({ fields: [f] })), "fields.0", "requried");
+    await unknown(
+      await post("/v1/report-series", seriesBody({ fields: [f] })),
+      "fields.0.requried",
+      "requried",
+    );
     const l = { ...FIELDS[0], label: { zh: "a", en: "a", fr: "a" } };
-    await unknown(await post("/v1/report-series", seriesBody({ fields: [l] })), "fields.0.label", "fr");
+    await unknown(await post("/v1/report-series", seriesBody({ fields: [l] })), "fields.0.label.fr", "fr");
     const { id } = await dueReport(w);
     const figures = { cases_accepted: 1, cases_concluded: 1 };
-    await unknown(await post(`/v1/reports/${id}/submit`, { figures, txt: "本月" }), "", "txt");
+    await unknown(await post(`/v1/reports/${id}/submit`, { figures, txt: "本月" }), "txt", "txt");
     expect((await w.t.request(`/v1/reports/${id}`, { as })).body.status.code).toBe("due");
     expect((await post(`/v1/reports/${id}/submit`, { figures })).status).toBe(200);
     const proc = w.p.user("proc", "coordinator");
-    await unknown(await post(`/v1/reports/${id}/comments`, { body: "x", urgent: true }, proc), "", "urgent");
+    await unknown(
+      await post(`/v1/reports/${id}/comments`, { body: "x", urgent: true }, proc),
+      "urgent",
+      "urgent",
+    );
   });
 
   it("refuses bad input field by field, and a role that may not create series", async () => {

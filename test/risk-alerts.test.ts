@@ -185,8 +185,12 @@ describe("raising an alert", () => {
     await bad({ ...alert, caseNumbers: ["(2026)京0105民\u0000初1234号"] }, "caseNumbers.0", "control");
     await bad({ ...alert, caseNumbers: ["(2026)京0105民\u001b初1234号"] }, "caseNumbers.0", "control");
     // A misspelt field is named, not dropped (ackhours would otherwise give the default 2 hours).
-    await bad({ ...alert, ackHours: undefined, ackhours: 24 }, "", "ackhours");
-    await bad({ ...alert, parties: [{ name: "李某", role: "申请人", phone: "1" }] }, "parties.0", "phone");
+    await bad({ ...alert, ackHours: undefined, ackhours: 24 }, "ackhours", "ackhours");
+    await bad(
+      { ...alert, parties: [{ name: "李某", role: "申请人", phone: "1" }] },
+      "parties.0.phone",
+      "phone",
+    );
     expect(await w.t.deps.db.all(sql`select id from exchanges`)).toEqual([]);
     const id = await w.acknowledged();
     const act = async (verb: string, json: object, method = "POST") => {

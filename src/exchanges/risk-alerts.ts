@@ -133,7 +133,7 @@ export async function raiseRiskAlert(deps: Deps, scope: Scope, key: string, inpu
   const ackHours = input.ackHours ?? ACK_HOURS[input.level];
   const dueAt = new Date(deps.clock.now().getTime() + ackHours * 3600_000).toISOString();
   const body: RiskAlertBody = {
-    dimensions: [...new Set(input.dimensions)],
+    dimensions: input.dimensions,
     parties: input.parties,
     known: input.known,
     publicOpinion: input.publicOpinion,

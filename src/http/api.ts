@@ -159,12 +159,15 @@ const validationHook = (result: { success: boolean; error?: unknown; target: str
   if (result.success) return;
   const issues = (result.error as z.ZodError).issues;
   throw new ApiError(400, "validation_failed", "The request has invalid fields.", {
-    errors: issues.map((i) => ({
-      in: result.target,
-      path: i.path.join("."),
-      message: i.message,
-      code: i.code,
-    })),
+    // An unknown field (a strict body) is named in the path, one entry per field, like any other.
+    errors: issues.flatMap((i) =>
+      (i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((path) => ({
+        in: result.target,
+        path: path.join("."),
+        message: i.code === "unrecognized_keys" ? `not a field of this request: "${path.at(-1)}"` : i.message,
+        code: i.code,
+      })),
+    ),
   });
 };
 
