@@ -164,7 +164,10 @@ const validationHook = (result: { success: boolean; error?: unknown; target: str
       (i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((path) => ({
         in: result.target,
         path: path.join("."),
-        message: i.code === "unrecognized_keys" ? `not a field of this request: "${path.at(-1)}"` : i.message,
+        message:
+          i.code === "unrecognized_keys"
+            ? `not a field of this request: "${String(path.at(-1))}"`
+            : i.message,
         code: i.code,
       })),
     ),
