@@ -178,6 +178,23 @@ export const toDetailFields = (
 });
 
 /** The query of a kind's list: direction, created range (China dates), sync, cursor. */
+/** A list filter of comma-separated statuses of a kind (`sent,acknowledged`); an unknown one is 400. */
+export const statusList = (codes: readonly string[], example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return undefined;
+      const list = s.split(",");
+      const bad = list.filter((x) => !codes.includes(x));
+      if (bad.length) {
+        ctx.addIssue({ code: "custom", message: `unknown status: ${bad.join(", ")}` });
+        return z.NEVER;
+      }
+      return list;
+    })
+    .openapi({ description: "Comma-separated statuses", example });
+
 export const ExchangeListQuery = PageQuery.extend({
   direction: z
     .enum(["in", "out", "both"])

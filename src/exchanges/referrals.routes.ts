@@ -18,6 +18,7 @@ import {
   toDetailFields,
   toExchange,
   toExchangeEvent,
+  statusList,
 } from "./exchanges.schemas";
 import {
   ACK_WORKING_DAYS,
@@ -211,20 +212,7 @@ const changed = (
   timeline: r.timeline.map((e) => toExchangeEvent("referral", e)),
 });
 
-const StatusList = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (!s) return undefined;
-    const list = s.split(",");
-    const bad = list.filter((x) => !(REFERRAL_STATUSES.codes as readonly string[]).includes(x));
-    if (bad.length) {
-      ctx.addIssue({ code: "custom", message: `unknown status: ${bad.join(", ")}` });
-      return z.NEVER;
-    }
-    return list;
-  })
-  .openapi({ description: "Comma-separated statuses", example: "sent,acknowledged" });
+const StatusList = statusList(REFERRAL_STATUSES.codes, "sent,acknowledged");
 
 const refusals = (codes: string) => errorResponse(codes);
 

@@ -19,6 +19,7 @@ import {
   toDetailFields,
   toExchange,
   toExchangeEvent,
+  statusList,
 } from "./exchanges.schemas";
 import {
   ACK_HOURS,
@@ -305,20 +306,7 @@ const toAssessment = (n: NoteRow) => {
   };
 };
 
-const StatusList = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (!s) return undefined;
-    const list = s.split(",");
-    const bad = list.filter((x) => !(RISK_ALERT_STATUSES.codes as readonly string[]).includes(x));
-    if (bad.length) {
-      ctx.addIssue({ code: "custom", message: `unknown status: ${bad.join(", ")}` });
-      return z.NEVER;
-    }
-    return list;
-  })
-  .openapi({ description: "Comma-separated statuses", example: "raised,acknowledged" });
+const StatusList = statusList(RISK_ALERT_STATUSES.codes, "raised,acknowledged");
 
 const refusals = (codes: string) => errorResponse(codes);
 
