@@ -14,6 +14,7 @@ import {
   jsonResponse,
   newRouter,
   sha256,
+  paginate,
 } from "../http/api";
 import { ApiError } from "../http/problem";
 import { updatedSince } from "../meetings/meetings.schemas";
@@ -760,13 +761,11 @@ export const sharedCasesRoutes = newRouter()
         ...stmts,
         supervisionDocuments(scope, withDocs ? caseKey(f.caseNumber!) : "\u0000"),
       ]);
-      const rows = records(results[1]);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
+      const page = paginate(records(results[1]), limit, (r) => encodeCursor([r.updatedAt, r.id]));
       return c.json(
         {
-          items: page.map((r) => toRecord(r, principal.orgId)),
-          nextCursor: rows.length > limit && last ? encodeCursor([last.updatedAt, last.id]) : null,
+          items: page.items.map((r) => toRecord(r, principal.orgId)),
+          nextCursor: page.nextCursor,
           ...(withDocs ? { supervisionDocuments: docs(results[2]).map(toDoc) } : {}),
         },
         200,
@@ -1047,15 +1046,8 @@ export const sharedCasesRoutes = newRouter()
       const { items } = await scope.list<GrantRow>(
         listGrants(scope, { ...q, after: cursor ? decodeCursor(cursor, validKey) : undefined }),
       );
-      const page = items.slice(0, q.limit);
-      const last = page.at(-1);
-      return c.json(
-        {
-          items: page.map(toGrant),
-          nextCursor: items.length > q.limit && last ? encodeCursor([last.updatedAt, last.id]) : null,
-        },
-        200,
-      );
+      const page = paginate(items, q.limit, (r) => encodeCursor([r.updatedAt, r.id]));
+      return c.json({ items: page.items.map(toGrant), nextCursor: page.nextCursor }, 200);
     },
   )
   .openapi(
@@ -1153,14 +1145,7 @@ export const sharedCasesRoutes = newRouter()
       const { items } = await scope.list<AccessRow>(
         listAccess(scope, { ...q, before: cursor ? decodeCursor(cursor, validKey) : undefined }),
       );
-      const page = items.slice(0, q.limit);
-      const last = page.at(-1);
-      return c.json(
-        {
-          items: page.map(toAccess),
-          nextCursor: items.length > q.limit && last ? encodeCursor([last.at, last.id]) : null,
-        },
-        200,
-      );
+      const page = paginate(items, q.limit, (r) => encodeCursor([r.at, r.id]));
+      return c.json({ items: page.items.map(toAccess), nextCursor: page.nextCursor }, 200);
     },
   );

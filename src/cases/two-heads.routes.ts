@@ -19,6 +19,7 @@ import {
   jsonResponse,
   newRouter,
   sha256,
+  paginate,
 } from "../http/api";
 import { ApiError, conflict } from "../http/problem";
 import { CosignOrNull, IdempotencyHeader, updatedSince } from "../meetings/meetings.schemas";
@@ -287,10 +288,8 @@ export const twoHeadsRoutes = newRouter()
           after: q.cursor ? decodeCursor(q.cursor, (k) => Number.isFinite(Date.parse(k))) : undefined,
         }),
       );
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const nextCursor = rows.length > q.limit && last ? encodeCursor([last.updatedAt, last.id]) : null;
-      return c.json({ items: page.map(toHearing), nextCursor }, 200);
+      const { items, nextCursor } = paginate(rows, q.limit, (r) => encodeCursor([r.updatedAt, r.id]));
+      return c.json({ items: items.map(toHearing), nextCursor }, 200);
     },
   )
   .openapi(

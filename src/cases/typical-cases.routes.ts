@@ -21,6 +21,7 @@ import {
   LabelSchema,
   newRouter,
   sha256,
+  paginate,
 } from "../http/api";
 import { ApiError, conflict, notFound } from "../http/problem";
 import { CosignOrNull, IdempotencyHeader, updatedSince } from "../meetings/meetings.schemas";
@@ -455,10 +456,8 @@ export const typicalCasesRoutes = newRouter()
       const { items: rows } = await scope.list<CaseRow>(
         listCases(scope, { ...q, after: q.cursor ? decodeCursor(q.cursor, cursorKey) : undefined }),
       );
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const nextCursor = rows.length > q.limit && last ? encodeCursor([last.updatedAt, last.id]) : null;
-      return c.json({ items: page.map((r) => toCase(r, originOf(c))), nextCursor }, 200);
+      const { items, nextCursor } = paginate(rows, q.limit, (r) => encodeCursor([r.updatedAt, r.id]));
+      return c.json({ items: items.map((r) => toCase(r, originOf(c))), nextCursor }, 200);
     },
   )
   .openapi(
@@ -613,12 +612,8 @@ export const typicalCasesRoutes = newRouter()
         after: q.cursor ? decodeCursor(q.cursor, cursorKey) : undefined,
       });
       const rows = JSON.parse(row![0]) as PublicRow[];
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const body = {
-        items: page.map((r) => toPublic(r, originOf(c))),
-        nextCursor: rows.length > q.limit && last ? encodeCursor([last.publishedAt, last.id]) : null,
-      };
+      const page = paginate(rows, q.limit, (r) => encodeCursor([r.publishedAt, r.id]));
+      const body = { items: page.items.map((r) => toPublic(r, originOf(c))), nextCursor: page.nextCursor };
       return publicAnswer(c, JSON.stringify(body), "application/json; charset=utf-8") as never;
     },
   )

@@ -19,6 +19,7 @@ import {
   newRouter,
   sha256,
   type Deps,
+  paginate,
 } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
 import { updatedSince } from "../meetings/meetings.schemas";
@@ -368,11 +369,8 @@ const SeriesParams = z.object({ id: z.string().min(1).max(64) });
 const seriesFound = (rows: { j: string }[]) => rows.length > 0;
 
 /** The page of a list with a (updatedAt, id) cursor. */
-function page<T extends { updatedAt: string; id: string }>(rows: T[], limit: number) {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.updatedAt, last.id]) : null };
-}
+const page = <T extends { updatedAt: string; id: string }>(rows: T[], limit: number) =>
+  paginate(rows, limit, (r) => encodeCursor([r.updatedAt, r.id]));
 
 // ── Routes ────────────────────────────────────────────────────────────────────────────────────
 
