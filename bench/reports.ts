@@ -12,9 +12,9 @@ import { sql } from "drizzle-orm";
 import { fixedClock } from "../src/clock";
 import { runJob } from "../src/cron/cron";
 import type { Db } from "../src/db/client";
-import type { Deps } from "../src/http/api";
 import { migrateDb, nodeDeps } from "../src/node/local";
 import { SERIES_CHUNK } from "../src/series/series";
+import { countCalls, insertPairs } from "./series";
 
 const PAIRS = 3_500;
 const PER_PAIR = 5;
@@ -38,51 +38,22 @@ const CONFIG = (reporter: string) =>
   });
 
 /**
- * Inserts `n` pairs in bulk (as bench/series.ts does: a jurisdiction, its court and procuratorate, a
- * coordinator, an admin and a leader each) and PER_PAIR monthly report series per pair starting in
- * January 2027: reporters court, procuratorate, both, court, procuratorate.
+ * Inserts `n` pairs in bulk (bench/series.ts `insertPairs`) and PER_PAIR monthly report series per
+ * pair starting in January 2027: reporters court, procuratorate, both, court, procuratorate.
  */
-async function insertPairs(db: Db, n: number, now: string) {
+async function insertPairsWithSeries(db: Db, n: number, now: string) {
+  await insertPairs(db, n, now);
   const nums = sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${n})`;
-  const orgs = sql`${nums}, k(kind, tag) as (values ('court', 'c'), ('procuratorate', 'p'))`;
-  const people = sql`${orgs}, r(role) as (values ('coordinator'), ('admin'), ('leader'))`;
   const reporters = ["court", "procuratorate", "both", "court", "procuratorate"];
   const kinds = sql`${nums}, s(k, reporter, first_host, config) as (values ${sql.join(
     reporters.map((r, k) => sql`(${k}, ${r}, ${r === "both" ? "court" : r}, ${CONFIG(r)})`),
     sql`, `,
   )})`;
-  await db.batch([
-    db.run(sql`${nums} insert into jurisdictions (id, code, name, level, count_makeup_workdays, created_at)
-      select printf('bj%05d', i), printf('B%05d', i), '基准区' || i, 'basic', 1, ${now} from n`),
-    db.run(sql`${orgs} insert into organizations (id, jurisdiction_id, kind, name, created_at)
-      select printf('b%s%05d', k.tag, i), printf('bj%05d', i), k.kind,
-        '基准区' || i || case k.kind when 'court' then '人民法院' else '人民检察院' end, ${now}
-      from n, k`),
-    db.run(sql`${people} insert into users (id, jurisdiction_id, org_id, email, name, created_at)
-      select printf('bu%s%05d%s', k.tag, i, r.role), printf('bj%05d', i), printf('b%s%05d', k.tag, i),
-        printf('%s.%s%05d@bench.test', r.role, k.tag, i), r.role || i, ${now}
-      from n, k, r`),
-    db.run(sql`${people} insert into role_assignments (id, jurisdiction_id, org_id, user_id, role, created_at)
-      select printf('br%s%05d%s', k.tag, i, r.role), printf('bj%05d', i), printf('b%s%05d', k.tag, i),
-        printf('bu%s%05d%s', k.tag, i, r.role), r.role, ${now}
-      from n, k, r`),
-    db.run(sql`${kinds} insert into series (id, jurisdiction_id, kind, key, cadence, first_host, alternate,
-        start_period, active, config, created_at, updated_at)
-      select printf('bs%05d.%d', i, s.k), printf('bj%05d', i), 'mutual_report', 'bench' || s.k, 'month',
-        s.first_host, 0, '2027-01', 1, s.config, ${now}, ${now}
-      from n, s`),
-  ]);
-}
-
-/** Counts calls of the client's execute/batch (each one round trip). */
-function countCalls(deps: Deps) {
-  const client = deps.db.$client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  let calls = 0;
-  for (const m of ["execute", "batch", "executeMultiple"]) {
-    const orig = client[m]!.bind(client);
-    client[m] = (...a: unknown[]) => (calls++, orig(...a));
-  }
-  return { reset: () => void (calls = 0), read: () => calls };
+  await db.run(sql`${kinds} insert into series (id, jurisdiction_id, kind, key, cadence, first_host,
+      alternate, start_period, active, config, created_at, updated_at)
+    select printf('bs%05d.%d', i, s.k), printf('bj%05d', i), 'mutual_report', 'bench' || s.k, 'month',
+      s.first_host, 0, '2027-01', 1, s.config, ${now}, ${now}
+    from n, s`);
 }
 
 async function embedded(pairs: number) {
@@ -91,7 +62,7 @@ async function embedded(pairs: number) {
     const clock = fixedClock(WARM);
     const { deps } = await nodeDeps({ LIBSQL_URL: `file:${join(dir, "bench.db")}` }, { clock });
     await migrateDb(deps.db, clock);
-    await insertPairs(deps.db, pairs, WARM.toISOString());
+    await insertPairsWithSeries(deps.db, pairs, WARM.toISOString());
     const trips = countCalls(deps);
     const measure = async (at: Date) => {
       clock.set(at);

@@ -26,7 +26,7 @@ const NEXT_HALF = new Date("2027-07-01T00:00:00Z");
  * Inserts `n` pairs in bulk (createPair writes one pair per batch, far too slow for 3,500): a
  * jurisdiction, its court and procuratorate, and per institution a coordinator, an admin and a leader.
  */
-async function insertPairs(db: Db, n: number, now: string) {
+export async function insertPairs(db: Db, n: number, now: string) {
   const nums = sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${n})`;
   const orgs = sql`${nums}, k(kind, tag) as (values ('court', 'c'), ('procuratorate', 'p'))`;
   const people = sql`${orgs}, r(role) as (values ('coordinator'), ('admin'), ('leader'))`;
@@ -86,7 +86,7 @@ async function cycle(deps: Deps, pairs: number, trips: { reset(): void; read(): 
 }
 
 /** Counts calls of the client's execute/batch (each one round trip). */
-function countCalls(deps: Deps) {
+export function countCalls(deps: Deps) {
   const client = deps.db.$client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   let calls = 0;
   for (const m of ["execute", "batch", "executeMultiple"]) {
