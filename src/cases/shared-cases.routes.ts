@@ -15,6 +15,8 @@ import {
   newRouter,
   sha256,
   paginate,
+  PageQuery,
+  pageOf,
 } from "../http/api";
 import { ApiError } from "../http/problem";
 import { updatedSince } from "../meetings/meetings.schemas";
@@ -727,8 +729,7 @@ export const sharedCasesRoutes = newRouter()
       roles: "any",
       request: {
         query: SearchQuery.extend({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(300).optional(),
+          ...PageQuery.shape,
         }),
       },
       responses: {
@@ -1029,15 +1030,11 @@ export const sharedCasesRoutes = newRouter()
           status: z.enum(["active", "revoked"]).optional(),
           direction: z.enum(["given", "received"]).optional(),
           updatedSince: updatedSince("Only grants changed after this instant."),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(300).optional(),
+          ...PageQuery.shape,
         }),
       },
       responses: {
-        200: jsonResponse(
-          z.object({ items: z.array(GrantSchema), nextCursor: z.string().nullable() }),
-          "A page",
-        ),
+        200: jsonResponse(pageOf(GrantSchema), "A page"),
       },
     }),
     async (c) => {
@@ -1133,10 +1130,7 @@ export const sharedCasesRoutes = newRouter()
         }),
       },
       responses: {
-        200: jsonResponse(
-          z.object({ items: z.array(AccessSchema), nextCursor: z.string().nullable() }),
-          "A page",
-        ),
+        200: jsonResponse(pageOf(AccessSchema), "A page"),
       },
     }),
     async (c) => {

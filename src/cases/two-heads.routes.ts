@@ -20,6 +20,8 @@ import {
   newRouter,
   sha256,
   paginate,
+  PageQuery,
+  pageOf,
 } from "../http/api";
 import { ApiError, conflict } from "../http/problem";
 import { CosignOrNull, IdempotencyHeader, updatedSince } from "../meetings/meetings.schemas";
@@ -268,15 +270,11 @@ export const twoHeadsRoutes = newRouter()
           year: z.coerce.number().int().min(2000).max(2100).optional().openapi({ example: 2026 }),
           status: z.enum(TWO_HEADS_STATUSES.codes).optional(),
           updatedSince: updatedSince("Only nominations changed after this instant (any offset)"),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(300).optional(),
+          ...PageQuery.shape,
         }),
       },
       responses: {
-        200: jsonResponse(
-          z.object({ items: z.array(HearingSchema), nextCursor: z.string().nullable() }),
-          "A page of nominations",
-        ),
+        200: jsonResponse(pageOf(HearingSchema), "A page of nominations"),
       },
     }),
     async (c) => {

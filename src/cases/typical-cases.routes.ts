@@ -22,6 +22,8 @@ import {
   newRouter,
   sha256,
   paginate,
+  PageQuery,
+  pageOf,
 } from "../http/api";
 import { ApiError, conflict, notFound } from "../http/problem";
 import { CosignOrNull, IdempotencyHeader, updatedSince } from "../meetings/meetings.schemas";
@@ -439,15 +441,11 @@ export const typicalCasesRoutes = newRouter()
           tag: Tag.optional(),
           year: Year,
           updatedSince: updatedSince("Only cases changed after this instant (any offset)"),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(300).optional(),
+          ...PageQuery.shape,
         }),
       },
       responses: {
-        200: jsonResponse(
-          z.object({ items: z.array(CaseSchema), nextCursor: z.string().nullable() }),
-          "A page of cases",
-        ),
+        200: jsonResponse(pageOf(CaseSchema), "A page of cases"),
       },
     }),
     async (c) => {

@@ -20,6 +20,8 @@ import {
   sha256,
   type Deps,
   paginate,
+  PageQuery,
+  pageOf,
 } from "../http/api";
 import { ApiError, forbidden } from "../http/problem";
 import { updatedSince } from "../meetings/meetings.schemas";
@@ -476,15 +478,11 @@ export const reportsRoutes = newRouter()
         query: z.object({
           active: z.enum(["true", "false"]).optional(),
           updatedSince: updatedSince("Only series changed after this instant (any offset)"),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(300).optional(),
+          ...PageQuery.shape,
         }),
       },
       responses: {
-        200: jsonResponse(
-          z.object({ items: z.array(ReportSeriesSchema), nextCursor: z.string().nullable() }),
-          "A page of series",
-        ),
+        200: jsonResponse(pageOf(ReportSeriesSchema), "A page of series"),
       },
     }),
     async (c) => {
@@ -570,15 +568,11 @@ export const reportsRoutes = newRouter()
             .optional(),
           status: z.enum(REPORT_STATUSES.codes).optional(),
           updatedSince: updatedSince("Only reports changed after this instant (any offset)"),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(300).optional(),
+          ...PageQuery.shape,
         }),
       },
       responses: {
-        200: jsonResponse(
-          z.object({ items: z.array(ReportSchema), nextCursor: z.string().nullable() }),
-          "A page of reports",
-        ),
+        200: jsonResponse(pageOf(ReportSchema), "A page of reports"),
       },
     }),
     async (c) => {

@@ -21,6 +21,7 @@ import {
   newRouter,
   sha256,
   paginate,
+  PageQuery,
 } from "../http/api";
 import { ApiError } from "../http/problem";
 import { IdempotencyHeader, updatedSince } from "../meetings/meetings.schemas";
@@ -363,8 +364,7 @@ export const mediationRoutes = newRouter()
           updatedSince: updatedSince(
             "Only mediations changed after this instant (any offset; compared as an instant).",
           ),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(300).optional(),
+          ...PageQuery.shape,
         }),
       },
       responses: {
