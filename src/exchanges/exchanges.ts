@@ -300,6 +300,8 @@ export type NewExchange = {
   /** The 'created' timeline row's note and data. */
   note?: string | null;
   data?: Record<string, unknown>;
+  /** Its 'created' webhook is urgent (delivered outside business hours), e.g. a risk alert. */
+  urgent?: boolean;
 };
 
 export type Effects = (
@@ -382,7 +384,7 @@ export async function createExchange(
       when: created,
     }),
     ...(o.effects?.(created, { id, eventId, now }) ?? []),
-    outboxFromSubjectEvents(scope.db, sql`ev.id = ${eventId}`),
+    outboxFromSubjectEvents(scope.db, sql`ev.id = ${eventId}`, sql`${v.urgent ? 1 : 0}`),
     getExchangeByKey(scope, o.key),
     timelineByKey(scope, o.key),
     // Why nothing was created: the document, the counterpart.

@@ -153,6 +153,7 @@ export async function raiseRiskAlert(deps: Deps, scope: Scope, key: string, inpu
       body,
       dueAt,
       data: { level: input.level, dimensions: body.dimensions, ackHours, dueAt },
+      urgent: true,
     },
     effects: (created, { id, eventId, now }) => [
       notifyExchange(scope, {
@@ -172,9 +173,6 @@ export async function raiseRiskAlert(deps: Deps, scope: Scope, key: string, inpu
         urgent: true,
         now,
       }),
-      // The 'created' webhook, urgent: written here first, so the core's own (not urgent) outbox
-      // insert of the same event id finds it and does nothing.
-      outboxFromSubjectEvents(scope.db, sql`ev.id = ${eventId}`, sql`1`),
     ],
   });
 }
