@@ -93,7 +93,10 @@ export type ExchangeRow = {
   period: string | null;
   plan: string | null;
   createdBy: { id: string; name: string } | null;
-  /** The names of the people the outcome names (its `…By` keys: handledBy, withdrawnBy …), by id. */
+  /**
+   * The names of the people the outcome names (its `…By` and `by` keys at any depth: handledBy,
+   * plan.updatedBy, closure.by …), by id, as they are now.
+   */
   names: Record<string, string>;
   createdAt: string;
   updatedAt: string;
@@ -124,8 +127,8 @@ const ROW = sql`json_object('id', x.id, 'jurisdictionId', x.jurisdiction_id, 'ki
   'seriesId', x.series_id, 'period', x.period, 'plan', x.plan,
   'createdBy', json(case when x.created_by is null then null else json_object('id', x.created_by,
     'name', coalesce((select cu_.name from users cu_ where cu_.id = x.created_by), '')) end),
-  'names', (select json_group_object(u_.id, u_.name) from json_each(coalesce(x.outcome, '{}')) o_
-    join users u_ on u_.id = o_.value where o_.key like '%By'),
+  'names', (select json_group_object(u_.id, u_.name) from json_tree(coalesce(x.outcome, '{}')) o_
+    join users u_ on u_.id = o_.atom where o_.type = 'text' and (o_.key like '%By' or o_.key = 'by')),
   'createdAt', x.created_at, 'updatedAt', x.updated_at, 'requestHash', x.request_hash) as j`;
 
 const FROM = sql`from exchanges x join organizations so on so.id = x.sender_org_id

@@ -238,12 +238,12 @@ const RiskAlertDetail = RiskAlertSchema.extend({
 
 // ── Mapping ───────────────────────────────────────────────────────────────────────────────────
 
-type Names = Map<string, string>;
 /** Who acted: the name stored with the act (older rows: the timeline's actor name). */
-const person = (id: string | undefined, stored: string | undefined, names: Names) =>
-  id ? { id, name: stored ?? names.get(id) ?? "" } : null;
+/** Who acted, named as the row's `names` (resolved in its SQL) say. */
+const person = (id: string | undefined, names: ExchangeRow["names"]) =>
+  id ? { id, name: names[id] ?? "" } : null;
 
-function toRiskAlert(row: ExchangeRow, orgId: string, now: Date, names: Names = new Map()) {
+function toRiskAlert(row: ExchangeRow, orgId: string, now: Date) {
   const b = row.body as RiskAlertBody;
   const o = (row.outcome ?? {}) as RiskAlertOutcome;
   const level = row.subkind as (typeof RISK_LEVELS.codes)[number];
@@ -256,9 +256,7 @@ function toRiskAlert(row: ExchangeRow, orgId: string, now: Date, names: Names = 
     publicOpinion: b.publicOpinion ?? "",
     ackHours: b.ackHours ?? 0,
     overdue: row.status === "raised" && !!row.dueAt && Date.parse(row.dueAt) <= now.getTime(),
-    acknowledged: o.acknowledgedAt
-      ? { at: o.acknowledgedAt, by: person(o.acknowledgedBy, o.acknowledgedByName, names) }
-      : null,
+    acknowledged: o.acknowledgedAt ? { at: o.acknowledgedAt, by: person(o.acknowledgedBy, row.names) } : null,
     plan:
       o.plan && row.plan !== null
         ? {
@@ -268,7 +266,7 @@ function toRiskAlert(row: ExchangeRow, orgId: string, now: Date, names: Names = 
             contentHash: o.plan.contentHash,
             cosignatureId: o.plan.cosignId ?? null,
             updatedAt: o.plan.updatedAt,
-            updatedBy: person(o.plan.updatedBy, o.plan.updatedByName, names),
+            updatedBy: person(o.plan.updatedBy, row.names),
             inForceAt: o.plan.inForceAt ?? null,
           }
         : null,
@@ -276,21 +274,17 @@ function toRiskAlert(row: ExchangeRow, orgId: string, now: Date, names: Names = 
       ? {
           resolution: o.closure.resolution,
           at: o.closure.at,
-          by: person(o.closure.by, o.closure.byName, names),
+          by: person(o.closure.by, row.names),
         }
       : null,
   };
 }
 
-/** Actor names from the timeline (who acknowledged, drafted, closed). */
-const namesOf = (timeline: { actorId: string | null; actorName: string | null }[]): Names =>
-  new Map(timeline.filter((e) => e.actorId).map((e) => [e.actorId!, e.actorName ?? ""]));
-
 const changed = (
   r: Awaited<ReturnType<typeof acknowledgeRiskAlert>>,
   now: Date,
 ): z.infer<typeof RiskAlertWithTimeline> => ({
-  ...toRiskAlert(r.row, r.principal.orgId, now, namesOf(r.timeline)),
+  ...toRiskAlert(r.row, r.principal.orgId, now),
   timeline: r.timeline.map((e) => toExchangeEvent("risk_alert", e)),
 });
 
@@ -399,7 +393,7 @@ export const riskAlertsRoutes = newRouter()
       const [sender, recipient] = [of(d.row.sender.id), of(d.row.recipient.id)];
       return c.json(
         {
-          ...toRiskAlert(d.row, orgId, c.var.deps.clock.now(), namesOf(d.timeline)),
+          ...toRiskAlert(d.row, orgId, c.var.deps.clock.now()),
           ...toDetailFields("risk_alert", {
             timeline: d.timeline,
             notes: d.notes.map((n) => JSON.parse(n.j) as NoteRow),

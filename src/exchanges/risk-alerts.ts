@@ -6,10 +6,10 @@
 // Creation, the guarded change, the list and the pieces of the detail read are the exchanges core's
 // (src/exchanges/exchanges.ts); this file holds the kind's rules, its ladder and its co-sign hooks.
 //
-// The alert's process state lives in `outcome` (JSON): acknowledgedAt/By/ByName; plan { status,
-// version, contentHash, cosignId, updatedAt/By/ByName, inForceAt }; closure { resolution, at, by,
-// byName }. Who acted is stored with their name as it was, resolved in the change's own SQL, so a
-// list or a PUT answer names them without another read. The plan text is
+// The alert's process state lives in `outcome` (JSON): acknowledgedAt/By; plan { status, version,
+// contentHash, cosignId, updatedAt/By, inForceAt }; closure { resolution, at, by }. Who acted is
+// named by the row's `names` (the core resolves every `…By`/`by` of the outcome in the row's own
+// SQL), so a list or a PUT answer names them without another read. The plan text is
 // the `plan` column. The co-signature rounds are authoritative for the plan's lock (every guard reads
 // cosignOpen / cosignSigned); `plan.status` mirrors them, written in the same batches, so a refusal
 // can be explained from the row.
@@ -82,7 +82,6 @@ export type RiskAlertBody = {
 export type RiskAlertOutcome = {
   acknowledgedAt?: string;
   acknowledgedBy?: string;
-  acknowledgedByName?: string;
   plan?: {
     status: PlanStatus;
     version: number;
@@ -90,10 +89,9 @@ export type RiskAlertOutcome = {
     cosignId?: string | null;
     updatedAt: string;
     updatedBy: string;
-    updatedByName?: string;
     inForceAt?: string;
   };
-  closure?: { resolution: string; at: string; by: string; byName?: string };
+  closure?: { resolution: string; at: string; by: string };
 };
 
 export type NewRiskAlert = {
@@ -118,9 +116,6 @@ export const alertTitle = (a: Pick<NewRiskAlert, "caseNumbers">) => {
 
 /** An instant in China time for a sentence: 2026-10-01 02:30. */
 const chinaTime = (at: SQL) => sql`strftime('%Y-%m-%d %H:%M', ${at}, '+8 hours')`;
-/** The caller's name, as SQL (stored with what they did). */
-const myName = (scope: Scope) =>
-  sql`coalesce((select un_.name from users un_ where un_.id = ${scope.me.userId}), '')`;
 const orgName = (col: string) => sql.raw(`(select o_.name from organizations o_ where o_.id = x.${col})`);
 
 /**
@@ -213,7 +208,7 @@ export function acknowledgeRiskAlert(deps: Deps, scope: Scope, id: string, note:
     to: "acknowledged",
     note,
     set: sql`outcome = json_set(coalesce(outcome, '{}'), '$.acknowledgedAt', ${now},
-      '$.acknowledgedBy', ${scope.me.userId}, '$.acknowledgedByName', ${myName(scope)})`,
+      '$.acknowledgedBy', ${scope.me.userId})`,
     effects: (applied, { eventId }) => [
       notifyExchange(scope, {
         id: eventId,
@@ -356,7 +351,7 @@ export async function savePlan(deps: Deps, scope: Scope, id: string, text: strin
         'contentHash', ${hash})`,
       set: sql`plan = ${text}, outcome = json_set(coalesce(outcome, '{}'), '$.plan', json_object(
         'status', 'draft', 'version', ${version}, 'contentHash', ${hash}, 'cosignId', null,
-        'updatedAt', ${now}, 'updatedBy', ${scope.me.userId}, 'updatedByName', ${myName(scope)}))`,
+        'updatedAt', ${now}, 'updatedBy', ${scope.me.userId}))`,
       refuse: (row, p) =>
         planRefusal(row) ??
         (row.plan === text ? new PlanUnchanged(row, p.orgId) : planChanged(row, baseVersion)),
@@ -439,8 +434,7 @@ export function closeRiskAlert(deps: Deps, scope: Scope, id: string, resolution:
     to: "closed",
     note: resolution,
     set: sql`outcome = json_set(coalesce(outcome, '{}'),
-      '$.closure', json_object('resolution', ${resolution}, 'at', ${now}, 'by', ${scope.me.userId},
-        'byName', ${myName(scope)}),
+      '$.closure', json_object('resolution', ${resolution}, 'at', ${now}, 'by', ${scope.me.userId}),
       '$.plan.status', case json_extract(outcome, '$.plan.status') when 'under_signature'
         then 'withdrawn' else json_extract(outcome, '$.plan.status') end)`,
     effects: (applied, { eventId }) => [
